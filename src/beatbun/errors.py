@@ -1,0 +1,118 @@
+"""Every error the application raises on purpose.
+
+Services raise these; `api` answers them as JSON `{"error": code, "message": ...}` and `web`
+renders an error page. Each class carries an HTTP status and a stable code for API callers.
+
+AppError
+ ├── NotFound
+ ├── PermissionDenied
+ │    └── ConsentRequired
+ ├── Conflict
+ ├── InvalidInput
+ ├── PaymentRequired
+ └── RuntimeFailure
+      ├── StorageError
+      │    ├── DatabaseError
+      │    │    └── ConstraintViolation
+      │    └── BlobStoreError
+      └── CoordinatorError
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class AppError(Exception):
+    """Base of every deliberate error; `code` is stable for API callers, `message` is for people."""
+
+    status: ClassVar[int] = 500
+    default_code: ClassVar[str] = "internal_error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+
+
+class NotFound(AppError):
+    """The thing does not exist, or belongs to someone else (we never say which)."""
+
+    status = 404
+    default_code = "not_found"
+
+
+class PermissionDenied(AppError):
+    """The caller is known but may not do this."""
+
+    status = 403
+    default_code = "permission_denied"
+
+
+class ConsentRequired(PermissionDenied):
+    """The action needs a consent category the user has not granted."""
+
+    default_code = "consent_required"
+
+
+class Conflict(AppError):
+    """The request clashes with the current state (a duplicate, a stale version)."""
+
+    status = 409
+    default_code = "conflict"
+
+
+class InvalidInput(AppError):
+    """The request is malformed or out of range; `field` names the culprit when there is one."""
+
+    status = 422
+    default_code = "invalid_input"
+
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.field = field
+
+
+class PaymentRequired(AppError):
+    """The balance does not cover the cost."""
+
+    status = 402
+    default_code = "insufficient_credits"
+
+
+class RuntimeFailure(AppError):
+    """A platform service (database, blob store, coordinator) failed underneath us."""
+
+    status = 503
+    default_code = "service_unavailable"
+
+
+class StorageError(RuntimeFailure):
+    """Reading or writing persistent state failed."""
+
+    default_code = "storage_error"
+
+
+class DatabaseError(StorageError):
+    """D1 (or its local stand-in) refused or failed a statement."""
+
+    default_code = "database_error"
+
+
+class ConstraintViolation(DatabaseError):
+    """A UNIQUE, CHECK, NOT NULL or FOREIGN KEY constraint refused a write."""
+
+    status = 409
+    default_code = "constraint_violation"
+
+
+class BlobStoreError(StorageError):
+    """R2 (or its local stand-in) refused or failed an operation."""
+
+    default_code = "blob_store_error"
+
+
+class CoordinatorError(RuntimeFailure):
+    """A Durable Object call failed or was refused."""
+
+    default_code = "coordinator_error"
