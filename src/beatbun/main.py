@@ -1,0 +1,38 @@
+"""`create_app`: the one ASGI application, served by the Worker and by uvicorn alike."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from beatbun.api import health
+from beatbun.errors_http import install_error_handlers
+from beatbun.runtime.base import Runtime, RuntimeFactory
+from beatbun.settings import Settings
+from beatbun.version import VERSION
+from beatbun.web import pages
+
+
+def create_app(
+    *,
+    runtime: Runtime | None = None,
+    runtime_factory: RuntimeFactory | None = None,
+) -> FastAPI:
+    """Build the app around one local `runtime`, or a `runtime_factory` for Workers' `env`.
+
+    Does no I/O, so the Worker can build it at import time and keep it in its snapshot.
+    """
+    if (runtime is None) == (runtime_factory is None):
+        raise TypeError("create_app() takes exactly one of runtime= or runtime_factory=.")
+    app = FastAPI(
+        title=Settings.site_name,
+        version=VERSION,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.runtime = runtime
+    app.state.runtime_factory = runtime_factory
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(pages.router)
+    return app

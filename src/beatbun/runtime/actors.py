@@ -1,0 +1,57 @@
+"""The application side of a Durable Object, identical on both runtimes.
+
+An `Actor` subclass holds the logic; on Cloudflare a thin `DurableObject` class in `entry.py`
+hosts it, locally `LocalActorNamespace` does. Both serialize calls to one instance, and both
+pass arguments through the same RPC rules, so what works locally can be sent on Workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from beatbun.errors import CoordinatorError
+from beatbun.runtime.base import ActorStorage, Runtime
+
+
+class Actor:
+    """One instance per id; only methods named in `RPC_METHODS` can be called through a stub."""
+
+    RPC_METHODS: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, *, actor_id: str, storage: ActorStorage, runtime: Runtime) -> None:
+        self.actor_id = actor_id
+        self.storage = storage
+        self.runtime = runtime
+
+    async def dispatch(self, method: str, args: list[Any]) -> Any:
+        """Run an RPC method by name; refuses anything not declared callable."""
+        if method not in self.RPC_METHODS:
+            raise CoordinatorError(
+                f"{type(self).__name__} has no callable method '{method}'.", code="unknown_method"
+            )
+        return await getattr(self, method)(*args)
+
+    async def alarm(self) -> None:
+        """Called when the alarm set through `storage.set_alarm` comes due."""
+
+
+def to_rpc(value: Any) -> Any:
+    """Copy a value as Workers RPC delivers it, or raise TypeError where the SDK refuses it.
+
+    The SDK (`workers/rpc.py`) refuses tuples and bytearrays, and bytes arrive as memoryview.
+    """
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, bytes):
+        return memoryview(value)
+    if isinstance(value, memoryview):
+        return memoryview(bytes(value))
+    if isinstance(value, list):
+        return [to_rpc(item) for item in value]
+    if isinstance(value, Mapping):
+        return {str(key): to_rpc(item) for key, item in value.items()}
+    raise TypeError(
+        f"{type(value).__name__} cannot be sent over RPC; use a list, dict, str, number, "
+        "bool, None or bytes."
+    )

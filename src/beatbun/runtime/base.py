@@ -1,0 +1,193 @@
+"""The interfaces application code uses instead of Cloudflare's JS objects or sqlite3.
+
+Each has a Cloudflare adapter (`runtime/cloudflare.py`) and a local one (`runtime/local/`);
+both return the same shapes and raise the same `beatbun.errors` classes, so a service tested
+locally behaves the same on Workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from beatbun.settings import Settings
+
+# D1's documented limits (developers.cloudflare.com/d1/platform/limits), enforced by both adapters.
+MAX_BOUND_PARAMETERS = 100
+MAX_STATEMENT_BYTES = 100_000
+MAX_SAFE_INTEGER = 2**53
+# R2 accepts at most 1000 keys per delete and returns at most 1000 objects per list page.
+MAX_KEYS_PER_CALL = 1000
+
+SqlValue = None | int | float | str | bytes
+Row = dict[str, SqlValue]
+
+
+@dataclass(frozen=True)
+class QueryMeta:
+    changes: int = 0
+    last_row_id: int = 0
+    duration_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """D1's `D1Result`: rows as dicts (BLOBs as `bytes`, booleans as 0/1) plus metadata."""
+
+    results: list[Row]
+    meta: QueryMeta
+
+
+class Statement(Protocol):
+    """A prepared statement; `bind` returns a new statement and never mutates this one."""
+
+    def bind(self, *params: SqlValue | bool) -> Statement: ...
+
+    async def all(self) -> QueryResult: ...
+
+    async def run(self) -> QueryResult: ...
+
+    async def first(self, column: str | None = None) -> Any: ...
+
+    async def raw(self, *, column_names: bool = False) -> list[list[SqlValue]]: ...
+
+
+class Database(Protocol):
+    """D1: auto-committed statements; `batch` is the only transaction (all or nothing)."""
+
+    def prepare(self, sql: str) -> Statement: ...
+
+    async def batch(self, statements: Sequence[Statement]) -> list[QueryResult]: ...
+
+
+@dataclass(frozen=True)
+class ByteRange:
+    """A byte range as R2 takes it: `offset` + `length`, or only the last `suffix` bytes."""
+
+    offset: int | None = None
+    length: int | None = None
+    suffix: int | None = None
+
+
+@dataclass(frozen=True)
+class Conditions:
+    """R2's `onlyIf`: every given condition must hold or `get` returns the object without body."""
+
+    etag_matches: str | None = None
+    etag_does_not_match: str | None = None
+    uploaded_before: datetime | None = None
+    uploaded_after: datetime | None = None
+
+
+@dataclass(frozen=True)
+class HttpMetadata:
+    content_type: str | None = None
+    content_disposition: str | None = None
+    cache_control: str | None = None
+
+
+@dataclass(frozen=True)
+class BlobObject:
+    """R2Object / R2ObjectBody: `body` is None for `head` and for a failed precondition."""
+
+    key: str
+    size: int
+    etag: str
+    uploaded: datetime
+    http_metadata: HttpMetadata = field(default_factory=HttpMetadata)
+    custom_metadata: dict[str, str] = field(default_factory=dict)
+    body: bytes | None = None
+    range: ByteRange | None = None
+
+    @property
+    def http_etag(self) -> str:
+        return f'"{self.etag}"'
+
+
+@dataclass(frozen=True)
+class BlobListing:
+    objects: list[BlobObject]
+    truncated: bool
+    cursor: str | None
+    delimited_prefixes: list[str]
+
+
+class BlobStore(Protocol):
+    """R2: flat keys, whole-object writes, ranged and conditional reads."""
+
+    async def put(
+        self,
+        key: str,
+        data: bytes | str,
+        *,
+        http_metadata: HttpMetadata | None = None,
+        custom_metadata: Mapping[str, str] | None = None,
+    ) -> BlobObject: ...
+
+    async def get(
+        self, key: str, *, range: ByteRange | None = None, only_if: Conditions | None = None
+    ) -> BlobObject | None: ...
+
+    async def head(self, key: str) -> BlobObject | None: ...
+
+    async def delete(self, keys: str | Sequence[str]) -> None: ...
+
+    async def list(
+        self,
+        *,
+        prefix: str = "",
+        cursor: str | None = None,
+        limit: int = MAX_KEYS_PER_CALL,
+        delimiter: str | None = None,
+    ) -> BlobListing: ...
+
+
+class ActorStorage(Protocol):
+    """A Durable Object's own SQLite database and its single alarm."""
+
+    def sql(self, query: str, *params: SqlValue) -> list[Row]: ...
+
+    async def get_alarm(self) -> float | None:
+        """The pending alarm as epoch seconds, or None."""
+        ...
+
+    async def set_alarm(self, at: float) -> None: ...
+
+    async def delete_alarm(self) -> None: ...
+
+
+class ActorStub(Protocol):
+    """A handle on the one live instance of an actor; calls to it are serialized."""
+
+    async def call(self, method: str, *args: Any) -> Any: ...
+
+
+class ActorNamespace(Protocol):
+    """A Durable Object binding: names map to ids, ids to one instance each."""
+
+    def id_from_name(self, name: str) -> str: ...
+
+    def get(self, actor_id: str) -> ActorStub: ...
+
+
+class Clock(Protocol):
+    def now(self) -> float:
+        """Seconds since the epoch, UTC."""
+        ...
+
+
+@dataclass
+class Runtime:
+    """Everything a request handler may touch, bundled for dependency injection."""
+
+    settings: Settings
+    db: Database
+    blobs: BlobStore
+    user_queues: ActorNamespace
+    clock: Clock
+
+
+RuntimeFactory = Callable[[Any], Runtime]
+ScheduledHandler = Callable[[Runtime, str, float], Awaitable[None]]

@@ -1,0 +1,71 @@
+"""R2's rules for keys, metadata, ranges and preconditions, shared by both blob adapters."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from beatbun.errors import BlobStoreError
+from beatbun.runtime.base import MAX_KEYS_PER_CALL, BlobObject, ByteRange, Conditions
+
+MAX_KEY_BYTES = 1024  # developers.cloudflare.com/r2/reference/limits
+
+
+def check_key(key: str) -> None:
+    if not key or len(key.encode()) > MAX_KEY_BYTES:
+        raise BlobStoreError(
+            f"Object key must be 1 to {MAX_KEY_BYTES} bytes long, got {len(key.encode())}.",
+            code="invalid_key",
+        )
+
+
+def check_list_limit(limit: int) -> None:
+    if not 1 <= limit <= MAX_KEYS_PER_CALL:
+        raise ValueError(f"list() limit must be between 1 and {MAX_KEYS_PER_CALL}, got {limit}.")
+
+
+def custom_metadata_of(metadata: Mapping[str, str] | None) -> dict[str, str]:
+    """R2 custom metadata is string to string; anything else is a programming error."""
+    result = dict(metadata or {})
+    for name, value in result.items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise TypeError(f"Custom metadata {name!r} must map a string to a string.")
+    return result
+
+
+def resolve_range(requested: ByteRange | None, size: int) -> tuple[int, int]:
+    """Return (offset, length) within an object of `size` bytes.
+
+    Raises BlobStoreError (code `range_not_satisfiable`) for a range that starts past the end.
+    """
+    if requested is None:
+        return 0, size
+    if requested.suffix is not None:
+        length = min(requested.suffix, size)
+        return size - length, length
+    offset = requested.offset or 0
+    if offset < 0 or (offset >= size and size > 0) or (requested.length or 0) < 0:
+        raise BlobStoreError(
+            f"Range starting at byte {offset} is outside an object of {size} bytes.",
+            code="range_not_satisfiable",
+        )
+    available = size - offset
+    length = available if requested.length is None else min(requested.length, available)
+    return offset, length
+
+
+def conditions_hold(found: BlobObject, conditions: Conditions) -> bool:
+    """Evaluate R2's `onlyIf` against stored metadata."""
+    checks = [
+        conditions.etag_matches is None or _etag(conditions.etag_matches) == found.etag,
+        conditions.etag_does_not_match is None
+        or _etag(conditions.etag_does_not_match) != found.etag,
+        conditions.uploaded_before is None or found.uploaded < conditions.uploaded_before,
+        conditions.uploaded_after is None or found.uploaded > conditions.uploaded_after,
+    ]
+    return all(checks)
+
+
+def _etag(value: str) -> str:
+    # R2 accepts the bare etag or the quoted HTTP form.
+    return value.strip().removeprefix("W/").strip('"')
+

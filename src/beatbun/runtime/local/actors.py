@@ -1,0 +1,168 @@
+"""Durable Objects in process: one live instance per id, serialized calls, SQLite storage, alarms.
+
+Each object's storage is its own SQLite file (as `new_sqlite_classes` gives on Cloudflare), so
+it survives a restart of the local server; pending alarms are kept in one index so that after a
+restart they fire without opening every object.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from beatbun.runtime.actors import Actor, to_rpc
+from beatbun.runtime.base import Clock, Row, Runtime, SqlValue
+from beatbun.runtime.d1rules import check_params, error_from_message
+
+# Cloudflare retries a failing alarm with exponential backoff, starting at 2 s, up to 6 times
+# (developers.cloudflare.com/durable-objects/api/alarms).
+ALARM_RETRY_LIMIT = 6
+ALARM_FIRST_RETRY_SECONDS = 2.0
+
+logger = logging.getLogger(__name__)
+
+
+class LocalActorStorage:
+    def __init__(self, path: Path, *, actor_id: str, alarms: sqlite3.Connection) -> None:
+        self._connection = sqlite3.connect(path, isolation_level=None)
+        self._connection.execute("PRAGMA journal_mode = WAL")
+        self._actor_id = actor_id
+        self._alarms = alarms
+
+    def sql(self, query: str, *params: SqlValue) -> list[Row]:
+        try:
+            cursor = self._connection.execute(query, check_params(params))
+            columns = [column[0] for column in cursor.description or ()]
+            return [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
+        except sqlite3.Error as exc:
+            raise error_from_message(str(exc)) from exc
+
+    async def get_alarm(self) -> float | None:
+        row = self._alarms.execute(
+            "SELECT at FROM alarms WHERE actor_id = ?", (self._actor_id,)
+        ).fetchone()
+        return float(row[0]) if row else None
+
+    async def set_alarm(self, at: float) -> None:
+        self._alarms.execute(
+            "INSERT INTO alarms (actor_id, at, retries) VALUES (?, ?, 0)"
+            " ON CONFLICT (actor_id) DO UPDATE SET at = excluded.at, retries = 0",
+            (self._actor_id, at),
+        )
+
+    async def delete_alarm(self) -> None:
+        self._alarms.execute("DELETE FROM alarms WHERE actor_id = ?", (self._actor_id,))
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+class LocalActorStub:
+    def __init__(self, namespace: LocalActorNamespace, actor_id: str) -> None:
+        self._namespace = namespace
+        self.actor_id = actor_id
+
+    async def call(self, method: str, *args: Any) -> Any:
+        return await self._namespace.call(self.actor_id, method, list(args))
+
+
+class LocalActorNamespace:
+    """Stands in for a Durable Object binding; `runtime` is read lazily to break the cycle."""
+
+    def __init__(
+        self,
+        actor_class: type[Actor],
+        root: Path,
+        *,
+        clock: Clock,
+        runtime: Callable[[], Runtime],
+    ) -> None:
+        self._actor_class = actor_class
+        self._root = root
+        self._root.mkdir(parents=True, exist_ok=True)
+        self._clock = clock
+        self._runtime = runtime
+        self._instances: dict[str, tuple[Actor, asyncio.Lock, LocalActorStorage]] = {}
+        self._alarms = sqlite3.connect(root / "alarms.sqlite", isolation_level=None)
+        self._alarms.execute(
+            "CREATE TABLE IF NOT EXISTS alarms"
+            " (actor_id TEXT PRIMARY KEY, at REAL NOT NULL, retries INTEGER NOT NULL)"
+        )
+
+    def id_from_name(self, name: str) -> str:
+        digest = hashlib.sha256(f"{self._actor_class.__name__}:{name}".encode())
+        return digest.hexdigest()
+
+    def get(self, actor_id: str) -> LocalActorStub:
+        return LocalActorStub(self, actor_id)
+
+    async def call(self, actor_id: str, method: str, args: list[Any]) -> Any:
+        actor, lock, _ = self._instance(actor_id)
+        async with lock:
+            return to_rpc(await actor.dispatch(method, to_rpc(args)))
+
+    def next_alarm(self) -> float | None:
+        row = self._alarms.execute("SELECT min(at) FROM alarms").fetchone()
+        return float(row[0]) if row and row[0] is not None else None
+
+    async def run_due_alarms(self) -> int:
+        """Fire every alarm due by the clock; returns how many ran (retries included)."""
+        now = self._clock.now()
+        due = self._alarms.execute(
+            "SELECT actor_id, at, retries FROM alarms WHERE at <= ? ORDER BY at", (now,)
+        ).fetchall()
+        for actor_id, at, retries in due:
+            await self._fire(actor_id, at, retries)
+        return len(due)
+
+    async def run_alarm_loop(self, stop: asyncio.Event, *, idle_seconds: float = 0.5) -> None:
+        """Fire alarms as they come due until `stop` is set (the local server's background task)."""
+        while not stop.is_set():
+            await self.run_due_alarms()
+            upcoming = self.next_alarm()
+            wait = idle_seconds if upcoming is None else upcoming - self._clock.now()
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=min(max(wait, 0.01), idle_seconds))
+            except TimeoutError:
+                continue
+
+    def close(self) -> None:
+        for _, _, storage in self._instances.values():
+            storage.close()
+        self._instances.clear()
+        self._alarms.close()
+
+    async def _fire(self, actor_id: str, at: float, retries: int) -> None:
+        actor, lock, _ = self._instance(actor_id)
+        async with lock:
+            # The alarm is cleared before the handler runs, so the handler may set the next one.
+            self._alarms.execute(
+                "DELETE FROM alarms WHERE actor_id = ? AND at = ?", (actor_id, at)
+            )
+            try:
+                await actor.alarm()
+            except Exception:
+                # As on Cloudflare: the failure is logged and the alarm retried with backoff.
+                logger.exception("Alarm of %s %s failed", self._actor_class.__name__, actor_id)
+                if retries < ALARM_RETRY_LIMIT and await actor.storage.get_alarm() is None:
+                    retry_at = self._clock.now() + ALARM_FIRST_RETRY_SECONDS * 2**retries
+                    self._alarms.execute(
+                        "INSERT INTO alarms (actor_id, at, retries) VALUES (?, ?, ?)",
+                        (actor_id, retry_at, retries + 1),
+                    )
+
+    def _instance(self, actor_id: str) -> tuple[Actor, asyncio.Lock, LocalActorStorage]:
+        if actor_id not in self._instances:
+            if len(actor_id) != 64 or not all(c in "0123456789abcdef" for c in actor_id):
+                raise ValueError(f"Actor id {actor_id!r} was not made by id_from_name().")
+            storage = LocalActorStorage(
+                self._root / f"{actor_id}.sqlite", actor_id=actor_id, alarms=self._alarms
+            )
+            actor = self._actor_class(actor_id=actor_id, storage=storage, runtime=self._runtime())
+            self._instances[actor_id] = (actor, asyncio.Lock(), storage)
+        return self._instances[actor_id]

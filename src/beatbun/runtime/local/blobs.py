@@ -1,0 +1,191 @@
+"""R2 semantics on a local folder: object files plus a SQLite index of their metadata."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import sqlite3
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from beatbun.runtime.base import (
+    MAX_KEYS_PER_CALL,
+    BlobListing,
+    BlobObject,
+    ByteRange,
+    Clock,
+    Conditions,
+    HttpMetadata,
+)
+from beatbun.runtime.blobrules import (
+    check_key,
+    check_list_limit,
+    conditions_hold,
+    custom_metadata_of,
+    resolve_range,
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS objects (
+    key TEXT PRIMARY KEY,
+    file TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    uploaded_ms INTEGER NOT NULL,
+    http_metadata TEXT NOT NULL,
+    custom_metadata TEXT NOT NULL
+)
+"""
+
+
+class LocalBlobStore:
+    """Objects live in `root/objects/`; writes go to a new file first, so readers never see half."""
+
+    def __init__(self, root: Path, *, clock: Clock) -> None:
+        self._objects = root / "objects"
+        self._objects.mkdir(parents=True, exist_ok=True)
+        self._clock = clock
+        self._index = sqlite3.connect(root / "index.sqlite", isolation_level=None)
+        self._index.execute("PRAGMA journal_mode = WAL")
+        self._index.execute(_SCHEMA)
+
+    async def put(
+        self,
+        key: str,
+        data: bytes | str,
+        *,
+        http_metadata: HttpMetadata | None = None,
+        custom_metadata: Mapping[str, str] | None = None,
+    ) -> BlobObject:
+        check_key(key)
+        body = data.encode() if isinstance(data, str) else bytes(data)
+        metadata = custom_metadata_of(custom_metadata)
+        file_name = uuid.uuid4().hex
+        temporary = self._objects / f"{file_name}.partial"
+        temporary.write_bytes(body)
+        os.replace(temporary, self._objects / file_name)
+        uploaded_ms = int(self._clock.now() * 1000)
+        http = http_metadata or HttpMetadata()
+        previous = self._file_of(key)
+        self._index.execute(
+            "INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                key,
+                file_name,
+                len(body),
+                hashlib.md5(body, usedforsecurity=False).hexdigest(),
+                uploaded_ms,
+                json.dumps(_http_to_dict(http)),
+                json.dumps(metadata),
+            ),
+        )
+        if previous:
+            (self._objects / previous).unlink(missing_ok=True)
+        found = await self.head(key)
+        assert found is not None  # written just above
+        return found
+
+    async def get(
+        self, key: str, *, range: ByteRange | None = None, only_if: Conditions | None = None
+    ) -> BlobObject | None:
+        found = await self.head(key)
+        if found is None:
+            return None
+        if only_if is not None and not conditions_hold(found, only_if):
+            return found
+        offset, length = resolve_range(range, found.size)
+        with open(self._objects / self._file_of(key), "rb") as file:  # noqa: ASYNC230
+            file.seek(offset)
+            body = file.read(length)
+        return BlobObject(
+            key=found.key,
+            size=found.size,
+            etag=found.etag,
+            uploaded=found.uploaded,
+            http_metadata=found.http_metadata,
+            custom_metadata=found.custom_metadata,
+            body=body,
+            range=ByteRange(offset=offset, length=length) if range is not None else None,
+        )
+
+    async def head(self, key: str) -> BlobObject | None:
+        check_key(key)
+        row = self._index.execute(
+            "SELECT key, size, etag, uploaded_ms, http_metadata, custom_metadata"
+            " FROM objects WHERE key = ?",
+            (key,),
+        ).fetchone()
+        return _object_from_row(row) if row else None
+
+    async def delete(self, keys: str | Sequence[str]) -> None:
+        many = [keys] if isinstance(keys, str) else list(keys)
+        if len(many) > MAX_KEYS_PER_CALL:
+            raise ValueError(f"delete() takes at most {MAX_KEYS_PER_CALL} keys, got {len(many)}.")
+        for key in many:
+            check_key(key)
+            file_name = self._file_of(key)
+            self._index.execute("DELETE FROM objects WHERE key = ?", (key,))
+            if file_name:
+                (self._objects / file_name).unlink(missing_ok=True)
+
+    async def list(
+        self,
+        *,
+        prefix: str = "",
+        cursor: str | None = None,
+        limit: int = MAX_KEYS_PER_CALL,
+        delimiter: str | None = None,
+    ) -> BlobListing:
+        check_list_limit(limit)
+        after = base64.urlsafe_b64decode(cursor.encode()).decode() if cursor else ""
+        rows = self._index.execute(
+            "SELECT key, size, etag, uploaded_ms, http_metadata, custom_metadata FROM objects"
+            " WHERE substr(key, 1, ?) = ? AND key > ? ORDER BY key",
+            (len(prefix), prefix, after),
+        )
+        objects: list[BlobObject] = []
+        prefixes: list[str] = []
+        last_key = ""
+        for row in rows:
+            key: str = row[0]
+            if len(objects) + len(prefixes) == limit:
+                token = base64.urlsafe_b64encode(last_key.encode()).decode()
+                return BlobListing(objects, truncated=True, cursor=token, delimited_prefixes=prefixes)
+            cut = key.find(delimiter, len(prefix)) if delimiter else -1
+            if delimiter and cut >= 0:
+                common = key[: cut + len(delimiter)]
+                if common not in prefixes:
+                    prefixes.append(common)
+                # Skip the rest of this "folder": everything sorting below common + U+10FFFF.
+                last_key = common + "\U0010ffff"
+                continue
+            objects.append(_object_from_row(row))
+            last_key = key
+        return BlobListing(objects, truncated=False, cursor=None, delimited_prefixes=prefixes)
+
+    def close(self) -> None:
+        self._index.close()
+
+    def _file_of(self, key: str) -> str | None:
+        row = self._index.execute("SELECT file FROM objects WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+
+def _object_from_row(row: tuple[str, int, str, int, str, str]) -> BlobObject:
+    key, size, etag, uploaded_ms, http, custom = row
+    return BlobObject(
+        key=key,
+        size=size,
+        etag=etag,
+        uploaded=datetime.fromtimestamp(uploaded_ms / 1000, tz=UTC),
+        http_metadata=HttpMetadata(**json.loads(http)),
+        custom_metadata=json.loads(custom),
+    )
+
+
+def _http_to_dict(http: HttpMetadata) -> dict[str, str]:
+    return {name: value for name, value in vars(http).items() if value is not None}

@@ -1,0 +1,113 @@
+"""D1 semantics on a local SQLite file: auto-commit statements, atomic batches, D1's limits."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from beatbun.errors import DatabaseError
+from beatbun.runtime.base import MAX_SAFE_INTEGER, QueryMeta, QueryResult, Row, SqlValue
+from beatbun.runtime.d1rules import check_params, check_sql, error_from_message
+
+
+class LocalDatabase:
+    """One SQLite connection in auto-commit mode; each call runs to completion before the next.
+
+    The event loop never switches inside a call, so statements never interleave, as on D1.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self._connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._connection.execute("PRAGMA journal_mode = WAL")
+        self._connection.execute("PRAGMA busy_timeout = 5000")
+        # D1 enforces foreign keys (developers.cloudflare.com/d1/sql-api/foreign-keys).
+        self._connection.execute("PRAGMA foreign_keys = ON")
+
+    def prepare(self, sql: str) -> LocalStatement:
+        check_sql(sql)
+        return LocalStatement(self, sql, ())
+
+    async def batch(self, statements: Sequence[Any]) -> list[QueryResult]:
+        """Run every statement in one transaction; on any error none of them took effect."""
+        if not all(isinstance(statement, LocalStatement) for statement in statements):
+            raise TypeError("batch() takes statements made by this database's prepare().")
+        self._connection.execute("SAVEPOINT d1_batch")
+        try:
+            results = [self._execute(statement.sql, statement.params) for statement in statements]
+        except BaseException:
+            self._connection.execute("ROLLBACK TO d1_batch")
+            self._connection.execute("RELEASE d1_batch")
+            raise
+        self._connection.execute("RELEASE d1_batch")
+        return results
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def _execute(self, sql: str, params: tuple[SqlValue, ...]) -> QueryResult:
+        return self._execute_with_columns(sql, params)[1]
+
+    def _execute_with_columns(
+        self, sql: str, params: tuple[SqlValue, ...]
+    ) -> tuple[list[str], QueryResult]:
+        started = time.perf_counter()
+        try:
+            cursor = self._connection.execute(sql, params)
+            columns = [column[0] for column in cursor.description or ()]
+            rows = [_row(columns, values) for values in cursor.fetchall()]
+        except sqlite3.Error as exc:
+            raise error_from_message(str(exc)) from exc
+        meta = QueryMeta(
+            changes=max(cursor.rowcount, 0),
+            last_row_id=cursor.lastrowid or 0,
+            duration_ms=(time.perf_counter() - started) * 1000,
+        )
+        return columns, QueryResult(results=rows, meta=meta)
+
+
+class LocalStatement:
+    def __init__(self, database: LocalDatabase, sql: str, params: tuple[SqlValue, ...]) -> None:
+        self._database = database
+        self.sql = sql
+        self.params = params
+
+    def bind(self, *params: SqlValue | bool) -> LocalStatement:
+        return LocalStatement(self._database, self.sql, tuple(check_params(params)))
+
+    async def all(self) -> QueryResult:
+        return self._database._execute(self.sql, self.params)
+
+    async def run(self) -> QueryResult:
+        return self._database._execute(self.sql, self.params)
+
+    async def first(self, column: str | None = None) -> Any:
+        rows = self._database._execute(self.sql, self.params).results
+        if not rows:
+            return None
+        if column is None:
+            return rows[0]
+        if column not in rows[0]:
+            raise DatabaseError(f"Column '{column}' not found in the result.")
+        return rows[0][column]
+
+    async def raw(self, *, column_names: bool = False) -> list[list[SqlValue]]:
+        columns, result = self._database._execute_with_columns(self.sql, self.params)
+        table = [list(row.values()) for row in result.results]
+        return [list(columns), *table] if column_names else table
+
+
+def _row(columns: list[str], values: Sequence[Any]) -> Row:
+    return dict(zip(columns, (_as_d1_value(value) for value in values), strict=True))
+
+
+def _as_d1_value(value: Any) -> SqlValue:
+    # D1 hands numbers to Python as JS numbers, which Pyodide converts to int when they are safe
+    # integers and to float otherwise: a REAL 2.0 reads back as 2, an INTEGER 2**60 as a float.
+    if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_SAFE_INTEGER:
+        return int(value)
+    if isinstance(value, int) and abs(value) > MAX_SAFE_INTEGER:
+        return float(value)
+    return value  # type: ignore[no-any-return]

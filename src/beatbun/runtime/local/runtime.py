@@ -1,0 +1,53 @@
+"""The local runtime: every binding backed by files under one state folder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from beatbun.runtime.actors import Actor
+from beatbun.runtime.base import Clock, Runtime
+from beatbun.runtime.clock import SystemClock
+from beatbun.runtime.local.actors import LocalActorNamespace
+from beatbun.runtime.local.blobs import LocalBlobStore
+from beatbun.runtime.local.database import LocalDatabase
+from beatbun.settings import Settings
+
+
+@dataclass
+class LocalRuntime(Runtime):
+    db: LocalDatabase
+    blobs: LocalBlobStore
+    user_queues: LocalActorNamespace
+    state_dir: Path
+
+    @classmethod
+    def open(
+        cls,
+        state_dir: Path,
+        *,
+        settings: Settings,
+        user_queue: type[Actor],
+        clock: Clock | None = None,
+    ) -> LocalRuntime:
+        """Open (creating if needed) the state folder: `d1/`, `r2/AUDIO/`, `do/UserQueue/`."""
+        clock = clock or SystemClock()
+        (state_dir / "d1").mkdir(parents=True, exist_ok=True)
+        runtime: LocalRuntime
+        queues = LocalActorNamespace(
+            user_queue, state_dir / "do" / "UserQueue", clock=clock, runtime=lambda: runtime
+        )
+        runtime = cls(
+            settings=settings,
+            db=LocalDatabase(state_dir / "d1" / "DB.sqlite"),
+            blobs=LocalBlobStore(state_dir / "r2" / "AUDIO", clock=clock),
+            user_queues=queues,
+            clock=clock,
+            state_dir=state_dir,
+        )
+        return runtime
+
+    def close(self) -> None:
+        self.user_queues.close()
+        self.blobs.close()
+        self.db.close()

@@ -1,0 +1,132 @@
+"""The local server: the same ASGI app under uvicorn, with the local runtime, alarms and cron.
+
+`uvicorn --factory beatbun.runtime.local.server:create_local_app` (what `make dev` runs), or
+`python -m beatbun.runtime.local.server --port 8787`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import tomllib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cronsim import CronSim
+from dotenv import dotenv_values
+from fastapi import FastAPI
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from beatbun.generation.queue import UserQueue
+from beatbun.main import create_app
+from beatbun.runtime.base import Clock
+from beatbun.runtime.local.migrations import apply_migrations
+from beatbun.runtime.local.runtime import LocalRuntime
+from beatbun.scheduled import run_scheduled
+from beatbun.settings import Settings
+
+PROJECT_ROOT = Path(os.environ.get("BEATBUN_PROJECT_ROOT", Path.cwd()))
+
+
+def create_local_app() -> ASGIApp:
+    """Build the app from the environment: `BEATBUN_STATE_DIR` (default `.state`) and `.dev.vars`."""
+    state_dir = Path(os.environ.get("BEATBUN_STATE_DIR", PROJECT_ROOT / ".state"))
+    dev_vars = Path(os.environ.get("BEATBUN_DEV_VARS", PROJECT_ROOT / ".dev.vars"))
+    settings = Settings.from_env(load_dev_vars(dev_vars))
+    runtime = LocalRuntime.open(state_dir, settings=settings, user_queue=UserQueue)
+    app = create_app(runtime=runtime)
+    app.router.lifespan_context = _lifespan(runtime, crons=read_crons(PROJECT_ROOT / "wrangler.toml"))
+    return AssetsFirst(app, PROJECT_ROOT / "public")
+
+
+def load_dev_vars(path: Path) -> dict[str, str]:
+    """Read `.dev.vars` (dotenv syntax, as wrangler reads it); a missing file means defaults."""
+    if not path.exists():
+        return {}
+    return {name: value or "" for name, value in dotenv_values(path).items()}
+
+
+def read_crons(wrangler_toml: Path) -> list[str]:
+    config = tomllib.loads(wrangler_toml.read_text())
+    crons: list[str] = config.get("triggers", {}).get("crons", [])
+    return crons
+
+
+async def run_cron_loop(runtime: LocalRuntime, crons: list[str], stop: asyncio.Event) -> None:
+    """Call the scheduled handler at each cron's next time, as Cloudflare's triggers do."""
+    if not crons:
+        return
+    while not stop.is_set():
+        now = datetime.fromtimestamp(runtime.clock.now(), tz=UTC)
+        upcoming = sorted((next(CronSim(cron, now)), cron) for cron in crons)
+        when, cron = upcoming[0]
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=max(when.timestamp() - runtime.clock.now(), 0))
+        except TimeoutError:
+            await run_scheduled(runtime, cron=cron, scheduled_time=when.timestamp())
+
+
+class AssetsFirst:
+    """Serve a file from `public/` when one matches the path, else the app: Workers' default."""
+
+    def __init__(self, app: FastAPI, public_dir: Path) -> None:
+        self.app = app
+        self._public_dir = public_dir.resolve()
+        self._files = StaticFiles(directory=public_dir)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self._is_asset(scope["path"]):
+            await self._files(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    def _is_asset(self, path: str) -> bool:
+        candidate = (self._public_dir / path.lstrip("/")).resolve()
+        return candidate.is_relative_to(self._public_dir) and candidate.is_file()
+
+
+def _lifespan(runtime: LocalRuntime, *, crons: list[str]):  # type: ignore[no-untyped-def]
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await apply_migrations(runtime.db, PROJECT_ROOT / "d1" / "migrations")
+        stop = asyncio.Event()
+        background = [
+            asyncio.create_task(runtime.user_queues.run_alarm_loop(stop)),
+            asyncio.create_task(run_cron_loop(runtime, crons, stop)),
+        ]
+        try:
+            yield
+        finally:
+            stop.set()
+            await asyncio.gather(*background)
+            runtime.close()
+
+    return lifespan
+
+
+def main(argv: list[str] | None = None) -> None:
+    import uvicorn
+
+    parser = argparse.ArgumentParser(description="Serve the product locally.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8787)
+    parser.add_argument("--reload", action="store_true")
+    args = parser.parse_args(argv)
+    uvicorn.run(
+        "beatbun.runtime.local.server:create_local_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        reload=args.reload,
+        reload_dirs=[str(PROJECT_ROOT / "src")] if args.reload else None,
+        server_header=False,
+        log_level="info",
+    )
+
+
+if __name__ == "__main__":
+    main()

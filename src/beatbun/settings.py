@@ -1,0 +1,52 @@
+"""Configuration, read from Worker vars and secrets on Cloudflare or `.dev.vars` locally."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+Environment = Literal["development", "test", "production"]
+ENVIRONMENTS: tuple[Environment, ...] = ("development", "test", "production")
+# Values shipped in `.dev.vars.example`; a production deployment must replace them.
+PLACEHOLDER_SECRETS = frozenset({"", "changethis", "dev-only-secret-change-me"})
+
+
+@dataclass(frozen=True)
+class Settings:
+    site_name: str = "Beat Bun"
+    environment: Environment = "development"
+    app_secret: str = "dev-only-secret-change-me"
+    public_url: str = "http://127.0.0.1:8787"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Build settings from string variables.
+
+        Raises ValueError naming the variable when a value is invalid, or when a secret still
+        has its placeholder value outside development and test.
+        """
+        environment = env.get("ENVIRONMENT", "development")
+        if environment not in ENVIRONMENTS:
+            raise ValueError(
+                f"Config 'ENVIRONMENT' has value {environment!r}. Expected one of {ENVIRONMENTS}."
+            )
+        settings = cls(
+            site_name=env.get("SITE_NAME", cls.site_name),
+            environment=environment,
+            app_secret=env.get("APP_SECRET", cls.app_secret),
+            public_url=env.get("PUBLIC_URL", cls.public_url).rstrip("/"),
+        )
+        settings._enforce_non_default_secrets()
+        return settings
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    def _enforce_non_default_secrets(self) -> None:
+        if self.is_production and self.app_secret in PLACEHOLDER_SECRETS:
+            raise ValueError(
+                "Config 'APP_SECRET' still has its placeholder value. "
+                "Set it with `wrangler secret put APP_SECRET` before deploying."
+            )
