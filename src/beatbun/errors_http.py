@@ -49,7 +49,9 @@ def _respond(
     headers: dict[str, str] | None = None,
 ) -> Response:
     if request.url.path.startswith(API_PREFIX) or request.url.path == "/healthz":
-        return JSONResponse({"error": code, "message": message}, status_code=status, headers=headers)
+        return JSONResponse(
+            {"error": code, "message": message}, status_code=status, headers=headers
+        )
     page: HTMLResponse = templates.TemplateResponse(
         request,
         "errors/error.html",

@@ -16,7 +16,7 @@ PLACEHOLDER_SECRETS = frozenset({"", "changethis", "dev-only-secret-change-me"})
 class Settings:
     site_name: str = "Beat Bun"
     environment: Environment = "development"
-    app_secret: str = "dev-only-secret-change-me"
+    app_secret: str = "dev-only-secret-change-me"  # noqa: S105 (refused in production)
     public_url: str = "http://127.0.0.1:8787"
 
     @classmethod

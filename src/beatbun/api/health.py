@@ -44,7 +44,9 @@ async def healthz(runtime: RuntimeDep, response: Response) -> Health:
     )
 
 
-async def _answers(name: str, check: Callable[[Runtime], Awaitable[object]], runtime: Runtime) -> bool:
+async def _answers(
+    name: str, check: Callable[[Runtime], Awaitable[object]], runtime: Runtime
+) -> bool:
     try:
         await check(runtime)
     except Exception:

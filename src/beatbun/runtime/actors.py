@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from beatbun.errors import CoordinatorError
+from beatbun import errors
+from beatbun.errors import AppError, CoordinatorError
 from beatbun.runtime.base import ActorStorage, Runtime
 
 
@@ -34,6 +35,31 @@ class Actor:
 
     async def alarm(self) -> None:
         """Called when the alarm set through `storage.set_alarm` comes due."""
+
+
+async def serve_call(actor: Actor, method: str, args: list[Any]) -> dict[str, Any]:
+    """Run a call on the host side; an `AppError` travels back as data, not as a JS error.
+
+    JS errors carry only a message across RPC, so the class and code are sent explicitly and
+    `unwrap_reply` raises the same error on the caller's side, on both runtimes.
+    """
+    try:
+        return {"result": await actor.dispatch(method, args)}
+    except AppError as exc:
+        lineage = [cls.__name__ for cls in type(exc).__mro__]
+        return {"error": {"lineage": lineage, "code": exc.code, "message": exc.message}}
+
+
+def unwrap_reply(reply: Mapping[str, Any]) -> Any:
+    """The result of `serve_call`, or its error raised again (as the nearest shared class)."""
+    if "error" not in reply:
+        return reply["result"]
+    error = reply["error"]
+    for name in error["lineage"]:
+        known = getattr(errors, name, None)
+        if isinstance(known, type) and issubclass(known, AppError):
+            raise known(error["message"], code=error["code"])
+    raise CoordinatorError(error["message"], code=error["code"])
 
 
 def to_rpc(value: Any) -> Any:

@@ -68,4 +68,3 @@ def conditions_hold(found: BlobObject, conditions: Conditions) -> bool:
 def _etag(value: str) -> str:
     # R2 accepts the bare etag or the quoted HTTP form.
     return value.strip().removeprefix("W/").strip('"')
-

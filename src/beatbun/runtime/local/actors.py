@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from beatbun.runtime.actors import Actor, to_rpc
+from beatbun.runtime.actors import Actor, serve_call, to_rpc, unwrap_reply
 from beatbun.runtime.base import Clock, Row, Runtime, SqlValue
 from beatbun.runtime.d1rules import check_params, error_from_message
 
@@ -104,7 +104,8 @@ class LocalActorNamespace:
     async def call(self, actor_id: str, method: str, args: list[Any]) -> Any:
         actor, lock, _ = self._instance(actor_id)
         async with lock:
-            return to_rpc(await actor.dispatch(method, to_rpc(args)))
+            reply = await serve_call(actor, method, to_rpc(args))
+        return unwrap_reply(to_rpc(reply))
 
     def next_alarm(self) -> float | None:
         row = self._alarms.execute("SELECT min(at) FROM alarms").fetchone()
@@ -141,9 +142,7 @@ class LocalActorNamespace:
         actor, lock, _ = self._instance(actor_id)
         async with lock:
             # The alarm is cleared before the handler runs, so the handler may set the next one.
-            self._alarms.execute(
-                "DELETE FROM alarms WHERE actor_id = ? AND at = ?", (actor_id, at)
-            )
+            self._alarms.execute("DELETE FROM alarms WHERE actor_id = ? AND at = ?", (actor_id, at))
             try:
                 await actor.alarm()
             except Exception:

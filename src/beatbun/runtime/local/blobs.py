@@ -154,7 +154,9 @@ class LocalBlobStore:
             key: str = row[0]
             if len(objects) + len(prefixes) == limit:
                 token = base64.urlsafe_b64encode(last_key.encode()).decode()
-                return BlobListing(objects, truncated=True, cursor=token, delimited_prefixes=prefixes)
+                return BlobListing(
+                    objects, truncated=True, cursor=token, delimited_prefixes=prefixes
+                )
             cut = key.find(delimiter, len(prefix)) if delimiter else -1
             if delimiter and cut >= 0:
                 common = key[: cut + len(delimiter)]

@@ -48,16 +48,17 @@ class LocalDatabase:
         self._connection.close()
 
     def _execute(self, sql: str, params: tuple[SqlValue, ...]) -> QueryResult:
-        return self._execute_with_columns(sql, params)[1]
+        columns, values, meta = self._query(sql, params)
+        return QueryResult(results=[_row(columns, row) for row in values], meta=meta)
 
-    def _execute_with_columns(
+    def _query(
         self, sql: str, params: tuple[SqlValue, ...]
-    ) -> tuple[list[str], QueryResult]:
+    ) -> tuple[list[str], list[list[SqlValue]], QueryMeta]:
         started = time.perf_counter()
         try:
             cursor = self._connection.execute(sql, params)
             columns = [column[0] for column in cursor.description or ()]
-            rows = [_row(columns, values) for values in cursor.fetchall()]
+            values = [[_as_d1_value(value) for value in row] for row in cursor.fetchall()]
         except sqlite3.Error as exc:
             raise error_from_message(str(exc)) from exc
         meta = QueryMeta(
@@ -65,7 +66,7 @@ class LocalDatabase:
             last_row_id=cursor.lastrowid or 0,
             duration_ms=(time.perf_counter() - started) * 1000,
         )
-        return columns, QueryResult(results=rows, meta=meta)
+        return columns, values, meta
 
 
 class LocalStatement:
@@ -94,13 +95,13 @@ class LocalStatement:
         return rows[0][column]
 
     async def raw(self, *, column_names: bool = False) -> list[list[SqlValue]]:
-        columns, result = self._database._execute_with_columns(self.sql, self.params)
-        table = [list(row.values()) for row in result.results]
-        return [list(columns), *table] if column_names else table
+        columns, values, _ = self._database._query(self.sql, self.params)
+        return [list(columns), *values] if column_names else values
 
 
-def _row(columns: list[str], values: Sequence[Any]) -> Row:
-    return dict(zip(columns, (_as_d1_value(value) for value in values), strict=True))
+def _row(columns: list[str], values: list[SqlValue]) -> Row:
+    # Like a JS object, a repeated column name keeps its last value.
+    return dict(zip(columns, values, strict=True))
 
 
 def _as_d1_value(value: Any) -> SqlValue:

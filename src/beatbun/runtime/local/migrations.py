@@ -41,7 +41,9 @@ def find_migrations(directory: Path) -> list[Migration]:
 async def apply_migrations(db: Database, directory: Path) -> list[str]:
     """Apply the pending migrations in order; returns the names applied."""
     await db.prepare(TRACKING_TABLE_DDL).run()
-    applied = {row["name"] for row in (await db.prepare("SELECT name FROM d1_migrations").all()).results}
+    applied = {
+        row["name"] for row in (await db.prepare("SELECT name FROM d1_migrations").all()).results
+    }
     done: list[str] = []
     for migration in find_migrations(directory):
         if migration.name in applied:

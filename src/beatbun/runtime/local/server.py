@@ -23,7 +23,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from beatbun.generation.queue import UserQueue
 from beatbun.main import create_app
-from beatbun.runtime.base import Clock
 from beatbun.runtime.local.migrations import apply_migrations
 from beatbun.runtime.local.runtime import LocalRuntime
 from beatbun.scheduled import run_scheduled
@@ -39,7 +38,9 @@ def create_local_app() -> ASGIApp:
     settings = Settings.from_env(load_dev_vars(dev_vars))
     runtime = LocalRuntime.open(state_dir, settings=settings, user_queue=UserQueue)
     app = create_app(runtime=runtime)
-    app.router.lifespan_context = _lifespan(runtime, crons=read_crons(PROJECT_ROOT / "wrangler.toml"))
+    app.router.lifespan_context = _lifespan(
+        runtime, crons=read_crons(PROJECT_ROOT / "wrangler.toml")
+    )
     return AssetsFirst(app, PROJECT_ROOT / "public")
 
 
@@ -65,7 +66,9 @@ async def run_cron_loop(runtime: LocalRuntime, crons: list[str], stop: asyncio.E
         upcoming = sorted((next(CronSim(cron, now)), cron) for cron in crons)
         when, cron = upcoming[0]
         try:
-            await asyncio.wait_for(stop.wait(), timeout=max(when.timestamp() - runtime.clock.now(), 0))
+            await asyncio.wait_for(
+                stop.wait(), timeout=max(when.timestamp() - runtime.clock.now(), 0)
+            )
         except TimeoutError:
             await run_scheduled(runtime, cron=cron, scheduled_time=when.timestamp())
 

@@ -1,0 +1,339 @@
+"""Adapters over Cloudflare's bindings, as the `workers` SDK hands them to Python.
+
+Written from shared/cloudflare-python-workers.md (§0.2 wrapped bindings, §3 D1, §4 R2, §5
+Durable Objects). The SDK already converts results to Python (plain objects to `JsDict`, arrays
+to lists, `null` to None, binary to memoryview); what is left here is D1's BLOBs arriving as
+lists of ints, R2 objects nested in list pages arriving unconverted, and JS errors, which must
+never escape this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from pyodide.ffi import JsException
+
+from beatbun.errors import BlobStoreError, CoordinatorError
+from beatbun.runtime.actors import unwrap_reply
+from beatbun.runtime.base import (
+    MAX_KEYS_PER_CALL,
+    BlobListing,
+    BlobObject,
+    ByteRange,
+    Conditions,
+    HttpMetadata,
+    QueryMeta,
+    QueryResult,
+    Row,
+    Runtime,
+    SqlValue,
+)
+from beatbun.runtime.blobrules import check_key, check_list_limit, custom_metadata_of
+from beatbun.runtime.clock import SystemClock
+from beatbun.runtime.d1rules import check_params, check_sql, error_from_message
+from beatbun.settings import Settings
+
+# The vars and secrets Settings reads; bindings are looked up separately.
+SETTINGS_VARS = ("SITE_NAME", "ENVIRONMENT", "APP_SECRET", "PUBLIC_URL")
+
+
+def runtime_from_env(env: Any) -> Runtime:
+    """Build the runtime from a Worker's (wrapped) `env`; cheap, so done per request."""
+    values = {name: str(getattr(env, name)) for name in SETTINGS_VARS if hasattr(env, name)}
+    return Runtime(
+        settings=Settings.from_env(values),
+        db=D1Database(env.DB),
+        blobs=R2BlobStore(env.AUDIO),
+        user_queues=DurableObjectNamespace(env.USER_QUEUE),
+        clock=SystemClock(),
+    )
+
+
+class D1Database:
+    def __init__(self, binding: Any) -> None:
+        self._binding = binding
+
+    def prepare(self, sql: str) -> D1Statement:
+        check_sql(sql)
+        return D1Statement(self._binding.prepare(sql))
+
+    async def batch(self, statements: Sequence[Any]) -> list[QueryResult]:
+        # A plain list: the SDK unwraps each statement; to_js() here would break the batch (§0.3).
+        try:
+            results = await self._binding.batch([statement.js for statement in statements])
+        except JsException as exc:
+            raise error_from_message(str(exc)) from exc
+        return [_query_result(result) for result in results]
+
+
+class D1Statement:
+    def __init__(self, js_statement: Any) -> None:
+        self.js = js_statement
+
+    def bind(self, *params: SqlValue | bool) -> D1Statement:
+        return D1Statement(self.js.bind(*check_params(params)))
+
+    async def all(self) -> QueryResult:
+        return _query_result(await self._call("all"))
+
+    async def run(self) -> QueryResult:
+        return _query_result(await self._call("run"))
+
+    async def first(self, column: str | None = None) -> Any:
+        # Pick the column here rather than with D1's first(column), so a missing column fails
+        # with the same error as the local adapter.
+        result = _query_result(await self._call("all"))
+        if not result.results:
+            return None
+        if column is None:
+            return result.results[0]
+        if column not in result.results[0]:
+            raise error_from_message(f"Column '{column}' not found in the result.")
+        return result.results[0][column]
+
+    async def raw(self, *, column_names: bool = False) -> list[list[SqlValue]]:
+        rows = await self._call("raw", columnNames=column_names)
+        return [[_sql_value(value) for value in row] for row in rows]
+
+    async def _call(self, method: str, **options: Any) -> Any:
+        try:
+            return await getattr(self.js, method)(**options)
+        except JsException as exc:
+            raise error_from_message(str(exc)) from exc
+
+
+def _query_result(result: Mapping[str, Any]) -> QueryResult:
+    meta = result.get("meta") or {}
+    return QueryResult(
+        results=[_row(row) for row in result.get("results") or []],
+        meta=QueryMeta(
+            changes=int(meta.get("changes") or 0),
+            last_row_id=int(meta.get("last_row_id") or 0),
+            duration_ms=float(meta.get("duration") or 0),
+        ),
+    )
+
+
+def _row(row: Mapping[str, Any]) -> Row:
+    return {name: _sql_value(value) for name, value in row.items()}
+
+
+def _sql_value(value: Any) -> SqlValue:
+    # D1 returns a BLOB as a JS array of byte values (docs: d1/worker-api "Type conversion").
+    if isinstance(value, list):
+        return bytes(value)
+    if isinstance(value, memoryview):
+        return bytes(value)
+    return value  # type: ignore[no-any-return]
+
+
+class R2BlobStore:
+    def __init__(self, binding: Any) -> None:
+        self._binding = binding
+
+    async def put(
+        self,
+        key: str,
+        data: bytes | str,
+        *,
+        http_metadata: HttpMetadata | None = None,
+        custom_metadata: Mapping[str, str] | None = None,
+    ) -> BlobObject:
+        check_key(key)
+        options = {
+            "httpMetadata": _http_metadata_to_js(http_metadata or HttpMetadata()),
+            "customMetadata": custom_metadata_of(custom_metadata),
+        }
+        written = await self._call("put", key, data, **options)
+        return _blob_object(written)
+
+    async def get(
+        self, key: str, *, range: ByteRange | None = None, only_if: Conditions | None = None
+    ) -> BlobObject | None:
+        check_key(key)
+        options: dict[str, Any] = {}
+        if range is not None:
+            options["range"] = _range_to_js(range)
+        if only_if is not None:
+            options["onlyIf"] = _conditions_to_js(only_if)
+        found = await self._call("get", key, **options)
+        if found is None:
+            return None
+        # A failed precondition returns an R2Object, which has no body (§4.1).
+        if not hasattr(found, "body"):
+            return _blob_object(found)
+        body = bytes(await found.arrayBuffer())
+        return _blob_object(found, body=body)
+
+    async def head(self, key: str) -> BlobObject | None:
+        check_key(key)
+        found = await self._call("head", key)
+        return None if found is None else _blob_object(found)
+
+    async def delete(self, keys: str | Sequence[str]) -> None:
+        many = [keys] if isinstance(keys, str) else list(keys)
+        if len(many) > MAX_KEYS_PER_CALL:
+            raise ValueError(f"delete() takes at most {MAX_KEYS_PER_CALL} keys, got {len(many)}.")
+        for key in many:
+            check_key(key)
+        await self._call("delete", many[0] if isinstance(keys, str) else many)
+
+    async def list(
+        self,
+        *,
+        prefix: str = "",
+        cursor: str | None = None,
+        limit: int = MAX_KEYS_PER_CALL,
+        delimiter: str | None = None,
+    ) -> BlobListing:
+        check_list_limit(limit)
+        options: dict[str, Any] = {
+            "prefix": prefix,
+            "limit": limit,
+            "include": ["httpMetadata", "customMetadata"],
+        }
+        if cursor is not None:
+            options["cursor"] = cursor
+        if delimiter is not None:
+            options["delimiter"] = delimiter
+        page = await self._call("list", **options)
+        truncated = bool(page.get("truncated"))
+        return BlobListing(
+            objects=[_blob_object(item) for item in page.get("objects") or []],
+            truncated=truncated,
+            cursor=page.get("cursor") if truncated else None,
+            delimited_prefixes=list(page.get("delimitedPrefixes") or []),
+        )
+
+    async def _call(self, method: str, *args: Any, **options: Any) -> Any:
+        try:
+            return await getattr(self._binding, method)(*args, **options)
+        except JsException as exc:
+            message = str(exc)
+            code = "range_not_satisfiable" if "range" in message.lower() else "blob_store_error"
+            raise BlobStoreError(f"R2 {method} failed: {message}", code=code) from exc
+
+
+def _blob_object(found: Any, *, body: bytes | None = None) -> BlobObject:
+    http = _plain(_field(found, "httpMetadata"))
+    requested = _plain(_field(found, "range"))
+    return BlobObject(
+        key=str(_field(found, "key")),
+        size=int(_field(found, "size")),
+        etag=str(_field(found, "etag")),
+        uploaded=_datetime(_field(found, "uploaded")),
+        http_metadata=HttpMetadata(
+            content_type=http.get("contentType"),
+            content_disposition=http.get("contentDisposition"),
+            cache_control=http.get("cacheControl"),
+        ),
+        custom_metadata={
+            str(k): str(v) for k, v in _plain(_field(found, "customMetadata")).items()
+        },
+        body=body,
+        range=ByteRange(offset=requested.get("offset"), length=requested.get("length"))
+        if body is not None and requested
+        else None,
+    )
+
+
+def _field(found: Any, name: str) -> Any:
+    # Wrapped results allow item access; objects nested in a list page are raw JsProxies.
+    if isinstance(found, Mapping):
+        return found.get(name)
+    return getattr(found, name, None)
+
+
+def _plain(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        return dict(value)
+    converted: dict[str, Any] = value.to_py()
+    return converted
+
+
+def _datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        # The SDK builds it with fromtimestamp() and no zone; Workers run in UTC.
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromtimestamp(float(value.getTime()) / 1000, tz=UTC)
+
+
+def _http_metadata_to_js(http: HttpMetadata) -> dict[str, str]:
+    names = {
+        "contentType": http.content_type,
+        "contentDisposition": http.content_disposition,
+        "cacheControl": http.cache_control,
+    }
+    return {name: value for name, value in names.items() if value is not None}
+
+
+def _range_to_js(requested: ByteRange) -> dict[str, int]:
+    if requested.suffix is not None:
+        return {"suffix": requested.suffix}
+    js_range = {"offset": requested.offset or 0}
+    if requested.length is not None:
+        js_range["length"] = requested.length
+    return js_range
+
+
+def _conditions_to_js(conditions: Conditions) -> dict[str, Any]:
+    names = {
+        "etagMatches": conditions.etag_matches,
+        "etagDoesNotMatch": conditions.etag_does_not_match,
+        "uploadedBefore": conditions.uploaded_before,
+        "uploadedAfter": conditions.uploaded_after,
+    }
+    return {name: value for name, value in names.items() if value is not None}
+
+
+class DurableObjectNamespace:
+    def __init__(self, binding: Any) -> None:
+        self._binding = binding
+
+    def id_from_name(self, name: str) -> str:
+        return str(self._binding.idFromName(name).toString())
+
+    def get(self, actor_id: str) -> DurableObjectStub:
+        return DurableObjectStub(self._binding.get(self._binding.idFromString(actor_id)))
+
+
+class DurableObjectStub:
+    def __init__(self, stub: Any) -> None:
+        self._stub = stub
+
+    async def call(self, method: str, *args: Any) -> Any:
+        # Every actor host in entry.py exposes one RPC method, `call(method, args)`.
+        try:
+            reply = await self._stub.call(method, list(args))
+        except JsException as exc:
+            raise CoordinatorError(f"Durable Object call '{method}' failed: {exc}") from exc
+        return unwrap_reply(reply)
+
+
+class DurableObjectStorage:
+    """`ctx.storage` of a SQLite-backed Durable Object: the SQL API and the alarm."""
+
+    def __init__(self, storage: Any) -> None:
+        self._storage = storage
+
+    def sql(self, query: str, *params: SqlValue) -> list[Row]:
+        try:
+            cursor = self._storage.sql.exec(query, *check_params(params))
+            rows = cursor.toArray()
+        except JsException as exc:
+            raise error_from_message(str(exc)) from exc
+        return [_row(row) for row in rows]
+
+    async def get_alarm(self) -> float | None:
+        at_ms = await self._storage.getAlarm()
+        return None if at_ms is None else float(at_ms) / 1000
+
+    async def set_alarm(self, at: float) -> None:
+        await self._storage.setAlarm(int(at * 1000))
+
+    async def delete_alarm(self) -> None:
+        await self._storage.deleteAlarm()

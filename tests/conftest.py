@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from tests.fakes import ManualClock
+
+from beatbun.generation.queue import UserQueue
+from beatbun.main import create_app
+from beatbun.runtime.local.migrations import apply_migrations
+from beatbun.runtime.local.runtime import LocalRuntime
+from beatbun.settings import Settings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS = PROJECT_ROOT / "d1" / "migrations"
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(environment="test")
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+async def runtime(
+    tmp_path: Path, settings: Settings, clock: ManualClock
+) -> AsyncIterator[LocalRuntime]:
+    local = LocalRuntime.open(
+        tmp_path / "state", settings=settings, user_queue=UserQueue, clock=clock
+    )
+    await apply_migrations(local.db, MIGRATIONS)
+    yield local
+    local.close()
+
+
+@pytest.fixture
+def app(runtime: LocalRuntime) -> FastAPI:
+    return create_app(runtime=runtime)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as test_client:
+        yield test_client
+
+
+class LiveServer:
+    """The real local server (uvicorn in its own process) on a free loopback port."""
+
+    def __init__(self, state_dir: Path, log_path: Path) -> None:
+        self.state_dir = state_dir
+        self.log_path = log_path
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        env = {
+            **os.environ,
+            "BEATBUN_PROJECT_ROOT": str(PROJECT_ROOT),
+            "BEATBUN_STATE_DIR": str(self.state_dir),
+            "BEATBUN_DEV_VARS": str(self.state_dir / "missing.dev.vars"),
+        }
+        with open(self.log_path, "ab") as log:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "beatbun.runtime.local.server", "--port", str(self.port)],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=PROJECT_ROOT,
+            )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"Server exited early:\n{self.log_path.read_text()}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise RuntimeError(f"Server did not answer in 30 s:\n{self.log_path.read_text()}")
+
+    def stop(self) -> None:
+        if self._process and self._process.poll() is None:
+            self._process.terminate()
+            self._process.wait(timeout=15)
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    server = LiveServer(tmp_path / "state", tmp_path / "server.log")
+    server.start()
+    yield server
+    server.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
