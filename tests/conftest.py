@@ -11,13 +11,14 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from tests.fakes import ManualClock
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from beatbun.generation.queue import UserQueue
 from beatbun.main import create_app
 from beatbun.runtime.local.migrations import apply_migrations
 from beatbun.runtime.local.runtime import LocalRuntime
 from beatbun.settings import Settings
+from tests.fakes import ManualClock
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = PROJECT_ROOT / "d1" / "migrations"
@@ -112,3 +113,44 @@ def _free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+# Debian's Chromium, driven by Playwright (its own browser download cannot work here). The
+# flags keep it from reaching for Google's hosts, which this machine's closed network refuses.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = PROJECT_ROOT / "test-results" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh browser context per test: no cookies or storage carried over."""
+    context = browser.new_context()
+    new_page = context.new_page()
+    yield new_page
+    context.close()
+
+
+def screenshot(page: Page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=path, full_page=True)
+    return path

@@ -5,12 +5,12 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from tests.fakes import ManualClock
 
 from beatbun.errors import CoordinatorError
 from beatbun.runtime.actors import Actor
 from beatbun.runtime.base import Runtime
 from beatbun.runtime.local.actors import LocalActorNamespace
+from tests.fakes import ManualClock
 
 
 class Counter(Actor):

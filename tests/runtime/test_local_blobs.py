@@ -5,11 +5,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from tests.fakes import ManualClock
 
 from beatbun.errors import BlobStoreError
 from beatbun.runtime.base import ByteRange, Conditions, HttpMetadata
 from beatbun.runtime.local.blobs import LocalBlobStore
+from tests.fakes import ManualClock
 
 
 @pytest.fixture
