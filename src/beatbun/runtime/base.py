@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
+from beatbun.errors import RuntimeFailure
 from beatbun.settings import Settings
 
 # D1's documented limits (developers.cloudflare.com/d1/platform/limits), enforced by both adapters.
@@ -20,6 +21,8 @@ MAX_STATEMENT_BYTES = 100_000
 MAX_SAFE_INTEGER = 2**53
 # R2 accepts at most 1000 keys per delete and returns at most 1000 objects per list page.
 MAX_KEYS_PER_CALL = 1000
+# workerd's WebCrypto refuses PBKDF2 above this (limit-enforcer.h DEFAULT_MAX_PBKDF2_ITERATIONS).
+MAX_PBKDF2_ITERATIONS = 100_000
 
 SqlValue = None | int | float | str | bytes
 Row = dict[str, SqlValue]
@@ -178,6 +181,44 @@ class Clock(Protocol):
         ...
 
 
+class KeyDerivation(Protocol):
+    """PBKDF2-HMAC-SHA256: WebCrypto on Workers, hashlib locally, byte-identical results."""
+
+    async def pbkdf2_sha256(
+        self, password: bytes, salt: bytes, *, iterations: int, length: int
+    ) -> bytes:
+        """Derive `length` bytes; raises ValueError above `MAX_PBKDF2_ITERATIONS` on both sides."""
+        ...
+
+
+@dataclass(frozen=True)
+class MailMessage:
+    to: str
+    subject: str
+    text: str
+
+
+class MailError(RuntimeFailure):
+    """The mail service refused or failed to take a message."""
+
+    default_code = "mail_error"
+
+
+class Mailer(Protocol):
+    """Transactional email; raises `MailError` when the message was not accepted."""
+
+    async def send(self, message: MailMessage) -> None: ...
+
+
+@runtime_checkable
+class Outbox(Protocol):
+    """A mailer that keeps what it sent where a developer can read it (local only)."""
+
+    def messages(self) -> list[MailMessage]:
+        """Newest first."""
+        ...
+
+
 @dataclass
 class Runtime:
     """Everything a request handler may touch, bundled for dependency injection."""
@@ -187,6 +228,8 @@ class Runtime:
     blobs: BlobStore
     user_queues: ActorNamespace
     clock: Clock
+    kdf: KeyDerivation
+    mailer: Mailer
 
 
 RuntimeFactory = Callable[[Any], Runtime]

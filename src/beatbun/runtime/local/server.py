@@ -62,15 +62,19 @@ async def run_cron_loop(runtime: LocalRuntime, crons: list[str], stop: asyncio.E
     if not crons:
         return
     while not stop.is_set():
-        now = datetime.fromtimestamp(runtime.clock.now(), tz=UTC)
-        upcoming = sorted((next(CronSim(cron, now)), cron) for cron in crons)
-        when, cron = upcoming[0]
+        when, cron = next_cron_run(crons, runtime.clock.now())
         try:
             await asyncio.wait_for(
                 stop.wait(), timeout=max(when.timestamp() - runtime.clock.now(), 0)
             )
         except TimeoutError:
             await run_scheduled(runtime, cron=cron, scheduled_time=when.timestamp())
+
+
+def next_cron_run(crons: list[str], now: float) -> tuple[datetime, str]:
+    """The earliest upcoming (time, cron expression) strictly after `now`, in UTC."""
+    moment = datetime.fromtimestamp(now, tz=UTC)
+    return min((next(CronSim(cron, moment)), cron) for cron in crons)
 
 
 class AssetsFirst:

@@ -1,0 +1,356 @@
+"""Fakes of Cloudflare's bindings as the `workers` SDK presents them to Python.
+
+Each reproduces a documented shape (shared/cloudflare-python-workers.md), not our adapters'
+expectations: D1 results as `JsDict`s with BLOBs as lists of ints and D1's error messages,
+R2 objects with item and attribute access and list pages whose objects stay raw JsProxies, DO
+storage cursors, and the SDK's refusal of tuples and bytearrays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from datetime import UTC, datetime
+from typing import Any
+
+from pyodide.ffi import JsException, jsnull
+
+
+class JsDict(dict[str, Any]):
+    """The SDK's `JsDict`: a dict that also allows attribute access (workers/rpc.py)."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _sdk_argument(value: Any) -> Any:
+    """`python_to_rpc`: tuple and bytearray are refused, None becomes JS null."""
+    if isinstance(value, (tuple, bytearray)):
+        raise TypeError(f"{type(value)} cannot be sent over RPC.")
+    return jsnull if value is None else value
+
+
+def _from_js_number(value: Any) -> Any:
+    # JS numbers reach Python as int when they are safe integers, else float.
+    if isinstance(value, float) and value.is_integer() and abs(value) <= 2**53:
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
+        return float(value)
+    return value
+
+
+# --- D1 -------------------------------------------------------------------------------------
+
+
+class FakeD1Binding:
+    """`env.DB`, wrapped: prepare() is sync, the rest async; results converted to JsDict."""
+
+    def __init__(self) -> None:
+        self.connection = sqlite3.connect(":memory:", isolation_level=None)
+
+    def prepare(self, sql: str) -> FakeD1Statement:
+        return FakeD1Statement(self, sql, [])
+
+    async def batch(self, statements: list[FakeD1Statement]) -> list[JsDict]:
+        if not isinstance(statements, list):
+            raise TypeError("batch() expects an Array of statements")
+        self.connection.execute("SAVEPOINT b")
+        try:
+            results = [statement.execute() for statement in statements]
+        except JsException:
+            self.connection.execute("ROLLBACK TO b")
+            self.connection.execute("RELEASE b")
+            raise
+        self.connection.execute("RELEASE b")
+        return results
+
+
+class FakeD1Statement:
+    def __init__(self, database: FakeD1Binding, sql: str, params: list[Any]) -> None:
+        self.database = database
+        self.sql = sql
+        self.params = params
+
+    def bind(self, *params: Any) -> FakeD1Statement:
+        return FakeD1Statement(self.database, self.sql, [_sdk_argument(p) for p in params])
+
+    def execute(self) -> JsDict:
+        columns, rows, cursor = self._query()
+        return JsDict(
+            success=True,
+            meta=JsDict(
+                served_by="miniflare.db",
+                duration=0.1,
+                changes=max(cursor.rowcount, 0),
+                last_row_id=cursor.lastrowid or 0,
+                changed_db=cursor.rowcount > 0,
+                size_after=8192,
+                rows_read=len(rows),
+                rows_written=max(cursor.rowcount, 0),
+            ),
+            results=[JsDict(zip(columns, row, strict=True)) for row in rows],
+        )
+
+    async def all(self) -> JsDict:
+        return self.execute()
+
+    async def run(self) -> JsDict:
+        return self.execute()
+
+    async def raw(self, columnNames: bool = False) -> list[list[Any]]:
+        columns, rows, _ = self._query()
+        return [list(columns), *rows] if columnNames else rows
+
+    def _query(self) -> tuple[list[str], list[list[Any]], sqlite3.Cursor]:
+        values = []
+        for value in self.params:
+            if isinstance(value, int) and abs(value) > 2**53:
+                raise JsException("D1_TYPE_ERROR: Type 'bigint' not supported for value")
+            values.append(None if value is jsnull else value)
+        try:
+            cursor = self.database.connection.execute(self.sql, values)
+            columns = [c[0] for c in cursor.description or ()]
+            rows = [[_d1_value(v) for v in row] for row in cursor.fetchall()]
+        except sqlite3.Error as exc:
+            kind = (
+                "SQLITE_CONSTRAINT" if isinstance(exc, sqlite3.IntegrityError) else "SQLITE_ERROR"
+            )
+            raise JsException(f"D1_ERROR: {exc}: {kind}") from exc
+        return columns, rows, cursor
+
+
+def _d1_value(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return list(value)  # D1 hands a BLOB over as Array.from(bytes)
+    return _from_js_number(value)
+
+
+# --- R2 -------------------------------------------------------------------------------------
+
+
+class JsDate:
+    def __init__(self, ms: float) -> None:
+        self._ms = ms
+
+    def getTime(self) -> float:
+        return self._ms
+
+
+class RawJsObject:
+    """A plain JS object left unconverted (nested inside a converted list page)."""
+
+    def __init__(self, **fields: Any) -> None:
+        self.__dict__.update(fields)
+
+    def to_py(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class RawR2Object:
+    """An R2Object nested in a list page: attributes only, Date and metadata unconverted."""
+
+    def __init__(self, stored: dict[str, Any]) -> None:
+        self.key = stored["key"]
+        self.size = len(stored["data"])
+        self.etag = stored["etag"]
+        self.httpEtag = f'"{stored["etag"]}"'
+        self.uploaded = JsDate(stored["uploaded_ms"])
+        self.httpMetadata = RawJsObject(**stored["http"])
+        self.customMetadata = RawJsObject(**stored["custom"])
+
+
+class WrappedR2Object:
+    """An R2Object / R2ObjectBody behind `_BindingWrapper`: item and attribute access."""
+
+    def __init__(
+        self, stored: dict[str, Any], *, body: bytes | None, range_: dict[str, int] | None
+    ) -> None:
+        self.key = stored["key"]
+        self.size = len(stored["data"])
+        self.etag = stored["etag"]
+        self.httpEtag = f'"{stored["etag"]}"'
+        # The SDK converts a Date with datetime.fromtimestamp(): no time zone.
+        self.uploaded = datetime.fromtimestamp(stored["uploaded_ms"] / 1000, tz=UTC).replace(
+            tzinfo=None
+        )
+        self.httpMetadata = JsDict(stored["http"])
+        self.customMetadata = JsDict(stored["custom"])
+        self.range = JsDict(range_) if range_ else None
+        if body is not None:
+            self.body = object()  # a ReadableStream
+            self._data = body
+
+    def __getitem__(self, name: str) -> Any:
+        return getattr(self, name)
+
+    async def arrayBuffer(self) -> memoryview:
+        return memoryview(self._data)
+
+
+class FakeR2Binding:
+    def __init__(self) -> None:
+        self.objects: dict[str, dict[str, Any]] = {}
+        self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+
+    async def put(self, key: str, value: Any, **options: Any) -> WrappedR2Object:
+        self.calls.append(("put", (key,), options))
+        data = value.encode() if isinstance(value, str) else bytes(_sdk_argument(value))
+        self.objects[key] = {
+            "key": key,
+            "data": data,
+            "etag": hashlib.md5(data).hexdigest(),
+            "uploaded_ms": 1_800_000_000_000,
+            "http": dict(options.get("httpMetadata", {})),
+            "custom": dict(options.get("customMetadata", {})),
+        }
+        return WrappedR2Object(self.objects[key], body=None, range_=None)
+
+    async def get(self, key: str, **options: Any) -> WrappedR2Object | None:
+        self.calls.append(("get", (key,), options))
+        stored = self.objects.get(key)
+        if stored is None:
+            return None
+        only_if = options.get("onlyIf") or {}
+        if (
+            "etagDoesNotMatch" in only_if
+            and only_if["etagDoesNotMatch"].strip('"') == stored["etag"]
+        ):
+            return WrappedR2Object(stored, body=None, range_=None)
+        data: bytes = stored["data"]
+        requested = options.get("range")
+        if requested is None:
+            return WrappedR2Object(stored, body=data, range_=None)
+        if "suffix" in requested:
+            offset = max(len(data) - requested["suffix"], 0)
+        else:
+            offset = requested.get("offset", 0)
+        if offset >= len(data):
+            raise JsException("get: The requested range is not satisfiable (10039)")
+        length = requested.get("length", len(data) - offset)
+        return WrappedR2Object(
+            stored, body=data[offset : offset + length], range_={"offset": offset, "length": length}
+        )
+
+    async def head(self, key: str) -> WrappedR2Object | None:
+        stored = self.objects.get(key)
+        return None if stored is None else WrappedR2Object(stored, body=None, range_=None)
+
+    async def delete(self, keys: str | list[str]) -> None:
+        for key in [keys] if isinstance(keys, str) else keys:
+            self.objects.pop(key, None)
+
+    async def list(self, **options: Any) -> JsDict:
+        self.calls.append(("list", (), options))
+        prefix = options.get("prefix", "")
+        keys = sorted(
+            k for k in self.objects if k.startswith(prefix) and k > options.get("cursor", "")
+        )
+        limit = options.get("limit", 1000)
+        page = keys[:limit]
+        result = JsDict(
+            objects=[RawR2Object(self.objects[k]) for k in page],
+            truncated=len(keys) > limit,
+            delimitedPrefixes=[],
+        )
+        if len(keys) > limit:
+            result["cursor"] = page[-1]
+        return result
+
+
+# --- Durable Objects -----------------------------------------------------------------------
+
+
+class FakeDurableObjectId:
+    def __init__(self, hex_id: str) -> None:
+        self._hex = hex_id
+
+    def toString(self) -> str:
+        return self._hex
+
+
+class FakeSqlCursor:
+    def __init__(self, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+        self._rows = [JsDict(zip(columns, row, strict=True)) for row in rows]
+
+    def toArray(self) -> list[JsDict]:
+        # Binary columns come back as ArrayBuffer, which the wrapper turns into memoryview.
+        return [
+            JsDict({k: memoryview(v) if isinstance(v, bytes) else v for k, v in row.items()})
+            for row in self._rows
+        ]
+
+
+class FakeSqlStorage:
+    def __init__(self) -> None:
+        self.connection = sqlite3.connect(":memory:", isolation_level=None)
+
+    def exec(self, query: str, *params: Any) -> FakeSqlCursor:
+        try:
+            cursor = self.connection.execute(query, [_sdk_argument(p) for p in params])
+            return FakeSqlCursor([c[0] for c in cursor.description or ()], cursor.fetchall())
+        except sqlite3.Error as exc:
+            raise JsException(f"{exc}: SQLITE_ERROR") from exc
+
+
+class FakeDurableObjectStorage:
+    """`ctx.storage`, wrapped: `sql` is synchronous, the alarm methods are async (ms epochs)."""
+
+    def __init__(self) -> None:
+        self.sql = FakeSqlStorage()
+        self.alarm_ms: float | None = None
+
+    async def getAlarm(self) -> float | None:
+        return self.alarm_ms
+
+    async def setAlarm(self, at_ms: int) -> None:
+        self.alarm_ms = at_ms
+
+    async def deleteAlarm(self) -> None:
+        self.alarm_ms = None
+
+
+class FakeDurableObjectContext:
+    def __init__(self, hex_id: str) -> None:
+        self.id = FakeDurableObjectId(hex_id)
+        self.storage = FakeDurableObjectStorage()
+
+
+class FakeDurableObjectNamespace:
+    """`env.USER_QUEUE`: ids by name, one host instance per id, RPC through `call`."""
+
+    def __init__(self, host_class: type, env: Any) -> None:
+        self._host_class = host_class
+        self._env = env
+        self.instances: dict[str, Any] = {}
+
+    def idFromName(self, name: str) -> FakeDurableObjectId:
+        return FakeDurableObjectId(hashlib.sha256(name.encode()).hexdigest())
+
+    def idFromString(self, hex_id: str) -> FakeDurableObjectId:
+        return FakeDurableObjectId(hex_id)
+
+    def get(self, object_id: FakeDurableObjectId) -> FakeStub:
+        hex_id = object_id.toString()
+        if hex_id not in self.instances:
+            self.instances[hex_id] = self._host_class(FakeDurableObjectContext(hex_id), self._env)
+        return FakeStub(self.instances[hex_id])
+
+
+class FakeStub:
+    def __init__(self, host: Any) -> None:
+        self._host = host
+
+    async def call(self, method: str, args: list[Any]) -> Any:
+        for arg in args:
+            _sdk_argument(arg)
+        return JsDict(await self._host.call(method, args))
+
+
+class FakeEnv:
+    """The wrapped `env`: bindings as attributes, vars as strings."""
+
+    def __init__(self, **values: Any) -> None:
+        self.__dict__.update(values)

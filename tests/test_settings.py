@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import pytest
+
+from beatbun.settings import Settings
+
+
+def test_defaults_without_any_variable() -> None:
+    settings = Settings.from_env({})
+    assert settings.site_name == "Beat Bun"
+    assert settings.environment == "development"
+
+
+def test_site_name_comes_from_env() -> None:
+    assert Settings.from_env({"SITE_NAME": "Loop Lab"}).site_name == "Loop Lab"
+
+
+def test_unknown_environment_is_refused_with_its_value() -> None:
+    with pytest.raises(ValueError, match="Config 'ENVIRONMENT' has value 'staging'"):
+        Settings.from_env({"ENVIRONMENT": "staging"})
+
+
+@pytest.mark.parametrize("secret", ["", "changethis", "dev-only-secret-change-me"])
+def test_production_refuses_placeholder_secret(secret: str) -> None:
+    with pytest.raises(ValueError, match="APP_SECRET"):
+        Settings.from_env({"ENVIRONMENT": "production", "APP_SECRET": secret})
+
+
+def test_production_accepts_a_real_secret() -> None:
+    settings = Settings.from_env({"ENVIRONMENT": "production", "APP_SECRET": "x" * 40})
+    assert settings.is_production
+
+
+def test_public_url_loses_trailing_slash() -> None:
+    assert Settings.from_env({"PUBLIC_URL": "https://a.example/"}).public_url == "https://a.example"
