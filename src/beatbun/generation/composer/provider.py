@@ -1,0 +1,43 @@
+"""The built-in composer as a `MusicProvider`: no network, no model, no API key."""
+
+from __future__ import annotations
+
+from beatbun.generation.composer.arrangement import arrange
+from beatbun.generation.composer.prompt import resolve_plan
+from beatbun.generation.composer.render import render
+from beatbun.generation.composer.wav import compute_peaks
+from beatbun.generation.provider import MusicRequest, ProviderResult
+
+SAMPLE_RATE = 44100
+
+
+class Composer:
+    """Writes and synthesizes a track from the prompt: 44.1 kHz 16-bit stereo WAV at -14 LUFS.
+
+    The same request and seed always give the same bytes. Rendering is CPU-bound and runs on
+    the caller's thread (Workers cannot start threads).
+    """
+
+    name = "composer"
+
+    async def generate(self, request: MusicRequest) -> ProviderResult:
+        return self.compose(request)
+
+    def compose(self, request: MusicRequest) -> ProviderResult:
+        """The synchronous render behind `generate`, for the command line and benchmarks."""
+        plan = resolve_plan(request, sample_rate=SAMPLE_RATE)
+        track = render(plan, arrange(plan))
+        described = plan.to_dict()
+        described["loudness_lufs"] = round(track.loudness.integrated_lufs, 2)
+        described["true_peak_dbtp"] = round(track.loudness.true_peak_dbtp, 2)
+        return ProviderResult(
+            audio=track.wav,
+            media_type="audio/wav",
+            sample_rate=SAMPLE_RATE,
+            channels=2,
+            frames=plan.frames,
+            provider=self.name,
+            peaks=compute_peaks(track.samples),
+            plan=described,
+            seed=plan.seed,
+        )

@@ -1,0 +1,249 @@
+"""Score to mastered 16-bit stereo, a few seconds at a time.
+
+Pass 1 mixes each chunk (notes into buses, sends, ducking, fades) and stores it as int16 with
+12 dB of headroom straight into the WAV buffer. Later passes measure BS.1770 loudness and true
+peak from that buffer and apply gain and the limiter in place. Peak memory is the WAV itself
+plus a few seconds of float buses, whatever the duration.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from beatbun.generation.composer.arrangement import Part, Score
+from beatbun.generation.composer.drums import render_drum
+from beatbun.generation.composer.instruments import VOICES, Wavetables, render_note
+from beatbun.generation.composer.loudness import Loudness, LoudnessMeter
+from beatbun.generation.composer.mixing import Echo, Limiter, Reverb, duck_curve, pan_gains
+from beatbun.generation.composer.plan import CompositionPlan
+from beatbun.generation.composer.styles import GENRES
+from beatbun.generation.composer.wav import allocate_wav
+
+TARGET_LUFS = -14.0
+CEILING_DBFS = -1.5
+MAX_TRUE_PEAK_DBTP = -1.1
+CHUNK_FRAMES = 88200
+TAIL_FRAMES = 5 * 44100
+NOTE_CACHE_BYTES = 6 * 1024 * 1024
+_HEADROOM = 4.0
+_HAAS_SECONDS = 0.011
+_FADE_IN_SECONDS = 0.01
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedTrack:
+    wav: bytearray
+    samples: NDArray[np.int16]
+    loudness: Loudness
+
+
+def render(plan: CompositionPlan, score: Score) -> RenderedTrack:
+    """Mix, master and encode the whole track; identical inputs give identical bytes."""
+    wav, samples = allocate_wav(plan.frames, sample_rate=plan.sample_rate, channels=2)
+    mixer = _Mixer(plan, score)
+    meter = LoudnessMeter(sample_rate=plan.sample_rate, with_true_peak=False, estimate=True)
+    to_int = np.float32(32767.0 / _HEADROOM)
+    for start in range(0, plan.frames, CHUNK_FRAMES):
+        count = min(CHUNK_FRAMES, plan.frames - start)
+        block = mixer.mix_chunk(start)[:, :count]
+        fades = _fades(plan, start, count)
+        if fades is not None:
+            block *= fades[None, :]
+        meter.add(block)
+        block *= to_int
+        np.clip(block, -32768.0, 32767.0, out=block)
+        samples[start : start + count] = np.rint(block).T
+    loudness = _master(samples, stored=meter.result(), sample_rate=plan.sample_rate)
+    return RenderedTrack(wav=wav, samples=samples, loudness=loudness)
+
+
+def _master(samples: NDArray[np.int16], *, stored: Loudness, sample_rate: int) -> Loudness:
+    """Bring the stored mix to -14 LUFS with true peak at or below -1 dBTP, in place."""
+    if not math.isfinite(stored.integrated_lufs):
+        return stored
+    scale = _HEADROOM / 32767.0
+    current = stored
+    for _ in range(3):
+        # Aim a little high: the limiter costs some loudness, and trimming down is always safe.
+        gain_db = TARGET_LUFS - current.integrated_lufs + 0.4
+        limiter = Limiter(
+            ceiling_db=CEILING_DBFS, release_db_per_second=30.0, sample_rate=sample_rate
+        )
+        gain = scale * 10.0 ** (gain_db / 20.0)
+        current = _limit(samples, scale=gain, limiter=limiter, sample_rate=sample_rate)
+        scale = 1.0 / 32768.0
+        if current.integrated_lufs >= TARGET_LUFS - 0.3:
+            break
+    trim_db = min(
+        TARGET_LUFS - current.integrated_lufs, MAX_TRUE_PEAK_DBTP - current.true_peak_dbtp
+    )
+    if abs(trim_db) > 0.01:
+        _trim(samples, gain=10.0 ** (trim_db / 20.0))
+        # A plain gain moves both figures by the same dB (to within int16 rounding).
+        current = Loudness(current.integrated_lufs + trim_db, current.true_peak_dbtp + trim_db)
+    return current
+
+
+def _limit(
+    samples: NDArray[np.int16], *, scale: float, limiter: Limiter, sample_rate: int
+) -> Loudness:
+    """Scale and limit the int16 track in place; returns its loudness and true peak."""
+    meter = LoudnessMeter(sample_rate=sample_rate, with_true_peak=True)
+    for start in range(0, samples.shape[0], CHUNK_FRAMES):
+        view = samples[start : start + CHUNK_FRAMES]
+        block = view.T.astype(np.float32, order="C")
+        block *= np.float32(scale)
+        limiter.process(block)
+        meter.add(block)
+        block *= np.float32(32768.0)
+        np.clip(block, -32768.0, 32767.0, out=block)
+        view[...] = np.rint(block).T
+    return meter.result()
+
+
+def _trim(samples: NDArray[np.int16], *, gain: float) -> None:
+    flat = samples.reshape(-1)
+    for start in range(0, flat.size, 2 * CHUNK_FRAMES):
+        block = flat[start : start + 2 * CHUNK_FRAMES].astype(np.float32)
+        block *= np.float32(gain)
+        np.clip(np.rint(block, out=block), -32768.0, 32767.0, out=block)
+        flat[start : start + 2 * CHUNK_FRAMES] = block
+
+
+def _fades(plan: CompositionPlan, start: int, count: int) -> NDArray[np.float32] | None:
+    """Gain for the fade-in and fade-out over this chunk, or None where neither reaches."""
+    fade_frames = min(4.0, 0.12 * plan.frames / plan.sample_rate) * plan.sample_rate
+    if _FADE_IN_SECONDS * plan.sample_rate < start and start + count < plan.frames - fade_frames:
+        return None
+    index = np.arange(start, start + count, dtype=np.float64)
+    fade_in = np.minimum(index / (_FADE_IN_SECONDS * plan.sample_rate), 1.0)
+    remaining = (plan.frames - index) / fade_frames
+    fade_out = np.sin(np.clip(remaining, 0.0, 1.0) * np.pi / 2.0)
+    return (fade_in * fade_out).astype(np.float32)
+
+
+class _Mixer:
+    """Buses that outlive a chunk by TAIL_FRAMES so notes can ring across chunk boundaries."""
+
+    def __init__(self, plan: CompositionPlan, score: Score) -> None:
+        style = GENRES[plan.genre]
+        rng = np.random.default_rng([plan.seed, 3])
+        self._sr = plan.sample_rate
+        self._voices = _VoiceCache(plan.sample_rate, rng)
+        length = CHUNK_FRAMES + TAIL_FRAMES
+        self._dry = np.zeros((2, length), dtype=np.float32)
+        self._ducked = np.zeros((2, length), dtype=np.float32)
+        self._reverb_send = np.zeros(length, dtype=np.float32)
+        self._delay_send = np.zeros(length, dtype=np.float32)
+        self._duck = np.zeros(length, dtype=np.float32)
+        beat = 60.0 / plan.bpm
+        reverb_seconds = 3.5 if plan.genre == "ambient" else 2.4 if style.reverb >= 0.4 else 1.7
+        self._reverb = Reverb(
+            sample_rate=self._sr, seconds=reverb_seconds, chunk=CHUNK_FRAMES, rng=rng
+        )
+        self._echo = Echo(
+            delays=(round(0.75 * beat * self._sr), round(0.5 * beat * self._sr)), feedback=0.38
+        )
+        self._duck_depth = style.sidechain
+        self._duck_shape = duck_curve(sample_rate=self._sr, beat_seconds=beat)
+        self._haas = round(_HAAS_SECONDS * self._sr)
+        events = [
+            (note.start, index, note)
+            for index, part in enumerate(score.parts)
+            for note in part.notes
+        ]
+        events.sort(key=lambda e: (e[0], e[1]))
+        self._events = events
+        self._parts = score.parts
+        self._has_echo = any(part.delay > 0 for part in score.parts)
+        self._next = 0
+        self._kicks = np.asarray(score.kick_starts, dtype=np.int64)
+
+    def mix_chunk(self, start: int) -> NDArray[np.float32]:
+        """The stereo mix of frames start..start+CHUNK_FRAMES as a (2, CHUNK_FRAMES) array."""
+        end = start + CHUNK_FRAMES
+        while self._next < len(self._events) and self._events[self._next][0] < end:
+            position, part_index, note = self._events[self._next]
+            self._next += 1
+            self._place(
+                self._parts[part_index], position - start, note.pitch, note.hold, note.velocity
+            )
+        for kick in self._kicks[(self._kicks >= start) & (self._kicks < end)]:
+            offset = int(kick) - start
+            span = min(self._duck_shape.size, self._duck.size - offset)
+            np.maximum(
+                self._duck[offset : offset + span],
+                self._duck_shape[:span],
+                out=self._duck[offset : offset + span],
+            )
+        out = self._dry[:, :CHUNK_FRAMES].copy()
+        if self._duck_depth > 0:
+            out += self._ducked[:, :CHUNK_FRAMES] * (
+                1.0 - self._duck_depth * self._duck[:CHUNK_FRAMES]
+            )
+        else:
+            out += self._ducked[:, :CHUNK_FRAMES]
+        out += self._reverb.process(self._reverb_send[:CHUNK_FRAMES])
+        if self._has_echo:
+            out += np.float32(0.5) * self._echo.process(self._delay_send[:CHUNK_FRAMES])
+        for bus in (self._dry, self._ducked, self._reverb_send, self._delay_send, self._duck):
+            bus[..., :TAIL_FRAMES] = bus[..., CHUNK_FRAMES:]
+            bus[..., TAIL_FRAMES:] = 0.0
+        return out
+
+    def _place(self, part: Part, offset: int, pitch: int, hold: int, velocity: float) -> None:
+        sound = self._voices.get(part, pitch, hold)
+        room = self._dry.shape[1] - offset - (self._haas if part.wide else 0)
+        n = min(sound.size, room)
+        if n <= 0:
+            return
+        scaled = sound[:n] * np.float32(velocity * part.level)
+        left, right = pan_gains(part.pan)
+        bus = self._ducked if part.ducked else self._dry
+        bus[0, offset : offset + n] += np.float32(left) * scaled
+        shift = offset + (self._haas if part.wide else 0)
+        bus[1, shift : shift + n] += np.float32(right) * scaled
+        if part.reverb > 0:
+            self._reverb_send[offset : offset + n] += np.float32(part.reverb) * scaled
+        if part.delay > 0:
+            self._delay_send[offset : offset + n] += np.float32(part.delay) * scaled
+
+
+class _VoiceCache:
+    """Rendered notes by (voice, pitch, hold): motifs, chords and drums repeat, synthesis needn't."""
+
+    def __init__(self, sample_rate: int, rng: np.random.Generator) -> None:
+        self._sr = sample_rate
+        self._rng = rng
+        self._tables = Wavetables()
+        self._drums: dict[str, NDArray[np.float32]] = {}
+        self._notes: OrderedDict[tuple[str, int, int], NDArray[np.float32]] = OrderedDict()
+        self._bytes = 0
+
+    def get(self, part: Part, pitch: int, hold: int) -> NDArray[np.float32]:
+        if part.is_drum:
+            if part.voice not in self._drums:
+                self._drums[part.voice] = render_drum(
+                    part.voice, sample_rate=self._sr, rng=self._rng
+                )
+            return self._drums[part.voice]
+        key = (part.voice, pitch, hold)
+        sound = self._notes.get(key)
+        if sound is not None:
+            self._notes.move_to_end(key)
+            return sound
+        voice = VOICES[part.voice]
+        sound = render_note(
+            voice, pitch=pitch, hold=hold, sample_rate=self._sr, tables=self._tables
+        )
+        self._notes[key] = sound
+        self._bytes += sound.nbytes
+        while self._bytes > NOTE_CACHE_BYTES and len(self._notes) > 1:
+            _, evicted = self._notes.popitem(last=False)
+            self._bytes -= evicted.nbytes
+        return sound

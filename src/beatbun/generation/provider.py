@@ -1,0 +1,298 @@
+"""The music provider interface: one request in, audio plus what was understood out.
+
+Every provider (the built-in composer, HTTP adapters for hosted models) takes a validated
+`MusicRequest` and returns a `ProviderResult`, or raises `InvalidInput` for a request it cannot
+honour and `ProviderError` (with `retryable`) when the provider itself fails.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from beatbun.errors import InvalidInput, RuntimeFailure
+
+MIN_DURATION_SECONDS = 5.0
+MAX_DURATION_SECONDS = 300.0
+MIN_BPM = 40.0
+MAX_BPM = 240.0
+MAX_PROMPT_CHARS = 2000
+MAX_GENRE_TAGS = 8
+MAX_SEED = 2**32 - 1
+
+# Canonical tonic spellings; anything else (E#, Cb, H) is refused rather than guessed.
+TONICS = (
+    "C",
+    "C#",
+    "Db",
+    "D",
+    "D#",
+    "Eb",
+    "E",
+    "F",
+    "F#",
+    "Gb",
+    "G",
+    "G#",
+    "Ab",
+    "A",
+    "A#",
+    "Bb",
+    "B",
+)
+_KEY_PATTERN = re.compile(
+    r"^(?P<letter>[a-g])\s*(?P<accidental>#|♯|b|♭|sharp|flat)?\s*"
+    r"(?P<mode>m|min|minor|maj|major)?$",
+    re.IGNORECASE,
+)
+_MODE_WORDS = {"m": "minor", "min": "minor", "minor": "minor", "maj": "major", "major": "major"}
+
+Mode = Literal["major", "minor"]
+
+
+class MusicRequest(BaseModel):
+    """What the user asked for; explicit fields win over what the prompt text says.
+
+    Construct it with keywords. Raises `InvalidInput` (never pydantic's `ValidationError`) with a
+    stable `code`: `empty_prompt`, `prompt_too_long`, `duration_out_of_range`, `bpm_out_of_range`,
+    `unknown_key`, `unknown_mode`, `conflicting_mode`, `seed_out_of_range`, `invalid_genre`,
+    `unknown_field`, or `invalid_<field>` for a value of the wrong type.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    prompt: str
+    duration_seconds: float = 30.0
+    genres: tuple[str, ...] = ()
+    mood: str | None = None
+    bpm: float | None = None
+    key: str | None = None
+    mode: Mode | None = None
+    instrumental: bool = True
+    seed: int | None = None
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise _to_invalid_input(exc) from None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_mode_from_key(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping) or not isinstance(data.get("key"), str):
+            return data
+        match = _KEY_PATTERN.match(data["key"].strip())
+        if match is None or match["mode"] is None:
+            return data
+        key_mode = _MODE_WORDS[match["mode"].lower()]
+        given = data.get("mode")
+        if isinstance(given, str) and _normalize_mode(given) not in (None, key_mode):
+            raise PydanticCustomError(
+                "conflicting_mode",
+                "Key {key} conflicts with mode {mode}",
+                {"key": repr(data["key"]), "mode": repr(given)},
+            )
+        return {**data, "key": data["key"].strip()[: match.start("mode")].strip(), "mode": key_mode}
+
+    @field_validator("prompt")
+    @classmethod
+    def _check_prompt(cls, value: str) -> str:
+        if not value:
+            raise PydanticCustomError("empty_prompt", "Prompt is empty")
+        if len(value) > MAX_PROMPT_CHARS:
+            raise PydanticCustomError(
+                "prompt_too_long",
+                "Prompt has {n} characters; the limit is {limit}",
+                {"n": len(value), "limit": MAX_PROMPT_CHARS},
+            )
+        return value
+
+    @field_validator("duration_seconds")
+    @classmethod
+    def _check_duration(cls, value: float) -> float:
+        if not MIN_DURATION_SECONDS <= value <= MAX_DURATION_SECONDS:
+            raise PydanticCustomError(
+                "duration_out_of_range",
+                "Duration {value} s is outside {low}..{high} s",
+                {
+                    "value": f"{value:g}",
+                    "low": f"{MIN_DURATION_SECONDS:g}",
+                    "high": f"{MAX_DURATION_SECONDS:g}",
+                },
+            )
+        return value
+
+    @field_validator("bpm")
+    @classmethod
+    def _check_bpm(cls, value: float | None) -> float | None:
+        if value is not None and not MIN_BPM <= value <= MAX_BPM:
+            raise PydanticCustomError(
+                "bpm_out_of_range",
+                "Tempo {value} BPM is outside {low}..{high}",
+                {"value": f"{value:g}", "low": f"{MIN_BPM:g}", "high": f"{MAX_BPM:g}"},
+            )
+        return value
+
+    @field_validator("key")
+    @classmethod
+    def _check_key(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        tonic = _normalize_tonic(value)
+        if tonic is None:
+            raise PydanticCustomError(
+                "unknown_key", "Key {key} is not a known key", {"key": repr(value)}
+            )
+        return tonic
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _check_mode(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        mode = _normalize_mode(value) if isinstance(value, str) else None
+        if mode is None:
+            raise PydanticCustomError(
+                "unknown_mode", "Mode {mode} is neither major nor minor", {"mode": repr(value)}
+            )
+        return mode
+
+    @field_validator("seed")
+    @classmethod
+    def _check_seed(cls, value: int | None) -> int | None:
+        if value is not None and not 0 <= value <= MAX_SEED:
+            raise PydanticCustomError(
+                "seed_out_of_range",
+                "Seed {seed} is outside 0..{high}",
+                {"seed": value, "high": MAX_SEED},
+            )
+        return value
+
+    @field_validator("genres")
+    @classmethod
+    def _check_genres(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        tags = tuple(tag.strip().lower() for tag in value)
+        if len(tags) > MAX_GENRE_TAGS or any(not tag or len(tag) > 40 for tag in tags):
+            raise PydanticCustomError(
+                "invalid_genre",
+                "Genre tags must be 1..40 characters, at most {n} of them",
+                {"n": MAX_GENRE_TAGS},
+            )
+        return tags
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderResult:
+    """A finished track.
+
+    `audio` is the encoded file in `media_type` (a bytearray when the provider built it in place,
+    to avoid a second copy of a large buffer). `peaks` holds (min, max) pairs in -1..1 for the
+    player, empty when the provider cannot decode its own output. `plan` is JSON-able and says
+    what the provider understood (genre, tempo, key, sections, instruments).
+    """
+
+    audio: bytes | bytearray
+    media_type: str
+    sample_rate: int
+    channels: int
+    frames: int
+    provider: str
+    peaks: tuple[tuple[float, float], ...] = ()
+    plan: Mapping[str, object] = field(default_factory=dict)
+    seed: int | None = None
+
+    @property
+    def duration_seconds(self) -> float:
+        return self.frames / self.sample_rate
+
+
+class ProviderError(RuntimeFailure):
+    """A music provider failed or refused; `retryable` says whether trying again can help."""
+
+    default_code: ClassVar[str] = "provider_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        retryable: bool,
+        code: str | None = None,
+        retry_after_seconds: float | None = None,
+    ) -> None:
+        super().__init__(message, code=code)
+        self.provider = provider
+        self.retryable = retryable
+        self.retry_after_seconds = retry_after_seconds
+
+
+class MusicProvider(Protocol):
+    """Anything that turns a `MusicRequest` into a track."""
+
+    @property
+    def name(self) -> str: ...
+
+    async def generate(self, request: MusicRequest) -> ProviderResult:
+        """Make the track; raises `InvalidInput` or `ProviderError`."""
+        ...
+
+
+def _normalize_tonic(text: str) -> str | None:
+    match = _KEY_PATTERN.match(text.strip())
+    if match is None or match["mode"] is not None:
+        return None
+    letter = match["letter"].upper()
+    accidental = (match["accidental"] or "").lower()
+    suffix = (
+        "#"
+        if accidental in ("#", "♯", "sharp")
+        else "b"
+        if accidental in ("b", "♭", "flat")
+        else ""
+    )
+    tonic = letter + suffix
+    return tonic if tonic in TONICS else None
+
+
+def _normalize_mode(text: str) -> str | None:
+    return _MODE_WORDS.get(text.strip().lower())
+
+
+def _to_invalid_input(exc: ValidationError) -> InvalidInput:
+    error = exc.errors(include_url=False)[0]
+    location = error.get("loc", ())
+    field_name = str(location[0]) if location else None
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        code = "unknown_field"
+    elif kind == "missing":
+        code = "missing_field"
+    elif kind in _CUSTOM_CODES:
+        code = kind
+        field_name = field_name or _FIELD_OF_MODEL_ERRORS.get(kind)
+    else:
+        code = f"invalid_{field_name or 'request'}"
+    message = error["msg"] if field_name is None else f"{field_name}: {error['msg']}"
+    return InvalidInput(message, code=code, field=field_name)
+
+
+_FIELD_OF_MODEL_ERRORS = {"conflicting_mode": "mode"}
+_CUSTOM_CODES = frozenset(
+    {
+        "empty_prompt",
+        "prompt_too_long",
+        "duration_out_of_range",
+        "bpm_out_of_range",
+        "unknown_key",
+        "unknown_mode",
+        "conflicting_mode",
+        "seed_out_of_range",
+        "invalid_genre",
+    }
+)
