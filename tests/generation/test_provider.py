@@ -1,0 +1,98 @@
+"""The provider interface: request validation with typed errors, results, provider errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from beatbun.errors import InvalidInput, RuntimeFailure
+from beatbun.generation.composer.provider import Composer
+from beatbun.generation.provider import MusicProvider, MusicRequest, ProviderError
+
+
+def test_request_defaults_are_instrumental_thirty_seconds() -> None:
+    request = MusicRequest(prompt="  calm piano  ")
+
+    assert request.prompt == "calm piano"
+    assert request.duration_seconds == 30.0
+    assert request.instrumental is True
+    assert request.seed is None
+
+
+@pytest.mark.parametrize(
+    ("fields", "code", "field"),
+    [
+        ({"prompt": ""}, "empty_prompt", "prompt"),
+        ({"prompt": "   \n"}, "empty_prompt", "prompt"),  # whitespace only is empty
+        ({"prompt": "x" * 2001}, "prompt_too_long", "prompt"),
+        ({"prompt": "x", "duration_seconds": 4.99}, "duration_out_of_range", "duration_seconds"),
+        ({"prompt": "x", "duration_seconds": 300.5}, "duration_out_of_range", "duration_seconds"),
+        (
+            {"prompt": "x", "duration_seconds": "long"},
+            "invalid_duration_seconds",
+            "duration_seconds",
+        ),
+        ({"prompt": "x", "key": "H"}, "unknown_key", "key"),  # German B is not accepted
+        ({"prompt": "x", "key": "E#"}, "unknown_key", "key"),  # enharmonic oddities are refused
+        ({"prompt": "x", "key": "A lydian"}, "unknown_key", "key"),
+        ({"prompt": "x", "mode": "dorian"}, "unknown_mode", "mode"),
+        ({"prompt": "x", "key": "Am", "mode": "major"}, "conflicting_mode", "mode"),
+        ({"prompt": "x", "bpm": 20}, "bpm_out_of_range", "bpm"),
+        ({"prompt": "x", "seed": -1}, "seed_out_of_range", "seed"),
+        ({"prompt": "x", "genres": [""]}, "invalid_genre", "genres"),
+        ({"prompt": "x", "lyrics": "la la"}, "unknown_field", "lyrics"),
+        ({}, "missing_field", "prompt"),
+    ],
+)
+def test_request_invalid_raises_invalid_input(
+    fields: dict[str, object], code: str, field: str
+) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        MusicRequest(**fields)
+
+    assert caught.value.status == 422
+    assert caught.value.code == code
+    assert caught.value.field == field
+    assert field in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("key", "mode", "tonic", "resolved_mode"),
+    [
+        ("A minor", None, "A", "minor"),
+        ("f#m", None, "F#", "minor"),
+        ("Bb", "major", "Bb", "major"),
+        ("e flat major", None, "Eb", "major"),
+        ("C", None, "C", None),  # a bare tonic leaves the mode to the prompt or genre
+    ],
+)
+def test_request_key_is_normalized(
+    key: str, mode: str | None, tonic: str, resolved_mode: str | None
+) -> None:
+    request = MusicRequest(prompt="x", key=key, mode=mode)
+
+    assert request.key == tonic
+    assert request.mode == resolved_mode
+
+
+def test_provider_error_is_runtime_failure_with_retry_hint() -> None:
+    error = ProviderError(
+        "busy", provider="elevenlabs", retryable=True, code="provider_busy", retry_after_seconds=5
+    )
+
+    assert isinstance(error, RuntimeFailure)
+    assert error.status == 503
+    assert (error.code, error.retryable, error.retry_after_seconds) == ("provider_busy", True, 5)
+
+
+async def test_composer_generate_returns_wav_result() -> None:
+    provider: MusicProvider = Composer()
+
+    result = await provider.generate(MusicRequest(prompt="dark techno", duration_seconds=5, seed=1))
+
+    assert provider.name == "composer"
+    assert result.media_type == "audio/wav"
+    assert result.frames == 5 * 44100
+    assert result.duration_seconds == 5.0
+    assert bytes(result.audio[:4]) == b"RIFF"
+    assert result.plan["genre"] == "techno"
+    assert result.seed == 1
