@@ -35,9 +35,9 @@ def _sdk_argument(value: Any) -> Any:
 
 def _from_js_number(value: Any) -> Any:
     # JS numbers reach Python as int when they are safe integers, else float.
-    if isinstance(value, float) and value.is_integer() and abs(value) <= 2**53:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         return int(value)
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**53:
         return float(value)
     return value
 

@@ -18,7 +18,10 @@ from beatbun.settings import Settings
 # D1's documented limits (developers.cloudflare.com/d1/platform/limits), enforced by both adapters.
 MAX_BOUND_PARAMETERS = 100
 MAX_STATEMENT_BYTES = 100_000
-MAX_SAFE_INTEGER = 2**53
+# Pyodide sends an int up to 2**53 as a JS number (beyond it a BigInt, which D1 refuses) and
+# reads back a JS number as int only when Number.isSafeInteger holds (up to 2**53 - 1).
+MAX_BINDABLE_INTEGER = 2**53
+MAX_SAFE_INTEGER = 2**53 - 1
 # R2 accepts at most 1000 keys per delete and returns at most 1000 objects per list page.
 MAX_KEYS_PER_CALL = 1000
 # workerd's WebCrypto refuses PBKDF2 above this (limit-enforcer.h DEFAULT_MAX_PBKDF2_ITERATIONS).

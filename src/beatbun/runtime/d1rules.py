@@ -12,8 +12,8 @@ from typing import Any
 
 from beatbun.errors import ConstraintViolation, DatabaseError
 from beatbun.runtime.base import (
+    MAX_BINDABLE_INTEGER,
     MAX_BOUND_PARAMETERS,
-    MAX_SAFE_INTEGER,
     MAX_STATEMENT_BYTES,
     SqlValue,
 )
@@ -26,6 +26,7 @@ _CONSTRAINT = re.compile(r"(UNIQUE|NOT NULL|CHECK|FOREIGN KEY|PRIMARY KEY) const
 # a "D1_TYPE_ERROR"/"D1_EXEC_ERROR" prefix). We keep only SQLite's own words.
 _D1_PREFIX = re.compile(r"^(?:Error: )?D1_[A-Z_]*ERROR: ")
 _SQLITE_SUFFIX = re.compile(r": SQLITE_[A-Z_]+(?: \(extended: SQLITE_[A-Z_]+\))?$")
+_OFFSET = re.compile(r" at offset \d+$")
 
 
 def check_sql(sql: str) -> None:
@@ -56,7 +57,7 @@ def check_params(params: Sequence[Any]) -> list[SqlValue]:
 
 def error_from_message(message: str) -> DatabaseError:
     """Map a D1 or SQLite error message to our error class, with SQLite's own wording."""
-    text = _SQLITE_SUFFIX.sub("", _D1_PREFIX.sub("", message.strip()))
+    text = _OFFSET.sub("", _SQLITE_SUFFIX.sub("", _D1_PREFIX.sub("", message.strip())))
     if _CONSTRAINT.search(text):
         return ConstraintViolation(text)
     return DatabaseError(text)
@@ -68,7 +69,7 @@ def _check_value(position: int, value: Any) -> SqlValue:
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, int):
-        if abs(value) > MAX_SAFE_INTEGER:
+        if abs(value) > MAX_BINDABLE_INTEGER:
             raise DatabaseError(
                 f"Parameter {position} is {value}, beyond the ±2^53 integers D1 can store exactly."
             )

@@ -13,12 +13,15 @@ from pathlib import Path
 
 from beatbun.runtime.base import Database
 
-# The DDL wrangler uses (workers-sdk: packages/wrangler/src/d1/migrations/helpers.ts).
-TRACKING_TABLE_DDL = """CREATE TABLE IF NOT EXISTS "d1_migrations"(
-    id         INTEGER PRIMARY KEY AUTOINCREMENT,
-    name       TEXT UNIQUE,
-    applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL
-)"""
+# The DDL wrangler uses, to the whitespace, since sqlite_master keeps it verbatim
+# (workers-sdk: packages/wrangler/src/d1/migrations/helpers.ts).
+TRACKING_TABLE_DDL = (
+    'CREATE TABLE IF NOT EXISTS "d1_migrations"(\n'
+    "\t\tid         INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+    "\t\tname       TEXT UNIQUE,\n"
+    "\t\tapplied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL\n"
+    ")"
+)
 _MIGRATION_FILE = re.compile(r"^(\d+)_.+\.sql$")
 
 
@@ -62,12 +65,17 @@ def split_statements(script: str) -> list[str]:
     for piece in script.split(";"):
         pending += piece + ";"
         if sqlite3.complete_statement(pending):
-            statement = _strip_comments(pending).strip()
+            statement = _strip_leading_comments(pending).strip()
             if statement.rstrip(";").strip():
                 statements.append(statement)
             pending = ""
     return statements
 
 
-def _strip_comments(sql: str) -> str:
-    return "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
+def _strip_leading_comments(sql: str) -> str:
+    # wrangler drops the comment lines before a statement and keeps those inside it, and
+    # sqlite_master stores what was sent: the schemas only match if we do the same.
+    lines = sql.splitlines()
+    while lines and (not lines[0].strip() or lines[0].lstrip().startswith("--")):
+        lines.pop(0)
+    return "\n".join(lines)

