@@ -97,8 +97,11 @@ class LocalBlobStore:
             return None
         if only_if is not None and not conditions_hold(found, only_if):
             return found
+        file_name = self._file_of(key)
+        if file_name is None:  # deleted between the two lookups
+            return None
         offset, length = resolve_range(range, found.size)
-        with open(self._objects / self._file_of(key), "rb") as file:  # noqa: ASYNC230
+        with open(self._objects / file_name, "rb") as file:  # noqa: ASYNC230
             file.seek(offset)
             body = file.read(length)
         return BlobObject(
