@@ -87,7 +87,9 @@ def test_provider_error_is_runtime_failure_with_retry_hint() -> None:
 async def test_composer_generate_returns_wav_result() -> None:
     provider: MusicProvider = Composer()
 
-    result = await provider.generate(MusicRequest(prompt="dark techno", duration_seconds=5, seed=1))
+    result = await provider.generate(
+        MusicRequest(prompt="dark techno", duration_seconds=5, seed=1), correlation_id="job-1"
+    )
 
     assert provider.name == "composer"
     assert result.media_type == "audio/wav"
@@ -96,3 +98,4 @@ async def test_composer_generate_returns_wav_result() -> None:
     assert bytes(result.audio[:4]) == b"RIFF"
     assert result.plan["genre"] == "techno"
     assert result.seed == 1
+    assert result.correlation_id == "job-1"

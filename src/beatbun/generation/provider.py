@@ -194,7 +194,8 @@ class ProviderResult:
     `audio` is the encoded file in `media_type` (a bytearray when the provider built it in place,
     to avoid a second copy of a large buffer). `peaks` holds (min, max) pairs in -1..1 for the
     player, empty when the provider cannot decode its own output. `plan` is JSON-able and says
-    what the provider understood (genre, tempo, key, sections, instruments).
+    what the provider understood (genre, tempo, key, sections, instruments). `correlation_id` is
+    the pipeline's id for the call, echoed so logs and retries can be tied back to the job.
     """
 
     audio: bytes | bytearray
@@ -206,6 +207,7 @@ class ProviderResult:
     peaks: tuple[tuple[float, float], ...] = ()
     plan: Mapping[str, object] = field(default_factory=dict)
     seed: int | None = None
+    correlation_id: str = ""
 
     @property
     def duration_seconds(self) -> float:
@@ -238,8 +240,8 @@ class MusicProvider(Protocol):
     @property
     def name(self) -> str: ...
 
-    async def generate(self, request: MusicRequest) -> ProviderResult:
-        """Make the track; raises `InvalidInput` or `ProviderError`."""
+    async def generate(self, request: MusicRequest, *, correlation_id: str) -> ProviderResult:
+        """Make the track, echoing `correlation_id`; raises `InvalidInput` or `ProviderError`."""
         ...
 
 

@@ -12,7 +12,7 @@ from beatbun.generation.composer.plan import STEPS_PER_BAR, CompositionPlan, Sec
 from beatbun.generation.composer.styles import GENRES, GenreStyle
 from beatbun.generation.composer.theory import Chord, build_chord, voice_lead
 
-MAX_HOLD_SECONDS = 4.5
+MAX_HOLD_SECONDS = 2.7
 
 
 @dataclass(slots=True)
@@ -47,10 +47,10 @@ class Score:
 
 # Pan, reverb send, level for each drum; reverb sends are scaled by the genre's reverb amount.
 _DRUM_MIX = {
-    "kick": (0.0, 0.0, 0.95), "snare": (0.0, 0.5, 0.6), "clap": (0.05, 0.5, 0.55),
-    "hat_closed": (0.25, 0.1, 0.32), "hat_open": (0.25, 0.2, 0.28), "hat_pedal": (-0.2, 0.1, 0.3),
-    "ride": (0.3, 0.3, 0.3), "crash": (-0.2, 0.4, 0.3), "rim": (-0.25, 0.4, 0.35),
-    "shaker": (-0.35, 0.2, 0.3), "brush": (-0.1, 0.3, 0.4), "taiko": (0.0, 0.6, 0.8),
+    "kick": (0.0, 0.0, 0.55), "snare": (0.0, 0.5, 0.7), "clap": (0.05, 0.5, 0.65),
+    "hat_closed": (0.25, 0.1, 0.5), "hat_open": (0.25, 0.2, 0.42), "hat_pedal": (-0.2, 0.1, 0.4),
+    "ride": (0.3, 0.3, 0.42), "crash": (-0.2, 0.4, 0.35), "rim": (-0.25, 0.4, 0.45),
+    "shaker": (-0.35, 0.2, 0.42), "brush": (-0.1, 0.3, 0.4), "taiko": (0.0, 0.6, 0.6),
     "timpani": (0.0, 0.6, 0.6), "tom": (0.15, 0.4, 0.55), "vinyl": (0.0, 0.0, 0.5),
 }  # fmt: skip
 
@@ -68,7 +68,7 @@ def arrange(plan: CompositionPlan) -> Score:
     }
     ducked = style.sidechain > 0
     voices = plan.voices
-    bass = Part("bass", voices["bass"], False, 0.55, reverb=0.04, ducked=ducked)
+    bass = Part("bass", voices["bass"], False, 0.3, reverb=0.04, ducked=ducked)
     chords = Part(
         "chords",
         voices["chords"],
@@ -110,7 +110,7 @@ def arrange(plan: CompositionPlan) -> Score:
             for hit in drum_hits(style, section, bar_in_section, rng, fill=is_fill_bar):
                 drums[hit.drum].notes.append(Note(clock.at(bar, hit.step), 1, 0, hit.velocity))
             for step, length, pitch in bass_line(style, chord, next_chord, section, rng):
-                bass.notes.append(clock.note(bar, step, length, pitch, 0.85))
+                _hold(bass, clock, bar, step, length, pitch, 0.85)
             voicing = voice_lead(previous_voicing, chord, low=55, high=74)
             previous_voicing = voicing
             _comp(chords, style, section, bar, bar_in_section, voicing, clock, rng)
@@ -145,7 +145,11 @@ class _Clock:
 
     def note(self, bar: int, step: float, length: float, pitch: int, velocity: float) -> Note:
         start = self.at(bar, step)
-        hold = max(1, round(min(length * self.step_samples, MAX_HOLD_SECONDS * 44100) * 0.95))
+        # Short notes leave a little air before the next; held notes (a bar or more) tie over.
+        articulation = 1.0 if length >= STEPS_PER_BAR else 0.95
+        hold = max(
+            1, round(min(length * self.step_samples * articulation, MAX_HOLD_SECONDS * 44100))
+        )
         return Note(start, hold, pitch, velocity)
 
 
@@ -175,6 +179,19 @@ def _comp(
         for order, pitch in enumerate(voicing):
             strum = 0.12 * order if style.comp in ("keys", "broken") else 0.0
             part.notes.append(clock.note(bar, step + strum, length, pitch, velocity))
+
+
+def _hold(
+    part: Part, clock: _Clock, bar: int, step: float, length: float, pitch: int, velocity: float
+) -> None:
+    """One note, split into re-struck pieces where it would outlast the render tail."""
+    piece = max(4, int(MAX_HOLD_SECONDS * 44100 / clock.step_samples))
+    offset = 0.0
+    while offset < length:
+        part.notes.append(
+            clock.note(bar, step + offset, min(piece, length - offset), pitch, velocity)
+        )
+        offset += piece
 
 
 def _sustain(

@@ -45,41 +45,41 @@ class Voice:
 
 VOICES: dict[str, Voice] = {
     "piano": Voice(wave="piano", attack=0.003, decay=1.0, sustain=0.0, release=0.25, cutoff=700.0,
-                   cutoff_env=4500.0, cutoff_time=0.25, unison=2, detune_cents=1.5, gain=0.8, rate_divisor=2),
+                   cutoff_env=4500.0, cutoff_time=0.25, gain=0.8, rate_divisor=2),
     "electric_piano": Voice(kind="fm", attack=0.004, decay=1.8, sustain=0.15, release=0.3, ratio=1.0, index=1.6, rate_divisor=2),
     "vibes": Voice(kind="fm", attack=0.003, decay=2.2, sustain=0.0, release=0.4, ratio=4.0, index=0.7, vibrato=0.03, rate_divisor=2),
-    "bell": Voice(kind="fm", attack=0.002, decay=1.6, sustain=0.0, release=0.6, ratio=3.5, index=2.2, gain=0.7),
+    "bell": Voice(kind="fm", attack=0.002, decay=1.6, sustain=0.0, release=0.6, ratio=3.5, index=2.2, gain=0.7, rate_divisor=2),
     "glass": Voice(kind="fm", attack=0.06, decay=3.0, sustain=0.0, release=1.2, ratio=2.0, index=1.0, gain=0.6, rate_divisor=2),
     "organ": Voice(wave="organ", attack=0.006, decay=0.2, sustain=0.9, release=0.06, cutoff=6000.0, gain=0.55, rate_divisor=2),
     "pad": Voice(attack=0.6, decay=1.0, sustain=0.9, release=1.2, cutoff=1100.0, cutoff_env=600.0,
                  cutoff_time=1.5, unison=3, detune_cents=11.0, gain=0.45, rate_divisor=4),
     "dark_pad": Voice(attack=0.25, decay=1.0, sustain=0.85, release=0.8, cutoff=650.0, unison=3,
                       detune_cents=8.0, gain=0.5, rate_divisor=4),
-    "strings": Voice(attack=0.28, decay=1.0, sustain=0.9, release=0.5, cutoff=2600.0, unison=3,
+    "strings": Voice(attack=0.28, decay=1.0, sustain=0.9, release=0.5, cutoff=4200.0, unison=3,
                      detune_cents=7.0, vibrato=0.12, gain=0.45, rate_divisor=2),
     "low_strings": Voice(attack=0.2, decay=1.0, sustain=0.9, release=0.5, cutoff=1300.0, unison=2,
                          detune_cents=6.0, vibrato=0.08, gain=0.7, rate_divisor=4),
     "staccato_strings": Voice(attack=0.008, decay=0.12, sustain=0.0, release=0.05, cutoff=2800.0,
                               unison=2, detune_cents=8.0, gain=0.55, rate_divisor=2),
-    "brass": Voice(attack=0.06, decay=0.8, sustain=0.85, release=0.18, cutoff=2600.0, cutoff_env=-2000.0,
+    "brass": Voice(attack=0.06, decay=0.8, sustain=0.85, release=0.18, cutoff=3600.0, cutoff_env=-2800.0,
                    cutoff_time=0.12, unison=2, detune_cents=5.0, vibrato=0.1, drive=0.6, gain=0.5, rate_divisor=2),
     "saw_lead": Voice(attack=0.01, decay=0.4, sustain=0.75, release=0.15, cutoff=2200.0, cutoff_env=3000.0,
-                      cutoff_time=0.25, unison=2, detune_cents=7.0, vibrato=0.15, gain=0.45),
+                      cutoff_time=0.25, unison=2, detune_cents=7.0, vibrato=0.15, gain=0.45, rate_divisor=2),
     "pluck_lead": Voice(wave="square", attack=0.003, decay=0.25, sustain=0.2, release=0.12, cutoff=900.0,
-                        cutoff_env=4000.0, cutoff_time=0.12, gain=0.5),
+                        cutoff_env=4000.0, cutoff_time=0.12, gain=0.5, rate_divisor=2),
     "guitar_lead": Voice(attack=0.008, decay=0.6, sustain=0.8, release=0.12, cutoff=2400.0, unison=2,
                          detune_cents=4.0, vibrato=0.22, drive=3.0, gain=0.35),
     "power_guitar": Voice(attack=0.004, decay=0.35, sustain=0.65, release=0.07, cutoff=3200.0, unison=2,
                           detune_cents=9.0, drive=5.0, gain=0.3),
     "stab": Voice(attack=0.002, decay=0.16, sustain=0.0, release=0.05, cutoff=500.0, cutoff_env=3500.0,
-                  cutoff_time=0.07, unison=2, detune_cents=10.0, gain=0.5),
+                  cutoff_time=0.07, unison=2, detune_cents=10.0, gain=0.5, rate_divisor=2),
     "pluck": Voice(kind="pluck", decay=1.2, release=0.15, cutoff=0.5, gain=0.8),
     "synth_bass": Voice(attack=0.003, decay=0.25, sustain=0.7, release=0.05, cutoff=260.0, cutoff_env=1300.0,
                         cutoff_time=0.09, drive=0.8, gain=0.8, rate_divisor=2),
     "pick_bass": Voice(attack=0.003, decay=0.5, sustain=0.6, release=0.05, cutoff=600.0, cutoff_env=1400.0,
                        cutoff_time=0.1, drive=1.2, gain=0.75, rate_divisor=2),
     "acid_bass": Voice(wave="saw_resonant", attack=0.002, decay=0.18, sustain=0.5, release=0.04,
-                       cutoff=320.0, cutoff_env=2600.0, cutoff_time=0.1, drive=1.5, gain=0.6),
+                       cutoff=320.0, cutoff_env=2600.0, cutoff_time=0.1, drive=1.5, gain=0.6, rate_divisor=2),
     "sub_bass": Voice(kind="sub", attack=0.006, decay=0.6, sustain=0.85, release=0.08, gain=0.9, rate_divisor=4),
     "bass_808": Voice(kind="808", attack=0.002, decay=1.3, sustain=0.0, release=0.12, drive=2.2, gain=0.85, rate_divisor=4),
     "upright_bass": Voice(kind="additive", attack=0.006, decay=0.9, sustain=0.0, release=0.12, gain=1.0,
@@ -97,17 +97,27 @@ class Wavetables:
         }
 
     def oscillate(
-        self, wave: str, phase: NDArray[np.float64], level: NDArray[np.float64]
-    ) -> NDArray[np.float64]:
-        """Read `wave` at `phase` (cycles) and fractional cutoff `level` (0..LEVELS-1)."""
-        flat = self._tables[wave]
-        index = ((phase % 1.0) * TABLE_SIZE).astype(np.intp)
-        low = np.minimum(level.astype(np.intp), LEVELS - 2)
-        weight = level - low
-        offset = low * TABLE_SIZE + index
-        a = flat[offset]
-        b = flat[offset + TABLE_SIZE]
-        return np.asarray(a + weight * (b - a), dtype=np.float64)
+        self, wave: str, phase: NDArray[np.float64], level: NDArray[np.float32] | float
+    ) -> Signal:
+        """Read `wave` at `phase` (cycles) and fractional cutoff `level` (0..LEVELS-1).
+
+        A scalar level reads one pre-blended table: half the memory traffic of a moving cutoff.
+        """
+        tables = self._tables[wave]
+        index = (phase * TABLE_SIZE).astype(np.int64) & (TABLE_SIZE - 1)
+        if isinstance(level, float):
+            low = min(int(level), LEVELS - 2)
+            fixed = np.float32(level - low)
+            row = tables[low * TABLE_SIZE : (low + 1) * TABLE_SIZE]
+            upper = tables[(low + 1) * TABLE_SIZE : (low + 2) * TABLE_SIZE]
+            blended = row + fixed * (upper - row)
+            return np.asarray(blended[index], dtype=np.float32)
+        low_rows = np.minimum(level.astype(np.int64), LEVELS - 2)
+        weight = level - low_rows
+        offset = low_rows * TABLE_SIZE + index
+        a = tables[offset]
+        b = tables[offset + TABLE_SIZE]
+        return np.asarray(a + weight * (b - a), dtype=np.float32)
 
 
 def render_note(
@@ -158,28 +168,46 @@ def _render(voice: Voice, *, pitch: int, hold: int, sample_rate: int, tables: Wa
         glide = freq * 0.6 * 0.04 * (1.0 - np.exp(-t / 0.04))
         tone = np.sin(2 * np.pi * (freq * t + glide))
     else:
-        tone = _subtractive(voice, freq, t, tables)
+        tone = _subtractive(voice, freq, t, tables, sr=sample_rate).astype(np.float64)
     if voice.drive > 0:
-        tone = np.tanh(tone * (1.0 + voice.drive)) / np.tanh(1.0 + voice.drive)
-    return (tone * _envelope(voice, hold, total, sample_rate) * voice.gain).astype(np.float32)
+        tone = np.tanh(tone * np.float32(1.0 + voice.drive)) * np.float32(
+            1.0 / np.tanh(1.0 + voice.drive)
+        )
+    envelope = _envelope(voice, hold, total, sample_rate)
+    envelope *= np.float32(voice.gain)
+    return np.asarray(tone * envelope, dtype=np.float32)
 
 
 def _subtractive(
-    voice: Voice, freq: float, t: NDArray[np.float64], tables: Wavetables
-) -> NDArray[np.float64]:
-    coarse = t[::_ENVELOPE_STEP]
+    voice: Voice, freq: float, t: NDArray[np.float64], tables: Wavetables, *, sr: int
+) -> Signal:
+    # The cutoff envelope moves for about five time constants; after that one table will do.
+    settle = min(t.size, round(5.0 * voice.cutoff_time * sr)) if voice.cutoff_env else 0
+    coarse = t[:settle:_ENVELOPE_STEP]
     # A negative cutoff_env makes the filter open over time instead (brass swell).
     cutoff = voice.cutoff + voice.cutoff_env * np.exp(-coarse / voice.cutoff_time)
-    harmonics = np.clip(cutoff, 30.0, 16000.0) / freq
-    level = np.clip(2.0 * np.log2(harmonics) + 2.0, 0.0, LEVELS - 1.001)
-    level = np.repeat(level, _ENVELOPE_STEP)[: t.size]
-    out = np.zeros(t.size)
+    moving = np.repeat(_cutoff_level(cutoff, freq), _ENVELOPE_STEP)[:settle].astype(np.float32)
+    resting = float(_cutoff_level(np.array([voice.cutoff]), freq)[0])
+    vibrato = _vibrato(voice, t, 1.0)
+    out = np.zeros(t.size, dtype=np.float32)
     for i in range(voice.unison):
         spread = 0.0 if voice.unison == 1 else (i / (voice.unison - 1) - 0.5) * 2.0
         f = freq * 2.0 ** (spread * voice.detune_cents / 1200.0)
-        phase = f * t + _vibrato(voice, t, f) + i * 0.37
-        out += tables.oscillate(voice.wave, phase, level)
-    return np.asarray(out / np.sqrt(voice.unison), dtype=np.float64)
+        phase = f * t + i * 0.37
+        if voice.vibrato > 0:
+            phase += f * vibrato
+        if settle:
+            out[:settle] += tables.oscillate(voice.wave, phase[:settle], moving)
+        out[settle:] += tables.oscillate(voice.wave, phase[settle:], resting)
+    out *= np.float32(1.0 / np.sqrt(voice.unison))
+    return out
+
+
+def _cutoff_level(cutoff: NDArray[np.float64], freq: float) -> NDArray[np.float64]:
+    harmonics = np.clip(cutoff, 30.0, 16000.0) / freq
+    return np.asarray(
+        np.clip(2.0 * np.log2(harmonics) + 2.0, 0.0, LEVELS - 1.001), dtype=np.float64
+    )
 
 
 def _vibrato(voice: Voice, t: NDArray[np.float64], freq: float) -> NDArray[np.float64] | float:
@@ -234,20 +262,23 @@ def _pluck(
     return np.asarray(np.interp(positions, np.arange(length), out), dtype=np.float64)
 
 
-def _envelope(voice: Voice, hold: int, total: int, sr: int) -> NDArray[np.float64]:
-    t = np.arange(total, dtype=np.float64) / sr
+def _envelope(voice: Voice, hold: int, total: int, sr: int) -> Signal:
+    t = np.arange(total, dtype=np.float32) * np.float32(1.0 / sr)
     attack = max(voice.attack, 1e-3)
-    rise = np.minimum(t / attack, 1.0)
-    fall = voice.sustain + (1.0 - voice.sustain) * np.exp(
-        -np.maximum(t - attack, 0.0) / voice.decay
-    )
-    env = rise * fall
+    env = np.minimum(t * np.float32(1.0 / attack), np.float32(1.0))
+    if voice.sustain < 1.0:
+        fall = np.exp(
+            np.maximum(t - np.float32(attack), np.float32(0.0)) * np.float32(-1.0 / voice.decay)
+        )
+        fall *= np.float32(1.0 - voice.sustain)
+        fall += np.float32(voice.sustain)
+        env *= fall
     release_samples = total - hold
     if release_samples > 0:
-        at_release = env[hold - 1] if hold > 0 else 0.0
-        tail = np.linspace(1.0, 0.0, release_samples) ** 2
+        at_release = env[hold - 1] if hold > 0 else np.float32(0.0)
+        tail = np.linspace(1.0, 0.0, release_samples, dtype=np.float32) ** 2
         env[hold:] = at_release * tail
-    return env
+    return np.asarray(env, dtype=np.float32)
 
 
 def _build_tables(wave: str) -> NDArray[np.float32]:

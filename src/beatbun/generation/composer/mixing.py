@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 
 Signal = NDArray[np.float32]
 
-_REVERB_DECIMATION = 4
+_REVERB_DECIMATION = 8
 _LIMITER_BLOCK = 64
 
 
@@ -24,10 +24,10 @@ def pan_gains(pan: float) -> tuple[float, float]:
 
 
 class Reverb:
-    """Stereo convolution reverb with a decaying-noise impulse, run at a quarter of the rate.
+    """Stereo convolution reverb with a decaying-noise impulse, run at an eighth of the rate.
 
-    The tail is dark anyway, so the quarter rate costs nothing audible and makes the FFTs
-    16x cheaper. `chunk` must be a multiple of 4 and stay the same for every call.
+    The tail is dark anyway, so an eighth of the rate costs little audible and makes the FFTs
+    much cheaper. `chunk` must be a multiple of 8 and stay the same for every call.
     """
 
     def __init__(

@@ -20,10 +20,10 @@ class Composer:
 
     name = "composer"
 
-    async def generate(self, request: MusicRequest) -> ProviderResult:
-        return self.compose(request)
+    async def generate(self, request: MusicRequest, *, correlation_id: str) -> ProviderResult:
+        return self.compose(request, correlation_id=correlation_id)
 
-    def compose(self, request: MusicRequest) -> ProviderResult:
+    def compose(self, request: MusicRequest, *, correlation_id: str = "") -> ProviderResult:
         """The synchronous render behind `generate`, for the command line and benchmarks."""
         plan = resolve_plan(request, sample_rate=SAMPLE_RATE)
         track = render(plan, arrange(plan))
@@ -40,4 +40,5 @@ class Composer:
             peaks=compute_peaks(track.samples),
             plan=described,
             seed=plan.seed,
+            correlation_id=correlation_id,
         )

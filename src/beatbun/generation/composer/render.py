@@ -28,8 +28,8 @@ TARGET_LUFS = -14.0
 CEILING_DBFS = -1.5
 MAX_TRUE_PEAK_DBTP = -1.1
 CHUNK_FRAMES = 88200
-TAIL_FRAMES = 5 * 44100
-NOTE_CACHE_BYTES = 6 * 1024 * 1024
+TAIL_FRAMES = 4 * 44100
+NOTE_CACHE_BYTES = 4 * 1024 * 1024
 _HEADROOM = 4.0
 _HAAS_SECONDS = 0.011
 _FADE_IN_SECONDS = 0.01
@@ -57,7 +57,8 @@ def render(plan: CompositionPlan, score: Score) -> RenderedTrack:
         meter.add(block)
         block *= to_int
         np.clip(block, -32768.0, 32767.0, out=block)
-        samples[start : start + count] = np.rint(block).T
+        samples[start : start + count] = block.T  # truncation is fine: pass 2 requantizes
+    del mixer  # its buses and note cache are not needed for mastering
     loudness = _master(samples, stored=meter.result(), sample_rate=plan.sample_rate)
     return RenderedTrack(wav=wav, samples=samples, loudness=loudness)
 

@@ -125,7 +125,7 @@ GENRES: dict[str, GenreStyle] = {
             DrumLine("kick", "x......x..x....."),
             DrumLine("snare", "....x.......x...", 0.3),
             DrumLine("hat_closed", "o.g.o.g.o.g.o.g.", 0.3),
-            DrumLine("vinyl", "x..............."),
+            DrumLine("vinyl", "x.......x......."),
         ),
         bass="lofi", comp="keys", keys=("F", "C", "Eb", "A", "D", "Bb"),
         voices={"chords": "electric_piano", "bass": "sub_bass", "lead": "piano"},
