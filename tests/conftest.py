@@ -154,3 +154,17 @@ def screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=path, full_page=True)
     return path
+
+
+@pytest.fixture(scope="module")
+def shared_live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One live server for a whole module of HTTP flow tests.
+
+    Booting uvicorn costs 1-2 s, and the account flows number dozens; each test signs up its
+    own fresh email address, so tests share the server but never an account.
+    """
+    state = tmp_path_factory.mktemp("live")
+    server = LiveServer(state / "state", state / "server.log")
+    server.start()
+    yield server
+    server.stop()

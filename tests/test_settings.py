@@ -27,7 +27,14 @@ def test_production_refuses_placeholder_secret(secret: str) -> None:
 
 
 def test_production_accepts_a_real_secret() -> None:
-    settings = Settings.from_env({"ENVIRONMENT": "production", "APP_SECRET": "x" * 40})
+    settings = Settings.from_env(
+        {
+            "ENVIRONMENT": "production",
+            "APP_SECRET": "x" * 40,
+            "PASSWORD_PEPPER": "y" * 40,
+            "MAIL_API_KEY": "re_live",
+        }
+    )
     assert settings.is_production
 
 

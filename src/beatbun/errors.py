@@ -5,6 +5,7 @@ renders an error page. Each class carries an HTTP status and a stable code for A
 
 AppError
  ├── NotFound
+ ├── Unauthenticated
  ├── PermissionDenied
  │    └── ConsentRequired
  ├── Conflict
@@ -40,6 +41,13 @@ class NotFound(AppError):
 
     status = 404
     default_code = "not_found"
+
+
+class Unauthenticated(AppError):
+    """No valid credentials came with the request (no session, a bad or revoked API key)."""
+
+    status = 401
+    default_code = "unauthenticated"
 
 
 class PermissionDenied(AppError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from http import HTTPStatus
 
 from fastapi import FastAPI, Request
@@ -22,7 +23,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 async def _app_error(request: Request, exc: AppError) -> Response:
-    return _respond(request, exc.status, exc.code, exc.message)
+    # Some errors carry headers their status needs (Retry-After on 429, WWW-Authenticate on 401).
+    headers: dict[str, str] | None = getattr(exc, "headers", None)
+    return _respond(request, exc.status, exc.code, exc.message, headers=headers)
 
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:
@@ -46,7 +49,7 @@ def _respond(
     code: str,
     message: str,
     *,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Response:
     if request.url.path.startswith(API_PREFIX) or request.url.path == "/healthz":
         return JSONResponse(

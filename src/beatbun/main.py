@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
+from beatbun.api import account as api_account
 from beatbun.api import health
 from beatbun.errors_http import install_error_handlers
 from beatbun.runtime.base import Runtime, RuntimeFactory
 from beatbun.settings import Settings
 from beatbun.version import VERSION
-from beatbun.web import pages
+from beatbun.web import account, account_settings, outbox, pages
+from beatbun.web.security import SecurityHeaders, guard_browser_request
 
 
 def create_app(
@@ -29,10 +31,17 @@ def create_app(
         docs_url="/api/docs",
         redoc_url=None,
         openapi_url="/api/openapi.json",
+        # Every route, whoever adds it, gets the session loaded and CSRF enforced.
+        dependencies=[Depends(guard_browser_request)],
     )
     app.state.runtime = runtime
     app.state.runtime_factory = runtime_factory
+    app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(pages.router)
+    app.include_router(account.router)
+    app.include_router(account_settings.router)
+    app.include_router(outbox.router)
+    app.include_router(api_account.router)
     return app

@@ -9,7 +9,9 @@ from typing import Literal
 Environment = Literal["development", "test", "production"]
 ENVIRONMENTS: tuple[Environment, ...] = ("development", "test", "production")
 # Values shipped in `.dev.vars.example`; a production deployment must replace them.
-PLACEHOLDER_SECRETS = frozenset({"", "changethis", "dev-only-secret-change-me"})
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "changethis", "dev-only-secret-change-me", "dev-only-pepper-change-me"}
+)
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,10 @@ class Settings:
     environment: Environment = "development"
     app_secret: str = "dev-only-secret-change-me"  # noqa: S105 (refused in production)
     public_url: str = "http://127.0.0.1:8787"
+    # Mixed into every password hash and kept out of D1, so a leaked table alone cannot be cracked.
+    password_pepper: str = "dev-only-pepper-change-me"  # noqa: S105 (refused in production)
+    mail_api_key: str = ""
+    mail_from: str = "Beat Bun <no-reply@beatbun.example.com>"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -36,6 +42,9 @@ class Settings:
             environment=environment,
             app_secret=env.get("APP_SECRET", cls.app_secret),
             public_url=env.get("PUBLIC_URL", cls.public_url).rstrip("/"),
+            password_pepper=env.get("PASSWORD_PEPPER", cls.password_pepper),
+            mail_api_key=env.get("MAIL_API_KEY", cls.mail_api_key),
+            mail_from=env.get("MAIL_FROM", cls.mail_from),
         )
         settings._enforce_non_default_secrets()
         return settings
@@ -45,8 +54,16 @@ class Settings:
         return self.environment == "production"
 
     def _enforce_non_default_secrets(self) -> None:
-        if self.is_production and self.app_secret in PLACEHOLDER_SECRETS:
-            raise ValueError(
-                "Config 'APP_SECRET' still has its placeholder value. "
-                "Set it with `wrangler secret put APP_SECRET` before deploying."
-            )
+        if not self.is_production:
+            return
+        secrets = {
+            "APP_SECRET": self.app_secret,
+            "PASSWORD_PEPPER": self.password_pepper,
+            "MAIL_API_KEY": self.mail_api_key,
+        }
+        for name, value in secrets.items():
+            if value in PLACEHOLDER_SECRETS:
+                raise ValueError(
+                    f"Config '{name}' still has its placeholder value. "
+                    f"Set it with `wrangler secret put {name}` before deploying."
+                )

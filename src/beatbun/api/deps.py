@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, ClassVar
 
 from fastapi import Depends, Request
 
+from beatbun.accounts.apikeys import KEY_PREFIX, authenticate_api_key
+from beatbun.accounts.models import Account, ApiKey, Session
+from beatbun.accounts.service import require_spending_allowed
+from beatbun.accounts.sessions import find_session
+from beatbun.accounts.store import find_account, get_account
+from beatbun.errors import InvalidInput, PermissionDenied, Unauthenticated
 from beatbun.runtime.base import Runtime
 
 
@@ -31,3 +38,113 @@ async def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+API_PREFIX = "/api/"
+SESSION_COOKIE = "__Host-session"
+# Query parameter names that would put a credential in a URL (logs, history, Referer).
+CREDENTIAL_PARAMS = frozenset({"api_key", "apikey", "key", "token", "access_token"})
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """Whoever sent a browser request: the session cookie's token, session and account."""
+
+    token: str | None
+    session: Session | None
+    account: Account | None
+
+
+async def visitor_of(request: Request) -> Visitor:
+    """Resolve the session cookie once per request (kept on `request.state.visitor`)."""
+    cached: Visitor | None = getattr(request.state, "visitor", None)
+    if cached is not None:
+        return cached
+    runtime = runtime_of(request)
+    token = request.cookies.get(SESSION_COOKIE) or None
+    session = await find_session(runtime.db, token, now=runtime.clock.now()) if token else None
+    account = await find_account(runtime.db, session.account_id) if session else None
+    visitor = Visitor(token=token, session=session if account else None, account=account)
+    request.state.visitor = visitor
+    return visitor
+
+
+async def get_visitor(request: Request) -> Visitor:
+    return await visitor_of(request)
+
+
+async def current_session(request: Request) -> Session:
+    """The fully logged-in session; raises Unauthenticated otherwise."""
+    visitor = await visitor_of(request)
+    if visitor.session is None or not visitor.session.is_full:
+        raise Unauthenticated("Log in to see this page.", code="login_required")
+    return visitor.session
+
+
+async def current_account(request: Request, session: CurrentSession) -> Account:
+    account = (await visitor_of(request)).account
+    if account is None:
+        raise Unauthenticated("Log in to see this page.", code="login_required")
+    return account
+
+
+async def pending_login(request: Request) -> Session:
+    """A session waiting for its second factor; raises Unauthenticated otherwise."""
+    session = (await visitor_of(request)).session
+    if session is None or session.is_full:
+        raise Unauthenticated("Start again from the login page.", code="login_required")
+    return session
+
+
+class ApiKeyRequired(Unauthenticated):
+    """An API route was called without a valid `Authorization: Bearer` key."""
+
+    default_code = "api_key_required"
+    headers: ClassVar[dict[str, str]] = {"WWW-Authenticate": 'Bearer realm="api"'}
+
+
+class CredentialInUrl(InvalidInput):
+    """An API key arrived in the URL, where logs and proxies would keep it."""
+
+    status = 400
+    default_code = "api_key_in_url"
+
+
+@dataclass(frozen=True)
+class ApiCaller:
+    key: ApiKey
+    account: Account
+
+    def require(self, scope: str) -> None:
+        """Raise PermissionDenied unless the key has `scope` (and, to spend, a verified owner)."""
+        if scope not in self.key.scopes:
+            raise PermissionDenied(
+                f"This API key lacks the '{scope}' scope.", code="insufficient_scope"
+            )
+        if scope == "generate":
+            require_spending_allowed(self.account)
+
+
+async def api_caller(request: Request) -> ApiCaller:
+    """Authenticate an API request by its Bearer key; cookies are never looked at."""
+    for name, value in request.query_params.multi_items():
+        if name.lower() in CREDENTIAL_PARAMS or value.startswith(KEY_PREFIX):
+            raise CredentialInUrl(
+                "API keys are refused in URLs; send the key in the Authorization header."
+            )
+    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise ApiKeyRequired("Send your API key as 'Authorization: Bearer <key>'.")
+    runtime = runtime_of(request)
+    try:
+        key = await authenticate_api_key(runtime.db, secret.strip(), now=runtime.clock.now())
+    except Unauthenticated as exc:
+        raise ApiKeyRequired(exc.message, code=exc.code) from exc
+    return ApiCaller(key=key, account=await get_account(runtime.db, key.account_id))
+
+
+CurrentVisitor = Annotated[Visitor, Depends(get_visitor)]
+CurrentSession = Annotated[Session, Depends(current_session)]
+CurrentAccount = Annotated[Account, Depends(current_account)]
+PendingLogin = Annotated[Session, Depends(pending_login)]
+CurrentApiCaller = Annotated[ApiCaller, Depends(api_caller)]

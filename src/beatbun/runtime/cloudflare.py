@@ -15,7 +15,7 @@ from typing import Any
 
 from pyodide.ffi import JsException
 
-from beatbun.errors import BlobStoreError, CoordinatorError
+from beatbun.errors import BlobStoreError, CoordinatorError, RuntimeFailure
 from beatbun.runtime.actors import unwrap_reply
 from beatbun.runtime.base import (
     MAX_KEYS_PER_CALL,
@@ -33,22 +33,60 @@ from beatbun.runtime.base import (
 from beatbun.runtime.blobrules import check_key, check_list_limit, custom_metadata_of
 from beatbun.runtime.clock import SystemClock
 from beatbun.runtime.d1rules import check_params, check_sql, error_from_message
+from beatbun.runtime.kdfrules import check_pbkdf2
+from beatbun.runtime.resend import ResendMailer
 from beatbun.settings import Settings
 
 # The vars and secrets Settings reads; bindings are looked up separately.
-SETTINGS_VARS = ("SITE_NAME", "ENVIRONMENT", "APP_SECRET", "PUBLIC_URL")
+SETTINGS_VARS = (
+    "SITE_NAME",
+    "ENVIRONMENT",
+    "APP_SECRET",
+    "PUBLIC_URL",
+    "PASSWORD_PEPPER",
+    "MAIL_API_KEY",
+    "MAIL_FROM",
+)
 
 
 def runtime_from_env(env: Any) -> Runtime:
     """Build the runtime from a Worker's (wrapped) `env`; cheap, so done per request."""
     values = {name: str(getattr(env, name)) for name in SETTINGS_VARS if hasattr(env, name)}
+    settings = Settings.from_env(values)
     return Runtime(
-        settings=Settings.from_env(values),
+        settings=settings,
         db=D1Database(env.DB),
         blobs=R2BlobStore(env.AUDIO),
         user_queues=DurableObjectNamespace(env.USER_QUEUE),
         clock=SystemClock(),
+        kdf=WebCryptoKeyDerivation(),
+        mailer=ResendMailer(api_key=settings.mail_api_key, sender=settings.mail_from),
     )
+
+
+class WebCryptoKeyDerivation:
+    """PBKDF2 by `crypto.subtle` (§8): native speed, where hashlib would burn Wasm CPU time."""
+
+    async def pbkdf2_sha256(
+        self, password: bytes, salt: bytes, *, iterations: int, length: int
+    ) -> bytes:
+        check_pbkdf2(iterations=iterations, length=length)
+        # `js` exists only inside the Worker, and crypto must not be touched at import time.
+        from js import Object, crypto  # type: ignore[import-not-found]
+        from pyodide.ffi import to_js
+
+        try:
+            key = await crypto.subtle.importKey(
+                "raw", to_js(password), "PBKDF2", False, to_js(["deriveBits"])
+            )
+            params = to_js(
+                {"name": "PBKDF2", "hash": "SHA-256", "salt": salt, "iterations": iterations},
+                dict_converter=Object.fromEntries,
+            )
+            bits = await crypto.subtle.deriveBits(params, key, length * 8)
+        except JsException as exc:
+            raise RuntimeFailure(f"WebCrypto PBKDF2 failed: {exc}", code="kdf_error") from exc
+        return bytes(bits.to_bytes())
 
 
 class D1Database:

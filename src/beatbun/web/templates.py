@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -9,12 +10,25 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from beatbun.api.deps import runtime_of
+from beatbun.web.security import csrf_token
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
 
 def _site(request: Request) -> dict[str, Any]:
-    return {"site_name": runtime_of(request).settings.site_name}
+    visitor = getattr(request.state, "visitor", None)
+    session = visitor.session if visitor else None
+    return {
+        "site_name": runtime_of(request).settings.site_name,
+        "csp_nonce": getattr(request.state, "csp_nonce", ""),
+        "csrf_token": lambda: csrf_token(request),
+        "current_account": visitor.account if visitor and session and session.is_full else None,
+    }
+
+
+def _utc(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M")
 
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR, context_processors=[_site])
+templates.env.filters["utc"] = _utc

@@ -37,7 +37,6 @@ class LocalOutbox:
 
 def _read(path: Path) -> MailMessage:
     mime = message_from_bytes(path.read_bytes(), policy=email.policy.default)
-    assert isinstance(mime, EmailMessage)
     body = mime.get_body(preferencelist=("plain",))
     text = body.get_content() if body is not None else ""
     return MailMessage(to=str(mime["To"]), subject=str(mime["Subject"]), text=str(text))

@@ -11,6 +11,8 @@ from beatbun.runtime.clock import SystemClock
 from beatbun.runtime.local.actors import LocalActorNamespace
 from beatbun.runtime.local.blobs import LocalBlobStore
 from beatbun.runtime.local.database import LocalDatabase
+from beatbun.runtime.local.kdf import HashlibKeyDerivation
+from beatbun.runtime.local.mail import LocalOutbox
 from beatbun.settings import Settings
 
 
@@ -19,6 +21,7 @@ class LocalRuntime(Runtime):
     db: LocalDatabase
     blobs: LocalBlobStore
     user_queues: LocalActorNamespace
+    mailer: LocalOutbox
     state_dir: Path
 
     @classmethod
@@ -30,7 +33,7 @@ class LocalRuntime(Runtime):
         user_queue: type[Actor],
         clock: Clock | None = None,
     ) -> LocalRuntime:
-        """Open (creating if needed) the state folder: `d1/`, `r2/AUDIO/`, `do/UserQueue/`."""
+        """Open (creating if needed) the state folder: `d1/`, `r2/AUDIO/`, `do/UserQueue/`, `outbox/`."""
         clock = clock or SystemClock()
         (state_dir / "d1").mkdir(parents=True, exist_ok=True)
         runtime: LocalRuntime
@@ -43,6 +46,8 @@ class LocalRuntime(Runtime):
             blobs=LocalBlobStore(state_dir / "r2" / "AUDIO", clock=clock),
             user_queues=queues,
             clock=clock,
+            kdf=HashlibKeyDerivation(),
+            mailer=LocalOutbox(state_dir / "outbox", sender=settings.mail_from, clock=clock),
             state_dir=state_dir,
         )
         return runtime

@@ -1,0 +1,67 @@
+"""Single-use, expiring email links (verify, reset, change of address); stored hashed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from beatbun.accounts.tokens import hash_token, new_token
+from beatbun.errors import InvalidInput
+from beatbun.runtime.base import Database
+
+LIFETIMES = {"verify": 48 * 3600.0, "change_email": 24 * 3600.0, "reset": 3600.0}
+
+
+@dataclass(frozen=True)
+class LinkTarget:
+    account_id: str
+    email: str
+
+
+async def issue_link_token(
+    db: Database, *, account_id: str, purpose: str, email: str, now: float
+) -> str:
+    token = new_token()
+    await (
+        db.prepare(
+            "INSERT INTO email_tokens (token_hash, account_id, purpose, email, created_at, expires_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)"
+        )
+        .bind(hash_token(token), account_id, purpose, email, now, now + LIFETIMES[purpose])
+        .run()
+    )
+    return token
+
+
+async def peek_link_token(db: Database, token: str, *, purpose: str, now: float) -> LinkTarget:
+    """Where a live token points, leaving it unused; raises InvalidInput like consume."""
+    row = (
+        await db.prepare(
+            "SELECT account_id, email, expires_at, used_at FROM email_tokens"
+            " WHERE token_hash = ? AND purpose = ?"
+        )
+        .bind(hash_token(token), purpose)
+        .first()
+    )
+    if not row:
+        raise InvalidInput("This link is not valid. Ask for a new one.", code="invalid_link")
+    if row["used_at"] is not None:
+        raise InvalidInput("This link was already used. Ask for a new one.", code="used_link")
+    if float(row["expires_at"]) < now:
+        raise InvalidInput("This link has expired. Ask for a new one.", code="expired_link")
+    return LinkTarget(account_id=str(row["account_id"]), email=str(row["email"]))
+
+
+async def consume_link_token(db: Database, token: str, *, purpose: str, now: float) -> LinkTarget:
+    """Use the token up; raises InvalidInput when it is unknown, used or expired."""
+    target = await peek_link_token(db, token, purpose=purpose, now=now)
+    # The `used_at IS NULL` guard makes two racing uses produce one winner.
+    result = (
+        await db.prepare(
+            "UPDATE email_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL"
+        )
+        .bind(now, hash_token(token))
+        .run()
+    )
+    if result.meta.changes != 1:
+        raise InvalidInput("This link was already used. Ask for a new one.", code="used_link")
+    return target

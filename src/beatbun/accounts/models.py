@@ -1,0 +1,77 @@
+"""What the accounts domain hands to routes: accounts, sessions, API keys, log entries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Account:
+    id: str
+    email: str
+    display_name: str
+    birth_date: str
+    age_group: str  # 'adult' or 'minor'
+    parent_email: str | None
+    email_verified_at: int | None
+    password_hash: str
+    totp_secret: str | None
+    totp_pending_secret: str | None
+    totp_last_step: int | None
+    created_at: int
+
+    @property
+    def is_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    @property
+    def has_totp(self) -> bool:
+        return self.totp_secret is not None
+
+    @property
+    def can_spend_credits(self) -> bool:
+        """Unverified addresses cannot spend: credits must be tied to a reachable owner."""
+        return self.is_verified
+
+
+@dataclass(frozen=True)
+class Client:
+    """Who is on the other end of a request, as far as the security log cares."""
+
+    ip: str
+    user_agent: str
+
+
+@dataclass(frozen=True)
+class Session:
+    id: str
+    account_id: str
+    stage: str  # 'mfa' (password checked, code pending) or 'full'
+    user_agent: str
+    ip: str
+    created_at: float
+    last_seen_at: float
+
+    @property
+    def is_full(self) -> bool:
+        return self.stage == "full"
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    id: str
+    account_id: str
+    name: str
+    prefix: str
+    scopes: tuple[str, ...]
+    created_at: float
+    last_used_at: float | None
+    revoked_at: float | None
+
+
+@dataclass(frozen=True)
+class SecurityEvent:
+    kind: str
+    at: float
+    ip: str
+    user_agent: str

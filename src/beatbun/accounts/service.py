@@ -1,0 +1,231 @@
+"""The account rules routes call: sign-up, verification, login and its second step.
+
+Unknown emails are answered exactly like known ones, in the same time (a dummy hash), on
+sign-up, login and password reset alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from beatbun.accounts import links, mail, passwords, sessions, throttle
+from beatbun.accounts.models import Account, Client, Session
+from beatbun.accounts.secondfactor import check_second_factor
+from beatbun.accounts.security_log import record_event
+from beatbun.accounts.store import (
+    find_account_by_email,
+    get_account,
+    insert_account,
+    update_account,
+)
+from beatbun.accounts.tokens import new_id
+from beatbun.accounts.validation import (
+    age_from_birth_date,
+    check_display_name,
+    normalize_email,
+)
+from beatbun.errors import InvalidInput, PermissionDenied, Unauthenticated
+from beatbun.runtime.base import Runtime
+
+ADULT_AGE = 18
+MINIMUM_AGE = 13
+
+
+class TooYoung(PermissionDenied):
+    """The person is under 13; nothing about them is kept."""
+
+    default_code = "too_young"
+
+
+class InvalidCredentials(Unauthenticated):
+    """Email and password do not match an account (which of the two is never said)."""
+
+    default_code = "invalid_credentials"
+
+
+@dataclass(frozen=True)
+class SignUpForm:
+    email: str
+    password: str
+    display_name: str
+    birth_date: str
+    parent_email: str = ""
+    parental_consent: bool = False
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    token: str
+    needs_second_factor: bool
+
+
+async def sign_up(runtime: Runtime, form: SignUpForm, *, client: Client) -> None:
+    """Create an unverified account and mail the verification link.
+
+    Raises TooYoung before looking at anything else, so an under-13 visitor leaves no trace,
+    and InvalidInput naming the field. An email that already has an account gets a notice
+    instead, and the caller sees the same outcome.
+    """
+    now = runtime.clock.now()
+    age = age_from_birth_date(form.birth_date, today=datetime.fromtimestamp(now, UTC).date())
+    if age < MINIMUM_AGE:
+        raise TooYoung(f"You must be {MINIMUM_AGE} or older to use {runtime.settings.site_name}.")
+    email = normalize_email(form.email)
+    display_name = check_display_name(form.display_name)
+    password = passwords.check_password(
+        form.password, has_second_factor=False, context=(email, display_name)
+    )
+    parent_email = None
+    if age < ADULT_AGE:
+        parent_email = _check_parent(form, own_email=email)
+    password_hash = await passwords.hash_password(
+        password, kdf=runtime.kdf, pepper=runtime.settings.password_pepper
+    )
+    site, base = runtime.settings.site_name, runtime.settings.public_url
+    if await find_account_by_email(runtime.db, email) is not None:
+        await runtime.mailer.send(
+            mail.already_registered_mail(to=email, site_name=site, login_link=f"{base}/login")
+        )
+        return
+    account_id = new_id()
+    await insert_account(
+        runtime.db,
+        values={
+            "id": account_id,
+            "email": email,
+            "display_name": display_name,
+            "birth_date": form.birth_date.strip(),
+            "age_group": "minor" if parent_email else "adult",
+            "parent_email": parent_email,
+            "parental_consent_at": int(now) if parent_email else None,
+            "password_hash": password_hash,
+            "created_at": int(now),
+        },
+    )
+    await record_event(runtime.db, account_id=account_id, kind="signed_up", client=client, now=now)
+    await send_verification(runtime, account_id=account_id, email=email)
+    if parent_email:
+        await runtime.mailer.send(
+            mail.parental_notice_mail(to=parent_email, site_name=site, child_name=display_name)
+        )
+
+
+async def send_verification(runtime: Runtime, *, account_id: str, email: str) -> None:
+    token = await links.issue_link_token(
+        runtime.db, account_id=account_id, purpose="verify", email=email, now=runtime.clock.now()
+    )
+    link = f"{runtime.settings.public_url}/verify-email?token={token}"
+    await runtime.mailer.send(
+        mail.verification_mail(to=email, site_name=runtime.settings.site_name, link=link)
+    )
+
+
+async def verify_email(runtime: Runtime, token: str, *, client: Client) -> None:
+    """Mark the address verified; raises InvalidInput for a bad, used or expired link."""
+    now = runtime.clock.now()
+    target = await links.consume_link_token(runtime.db, token, purpose="verify", now=now)
+    account = await get_account(runtime.db, target.account_id)
+    if account.email != target.email:
+        raise InvalidInput("This link is for an address the account no longer uses.")
+    await update_account(runtime.db, account.id, values={"email_verified_at": int(now)})
+    await record_event(
+        runtime.db, account_id=account.id, kind="email_verified", client=client, now=now
+    )
+
+
+async def log_in(
+    runtime: Runtime,
+    *,
+    email: str,
+    password: str,
+    client: Client,
+    previous_token: str | None,
+) -> LoginOutcome:
+    """Check the password and start a session (full, or waiting for the second factor).
+
+    Raises TooManyAttempts while throttled and InvalidCredentials for an unknown email or a
+    wrong password alike. Any session token the browser held before is revoked: the login
+    always hands out a new one.
+    """
+    now = runtime.clock.now()
+    email = email.strip().lower()
+    subjects = throttle.login_subjects(email=email, ip=client.ip)
+    await throttle.check_attempt_allowed(runtime.db, subjects, now=now)
+    account = await find_account_by_email(runtime.db, email) if email else None
+    pepper, kdf = runtime.settings.password_pepper, runtime.kdf
+    if account is None:
+        await passwords.burn_dummy_hash(password, kdf=kdf, pepper=pepper)
+        await throttle.record_failure(runtime.db, subjects, now=now)
+        raise InvalidCredentials("The email or password is incorrect.")
+    if not await passwords.verify_password(password, account.password_hash, kdf=kdf, pepper=pepper):
+        await throttle.record_failure(runtime.db, subjects, now=now)
+        await record_event(
+            runtime.db, account_id=account.id, kind="login_failed", client=client, now=now
+        )
+        raise InvalidCredentials("The email or password is incorrect.")
+    await throttle.clear_failures(runtime.db, subjects[0])
+    if passwords.needs_rehash(account.password_hash):
+        rehashed = await passwords.hash_password(password, kdf=kdf, pepper=pepper)
+        await update_account(runtime.db, account.id, values={"password_hash": rehashed})
+    if previous_token:
+        await sessions.revoke_token(runtime.db, previous_token, now=now)
+    stage = "mfa" if account.has_totp else "full"
+    _, token = await sessions.create_session(
+        runtime.db, account_id=account.id, stage=stage, client=client, now=now
+    )
+    if stage == "full":
+        await record_event(
+            runtime.db, account_id=account.id, kind="logged_in", client=client, now=now
+        )
+    return LoginOutcome(token=token, needs_second_factor=stage == "mfa")
+
+
+async def complete_login(runtime: Runtime, session: Session, *, code: str, client: Client) -> str:
+    """Second login step: check the TOTP or recovery code and return the full session's token.
+
+    Wrong codes count towards the same throttle as wrong passwords.
+    """
+    now = runtime.clock.now()
+    account = await get_account(runtime.db, session.account_id)
+    subjects = throttle.login_subjects(email=account.email, ip=client.ip)
+    await throttle.check_attempt_allowed(runtime.db, subjects, now=now)
+    try:
+        await check_second_factor(runtime, account, code=code, client=client)
+    except InvalidInput:
+        await throttle.record_failure(runtime.db, subjects, now=now)
+        raise
+    await throttle.clear_failures(runtime.db, subjects[0])
+    token = await sessions.rotate_session(runtime.db, session, stage="full")
+    await record_event(runtime.db, account_id=account.id, kind="logged_in", client=client, now=now)
+    return token
+
+
+async def log_out(runtime: Runtime, session: Session, *, client: Client) -> None:
+    now = runtime.clock.now()
+    await sessions.revoke_session(runtime.db, session.id, account_id=session.account_id, now=now)
+    await record_event(
+        runtime.db, account_id=session.account_id, kind="logged_out", client=client, now=now
+    )
+
+
+def require_spending_allowed(account: Account) -> None:
+    """Raise PermissionDenied unless the account may spend credits (a verified address)."""
+    if not account.can_spend_credits:
+        raise PermissionDenied(
+            "Verify your email address before spending credits.", code="email_unverified"
+        )
+
+
+def _check_parent(form: SignUpForm, *, own_email: str) -> str:
+    parent_email = normalize_email(form.parent_email, field="parent_email")
+    if parent_email == own_email:
+        raise InvalidInput(
+            "Enter your parent's or guardian's address, not your own.", field="parent_email"
+        )
+    if not form.parental_consent:
+        raise InvalidInput(
+            "Under 18, a parent or guardian must agree: tick the box to confirm they do.",
+            field="parental_consent",
+        )
+    return parent_email

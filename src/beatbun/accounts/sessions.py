@@ -1,0 +1,151 @@
+"""Browser sessions: a 256-bit token in the cookie, only its SHA-256 in D1.
+
+Timeouts follow NIST SP 800-63B-4 §5.2 for a consumer service: idle and absolute limits,
+and a short window for the second step of a two-factor login.
+"""
+
+from __future__ import annotations
+
+from beatbun.accounts.models import Client, Session
+from beatbun.accounts.tokens import hash_token, new_id, new_token
+from beatbun.runtime.base import Database, Row
+
+IDLE_TIMEOUT = 24 * 3600
+ABSOLUTE_TIMEOUT = 14 * 24 * 3600
+MFA_STEP_TIMEOUT = 5 * 60
+# last_seen_at is written at most this often, so a busy page does not write D1 per request.
+TOUCH_INTERVAL = 60
+MAX_USER_AGENT = 300
+
+
+async def create_session(
+    db: Database, *, account_id: str, stage: str, client: Client, now: float
+) -> tuple[Session, str]:
+    """Start a session; returns it and the token for the cookie (never stored)."""
+    token = new_token()
+    session = Session(
+        id=new_id(),
+        account_id=account_id,
+        stage=stage,
+        user_agent=client.user_agent[:MAX_USER_AGENT],
+        ip=client.ip,
+        created_at=now,
+        last_seen_at=now,
+    )
+    await (
+        db.prepare(
+            "INSERT INTO sessions (id, account_id, token_hash, stage, user_agent, ip, created_at,"
+            " last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        )
+        .bind(
+            session.id,
+            account_id,
+            hash_token(token),
+            stage,
+            session.user_agent,
+            session.ip,
+            now,
+            now,
+        )
+        .run()
+    )
+    return session, token
+
+
+async def find_session(db: Database, token: str, *, now: float) -> Session | None:
+    """The live session for a cookie token, or None when unknown, revoked or timed out."""
+    row = (
+        await db.prepare("SELECT * FROM sessions WHERE token_hash = ? AND revoked_at IS NULL")
+        .bind(hash_token(token))
+        .first()
+    )
+    if not row:
+        return None
+    session = _row_to_session(row)
+    if _has_expired(session, now=now):
+        await revoke_session(db, session.id, account_id=session.account_id, now=now)
+        return None
+    if now - session.last_seen_at >= TOUCH_INTERVAL:
+        await (
+            db.prepare("UPDATE sessions SET last_seen_at = ? WHERE id = ?")
+            .bind(now, session.id)
+            .run()
+        )
+    return session
+
+
+async def rotate_session(db: Database, session: Session, *, stage: str) -> str:
+    """Give the session a new token (login step or privilege change); the old one dies."""
+    token = new_token()
+    await (
+        db.prepare("UPDATE sessions SET token_hash = ?, stage = ? WHERE id = ?")
+        .bind(hash_token(token), stage, session.id)
+        .run()
+    )
+    return token
+
+
+async def revoke_session(db: Database, session_id: str, *, account_id: str, now: float) -> bool:
+    """End one of the account's sessions; False when there was none to end."""
+    result = (
+        await db.prepare(
+            "UPDATE sessions SET revoked_at = ? WHERE id = ? AND account_id = ? AND revoked_at IS NULL"
+        )
+        .bind(now, session_id, account_id)
+        .run()
+    )
+    return result.meta.changes == 1
+
+
+async def revoke_other_sessions(
+    db: Database, *, account_id: str, keep_id: str | None, now: float
+) -> None:
+    """End every session of the account except `keep_id` (all of them when it is None)."""
+    await (
+        db.prepare(
+            "UPDATE sessions SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL"
+            " AND id != ?"
+        )
+        .bind(now, account_id, keep_id or "")
+        .run()
+    )
+
+
+async def revoke_token(db: Database, token: str, *, now: float) -> None:
+    await (
+        db.prepare("UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL")
+        .bind(now, hash_token(token))
+        .run()
+    )
+
+
+async def list_sessions(db: Database, account_id: str, *, now: float) -> list[Session]:
+    """The account's live full sessions, most recently seen first."""
+    rows = (
+        await db.prepare(
+            "SELECT * FROM sessions WHERE account_id = ? AND revoked_at IS NULL AND stage = 'full'"
+            " ORDER BY last_seen_at DESC"
+        )
+        .bind(account_id)
+        .all()
+    )
+    sessions = [_row_to_session(row) for row in rows.results]
+    return [session for session in sessions if not _has_expired(session, now=now)]
+
+
+def _has_expired(session: Session, *, now: float) -> bool:
+    if session.stage == "mfa":
+        return now - session.created_at > MFA_STEP_TIMEOUT
+    return now - session.last_seen_at > IDLE_TIMEOUT or now - session.created_at > ABSOLUTE_TIMEOUT
+
+
+def _row_to_session(row: Row) -> Session:
+    return Session(
+        id=str(row["id"]),
+        account_id=str(row["account_id"]),
+        stage=str(row["stage"]),
+        user_agent=str(row["user_agent"]),
+        ip=str(row["ip"]),
+        created_at=float(row["created_at"]),  # type: ignore[arg-type]
+        last_seen_at=float(row["last_seen_at"]),  # type: ignore[arg-type]
+    )

@@ -1,0 +1,81 @@
+"""SQL for the `accounts` table, through the `Database` protocol."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from beatbun.accounts.models import Account
+from beatbun.errors import NotFound
+from beatbun.runtime.base import Database, Row, SqlValue
+
+# The columns `update_account` may set; names are never taken from input.
+UPDATABLE = frozenset(
+    {
+        "email",
+        "display_name",
+        "email_verified_at",
+        "password_hash",
+        "totp_secret",
+        "totp_pending_secret",
+        "totp_enabled_at",
+        "totp_last_step",
+    }
+)
+
+
+async def insert_account(db: Database, *, values: Mapping[str, SqlValue]) -> None:
+    columns = ", ".join(values)
+    marks = ", ".join("?" for _ in values)
+    sql = f"INSERT INTO accounts ({columns}) VALUES ({marks})"  # noqa: S608 (our column names)
+    await db.prepare(sql).bind(*values.values()).run()
+
+
+async def find_account(db: Database, account_id: str) -> Account | None:
+    row = await db.prepare("SELECT * FROM accounts WHERE id = ?").bind(account_id).first()
+    return _row_to_account(row) if row else None
+
+
+async def get_account(db: Database, account_id: str) -> Account:
+    account = await find_account(db, account_id)
+    if account is None:
+        raise NotFound(f"Account '{account_id}' not found.")
+    return account
+
+
+async def find_account_by_email(db: Database, email: str) -> Account | None:
+    row = await db.prepare("SELECT * FROM accounts WHERE email = ?").bind(email).first()
+    return _row_to_account(row) if row else None
+
+
+async def update_account(db: Database, account_id: str, *, values: Mapping[str, SqlValue]) -> None:
+    unknown = set(values) - UPDATABLE
+    if unknown:
+        raise TypeError(f"update_account() cannot set {sorted(unknown)}; add them to UPDATABLE.")
+    assignments = ", ".join(f"{column} = ?" for column in values)
+    sql = f"UPDATE accounts SET {assignments} WHERE id = ?"  # noqa: S608 (checked above)
+    await db.prepare(sql).bind(*values.values(), account_id).run()
+
+
+def _row_to_account(row: Row) -> Account:
+    return Account(
+        id=str(row["id"]),
+        email=str(row["email"]),
+        display_name=str(row["display_name"]),
+        birth_date=str(row["birth_date"]),
+        age_group=str(row["age_group"]),
+        parent_email=_optional_str(row["parent_email"]),
+        email_verified_at=_optional_int(row["email_verified_at"]),
+        password_hash=str(row["password_hash"]),
+        totp_secret=_optional_str(row["totp_secret"]),
+        totp_pending_secret=_optional_str(row["totp_pending_secret"]),
+        totp_last_step=_optional_int(row["totp_last_step"]),
+        created_at=int(row["created_at"] or 0),
+    )
+
+
+def _optional_str(value: SqlValue) -> str | None:
+    return None if value is None else str(value)
+
+
+def _optional_int(value: SqlValue) -> int | None:
+    return None if value is None else int(value)

@@ -1,0 +1,88 @@
+"""Growing delays after failed logins, per account and per client address, kept in D1.
+
+Workers isolates come and go, so nothing here lives in memory. A throttled attempt is
+answered at once with 429 and `Retry-After` instead of being held open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from beatbun.accounts.tokens import hash_token
+from beatbun.errors import AppError
+from beatbun.runtime.base import Database
+
+# Failures allowed before delays start: an account is targeted on its own, while one address
+# (an office, a carrier NAT) can carry many people.
+FREE_FAILURES = {"account": 5, "ip": 50}
+FIRST_DELAY = 1.0
+MAX_DELAY = 15 * 60.0
+FORGET_AFTER = 24 * 3600.0
+
+
+class TooManyAttempts(AppError):
+    """Login attempts for this account or address are paused for `retry_after` seconds."""
+
+    status = 429
+    default_code = "too_many_attempts"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f"Too many failed attempts. Try again in {retry_after} seconds.",
+        )
+        self.retry_after = retry_after
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+def login_subjects(*, email: str, ip: str) -> list[str]:
+    """The throttle keys of an attempt; the email is hashed so unknown addresses leave no trace."""
+    return [f"account:{hash_token(email)}", f"ip:{ip}"]
+
+
+async def check_attempt_allowed(db: Database, subjects: Sequence[str], *, now: float) -> None:
+    """Raise TooManyAttempts while any subject is inside its delay."""
+    waits = [await _wait(db, subject, now=now) for subject in subjects]
+    longest = max(waits, default=0.0)
+    if longest > 0:
+        raise TooManyAttempts(max(int(longest + 0.999), 1))
+
+
+async def record_failure(db: Database, subjects: Sequence[str], *, now: float) -> None:
+    for subject in subjects:
+        await (
+            db.prepare(
+                "INSERT INTO login_failures (subject, failures, last_failure_at) VALUES (?, 1, ?)"
+                " ON CONFLICT (subject) DO UPDATE SET last_failure_at = excluded.last_failure_at,"
+                " failures = CASE WHEN excluded.last_failure_at - last_failure_at > ?"
+                " THEN 1 ELSE failures + 1 END"
+            )
+            .bind(subject, now, FORGET_AFTER)
+            .run()
+        )
+
+
+async def clear_failures(db: Database, subject: str) -> None:
+    await db.prepare("DELETE FROM login_failures WHERE subject = ?").bind(subject).run()
+
+
+def delay_after(failures: int, *, kind: str) -> float:
+    """Seconds to wait after `failures` in a row: none, then 1 s doubling up to 15 minutes."""
+    over = failures - FREE_FAILURES[kind]
+    if over < 0:
+        return 0.0
+    return float(min(FIRST_DELAY * 2**over, MAX_DELAY))
+
+
+async def _wait(db: Database, subject: str, *, now: float) -> float:
+    row = (
+        await db.prepare("SELECT failures, last_failure_at FROM login_failures WHERE subject = ?")
+        .bind(subject)
+        .first()
+    )
+    if not row:
+        return 0.0
+    last = float(row["last_failure_at"])
+    if now - last > FORGET_AFTER:
+        return 0.0
+    delay = delay_after(int(row["failures"]), kind=subject.split(":", 1)[0])
+    return max(last + delay - now, 0.0)

@@ -1,0 +1,24 @@
+"""Random secrets and how they are stored: only a SHA-256 digest ever reaches D1.
+
+The secrets here carry 256 bits of entropy (or 60 for recovery codes, which are also
+single-use and throttled), so a fast unsalted hash is enough; passwords use `passwords.py`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+TOKEN_BYTES = 32  # 256 bits
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def new_id() -> str:
+    return secrets.token_hex(16)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

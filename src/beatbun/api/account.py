@@ -1,0 +1,31 @@
+"""`GET /api/v1/me`: who an API key belongs to (scope `read`)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from beatbun.api.deps import CurrentApiCaller
+
+router = APIRouter(prefix="/api/v1")
+
+
+class Me(BaseModel):
+    id: str
+    display_name: str
+    email_verified: bool
+    can_spend_credits: bool
+    scopes: list[str]
+
+
+@router.get("/me")
+async def me(caller: CurrentApiCaller) -> Me:
+    caller.require("read")
+    account = caller.account
+    return Me(
+        id=account.id,
+        display_name=account.display_name,
+        email_verified=account.is_verified,
+        can_spend_credits=account.can_spend_credits,
+        scopes=list(caller.key.scopes),
+    )

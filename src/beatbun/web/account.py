@@ -1,0 +1,199 @@
+"""Sign-up, email verification, login (with its second step), logout and password reset."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from beatbun.accounts import profile, service
+from beatbun.accounts.sessions import ABSOLUTE_TIMEOUT, MFA_STEP_TIMEOUT
+from beatbun.api.deps import CurrentVisitor, PendingLogin, RuntimeDep
+from beatbun.errors import InvalidInput
+from beatbun.web.forms import client_of, render_form, see_other
+from beatbun.web.security import clear_session_cookie, set_session_cookie
+
+router = APIRouter()
+Text = Annotated[str, Form()]
+# Links that carry a token must not leak it through Referer.
+NO_REFERRER = {"Referrer-Policy": "no-referrer"}
+CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
+
+
+@router.get("/signup", response_class=HTMLResponse)
+async def signup_page(request: Request) -> HTMLResponse:
+    return render_form(request, "account/signup.html")
+
+
+@router.post("/signup", response_model=None)
+async def signup(
+    request: Request,
+    runtime: RuntimeDep,
+    email: Text = "",
+    password: Text = "",
+    display_name: Text = "",
+    birth_date: Text = "",
+    parent_email: Text = "",
+    parental_consent: Text = "",
+) -> Response:
+    form = service.SignUpForm(
+        email=email,
+        password=password,
+        display_name=display_name,
+        birth_date=birth_date,
+        parent_email=parent_email,
+        parental_consent=parental_consent == "yes",
+    )
+    try:
+        await service.sign_up(runtime, form, client=client_of(request))
+    except InvalidInput as exc:
+        values = {
+            "email": email,
+            "display_name": display_name,
+            "birth_date": birth_date,
+            "parent_email": parent_email,
+        }
+        return render_form(request, "account/signup.html", error=exc, values=values)
+    return see_other("/signup/sent")
+
+
+@router.get("/signup/sent", response_class=HTMLResponse)
+async def signup_sent(request: Request) -> HTMLResponse:
+    return render_form(request, "account/signup_sent.html")
+
+
+@router.get("/verify-email", response_class=HTMLResponse)
+async def verify_email_page(request: Request, token: str = "") -> HTMLResponse:
+    page = render_form(request, "account/verify_email.html", values={"token": token})
+    page.headers.update(NO_REFERRER)
+    return page
+
+
+@router.post("/verify-email", response_model=None)
+async def verify_email(request: Request, runtime: RuntimeDep, token: Text = "") -> Response:
+    try:
+        await service.verify_email(runtime, token, client=client_of(request))
+    except InvalidInput as exc:
+        return render_form(request, "account/verify_email.html", error=exc, values={"token": ""})
+    return see_other("/login?verified=1")
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_page(request: Request, verified: str = "", reset: str = "") -> HTMLResponse:
+    return render_form(
+        request, "account/login.html", context={"verified": bool(verified), "reset": bool(reset)}
+    )
+
+
+@router.post("/login", response_model=None)
+async def login(
+    request: Request,
+    runtime: RuntimeDep,
+    visitor: CurrentVisitor,
+    email: Text = "",
+    password: Text = "",
+) -> Response:
+    try:
+        outcome = await service.log_in(
+            runtime,
+            email=email,
+            password=password,
+            client=client_of(request),
+            previous_token=visitor.token,
+        )
+    except service.InvalidCredentials as exc:
+        page = render_form(
+            request,
+            "account/login.html",
+            error=InvalidInput(exc.message, code=exc.code),
+            values={"email": email},
+        )
+        page.status_code = exc.status
+        return page
+    redirect = see_other("/login/code" if outcome.needs_second_factor else "/account")
+    max_age = MFA_STEP_TIMEOUT if outcome.needs_second_factor else ABSOLUTE_TIMEOUT
+    set_session_cookie(redirect, outcome.token, max_age=max_age)
+    return redirect
+
+
+@router.get("/login/code", response_class=HTMLResponse)
+async def login_code_page(request: Request, session: PendingLogin) -> HTMLResponse:
+    return render_form(request, "account/login_code.html")
+
+
+@router.post("/login/code", response_model=None)
+async def login_code(
+    request: Request, runtime: RuntimeDep, session: PendingLogin, code: Text = ""
+) -> Response:
+    try:
+        token = await service.complete_login(runtime, session, code=code, client=client_of(request))
+    except InvalidInput as exc:
+        return render_form(request, "account/login_code.html", error=exc)
+    redirect = see_other("/account")
+    set_session_cookie(redirect, token, max_age=ABSOLUTE_TIMEOUT)
+    return redirect
+
+
+@router.post("/logout")
+async def logout(request: Request, runtime: RuntimeDep, visitor: CurrentVisitor) -> Response:
+    if visitor.session is not None:
+        await service.log_out(runtime, visitor.session, client=client_of(request))
+    redirect = see_other("/")
+    clear_session_cookie(redirect)
+    redirect.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
+    return redirect
+
+
+@router.get("/forgot-password", response_class=HTMLResponse)
+async def forgot_password_page(request: Request) -> HTMLResponse:
+    return render_form(request, "account/forgot_password.html")
+
+
+@router.post("/forgot-password", response_model=None)
+async def forgot_password(request: Request, runtime: RuntimeDep, email: Text = "") -> Response:
+    try:
+        await profile.request_password_reset(runtime, email=email)
+    except InvalidInput as exc:
+        return render_form(
+            request, "account/forgot_password.html", error=exc, values={"email": email}
+        )
+    return render_form(request, "account/forgot_password.html", context={"sent": True})
+
+
+@router.get("/reset-password", response_class=HTMLResponse)
+async def reset_password_page(
+    request: Request, runtime: RuntimeDep, token: str = ""
+) -> HTMLResponse:
+    try:
+        await profile.find_reset_account(runtime, token)
+    except InvalidInput as exc:
+        page = render_form(request, "account/reset_password.html", error=exc)
+    else:
+        page = render_form(request, "account/reset_password.html", values={"token": token})
+    page.headers.update(NO_REFERRER)
+    return page
+
+
+@router.post("/reset-password", response_model=None)
+async def reset_password(
+    request: Request,
+    runtime: RuntimeDep,
+    token: Text = "",
+    new_password: Text = "",
+    code: Text = "",
+) -> Response:
+    try:
+        await profile.reset_password(
+            runtime, token=token, new_password=new_password, code=code, client=client_of(request)
+        )
+    except InvalidInput as exc:
+        page = render_form(
+            request,
+            "account/reset_password.html",
+            error=exc,
+            values={"token": token},
+        )
+        page.headers.update(NO_REFERRER)
+        return page
+    return see_other("/login?reset=1")

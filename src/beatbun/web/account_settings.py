@@ -1,0 +1,293 @@
+"""The signed-in account area: profile, password, sessions, security log, two-step, API keys."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from beatbun.accounts import apikeys, profile, secondfactor, sessions, totp
+from beatbun.accounts.models import Account
+from beatbun.accounts.security_log import EVENT_LABELS, list_events, record_event
+from beatbun.api.deps import CurrentAccount, CurrentSession, RuntimeDep
+from beatbun.errors import InvalidInput, NotFound
+from beatbun.runtime.base import Runtime
+from beatbun.web.forms import client_of, render_form, see_other
+from beatbun.web.security import set_session_cookie
+
+router = APIRouter(prefix="/account")
+Text = Annotated[str, Form()]
+NO_REFERRER = {"Referrer-Policy": "no-referrer"}
+
+
+@router.get("", response_class=HTMLResponse)
+async def overview(request: Request, account: CurrentAccount) -> HTMLResponse:
+    return render_form(request, "account/overview.html", context={"account": account})
+
+
+@router.post("/name", response_model=None)
+async def change_name(
+    request: Request, runtime: RuntimeDep, account: CurrentAccount, display_name: Text = ""
+) -> Response:
+    try:
+        await profile.change_display_name(
+            runtime, account, display_name=display_name, client=client_of(request)
+        )
+    except InvalidInput as exc:
+        return _overview_error(request, account, exc)
+    return see_other("/account?saved=name")
+
+
+@router.post("/email", response_model=None)
+async def change_email(
+    request: Request,
+    runtime: RuntimeDep,
+    account: CurrentAccount,
+    new_email: Text = "",
+    current_password: Text = "",
+    code: Text = "",
+) -> Response:
+    try:
+        await profile.request_email_change(
+            runtime,
+            account,
+            new_email=new_email,
+            password=current_password,
+            code=code,
+            client=client_of(request),
+        )
+    except InvalidInput as exc:
+        return _overview_error(request, account, exc)
+    return see_other("/account?saved=email")
+
+
+@router.get("/email/confirm", response_class=HTMLResponse)
+async def confirm_email_page(request: Request, token: str = "") -> HTMLResponse:
+    page = render_form(request, "account/confirm_email.html", values={"token": token})
+    page.headers.update(NO_REFERRER)
+    return page
+
+
+@router.post("/email/confirm", response_model=None)
+async def confirm_email(request: Request, runtime: RuntimeDep, token: Text = "") -> Response:
+    try:
+        await profile.confirm_email_change(runtime, token, client=client_of(request))
+    except InvalidInput as exc:
+        return render_form(request, "account/confirm_email.html", error=exc)
+    return see_other("/account?saved=email_confirmed")
+
+
+@router.post("/password", response_model=None)
+async def change_password(
+    request: Request,
+    runtime: RuntimeDep,
+    account: CurrentAccount,
+    session: CurrentSession,
+    current_password: Text = "",
+    new_password: Text = "",
+    code: Text = "",
+) -> Response:
+    try:
+        token = await profile.change_password(
+            runtime,
+            account,
+            session,
+            current_password=current_password,
+            new_password=new_password,
+            code=code,
+            client=client_of(request),
+        )
+    except InvalidInput as exc:
+        return _overview_error(request, account, exc)
+    redirect = see_other("/account?saved=password")
+    set_session_cookie(redirect, token, max_age=sessions.ABSOLUTE_TIMEOUT)
+    return redirect
+
+
+@router.get("/sessions", response_class=HTMLResponse)
+async def session_list(
+    request: Request, runtime: RuntimeDep, account: CurrentAccount, session: CurrentSession
+) -> HTMLResponse:
+    live = await sessions.list_sessions(runtime.db, account.id, now=runtime.clock.now())
+    return render_form(
+        request, "account/sessions.html", context={"sessions": live, "current_id": session.id}
+    )
+
+
+@router.post("/sessions/others/end")
+async def end_other_sessions(
+    request: Request, runtime: RuntimeDep, session: CurrentSession
+) -> Response:
+    now = runtime.clock.now()
+    await sessions.revoke_other_sessions(
+        runtime.db, account_id=session.account_id, keep_id=session.id, now=now
+    )
+    await record_event(
+        runtime.db,
+        account_id=session.account_id,
+        kind="other_sessions_ended",
+        client=client_of(request),
+        now=now,
+    )
+    return see_other("/account/sessions")
+
+
+@router.post("/sessions/{session_id}/end")
+async def end_session(
+    request: Request, runtime: RuntimeDep, session: CurrentSession, session_id: str
+) -> Response:
+    now = runtime.clock.now()
+    if session_id == session.id or not await sessions.revoke_session(
+        runtime.db, session_id, account_id=session.account_id, now=now
+    ):
+        raise NotFound(f"Session '{session_id}' not found among your other sessions.")
+    await record_event(
+        runtime.db,
+        account_id=session.account_id,
+        kind="session_ended",
+        client=client_of(request),
+        now=now,
+    )
+    return see_other("/account/sessions")
+
+
+@router.get("/security-log", response_class=HTMLResponse)
+async def security_log(
+    request: Request, runtime: RuntimeDep, account: CurrentAccount
+) -> HTMLResponse:
+    events = await list_events(runtime.db, account.id)
+    return render_form(
+        request, "account/security_log.html", context={"events": events, "labels": EVENT_LABELS}
+    )
+
+
+@router.get("/two-step", response_class=HTMLResponse)
+async def two_step_page(
+    request: Request, runtime: RuntimeDep, account: CurrentAccount
+) -> HTMLResponse:
+    return render_form(request, "account/two_step.html", context=await _two_step(runtime, account))
+
+
+@router.post("/two-step", response_model=None)
+async def two_step_enable(
+    request: Request,
+    runtime: RuntimeDep,
+    account: CurrentAccount,
+    session: CurrentSession,
+    code: Text = "",
+) -> Response:
+    try:
+        codes, token = await secondfactor.confirm_totp(
+            runtime, account, session, code=code, client=client_of(request)
+        )
+    except InvalidInput as exc:
+        return render_form(
+            request, "account/two_step.html", error=exc, context=await _two_step(runtime, account)
+        )
+    page = render_form(request, "account/recovery_codes.html", context={"codes": codes})
+    set_session_cookie(page, token, max_age=sessions.ABSOLUTE_TIMEOUT)
+    return page
+
+
+@router.post("/two-step/disable", response_model=None)
+async def two_step_disable(
+    request: Request,
+    runtime: RuntimeDep,
+    account: CurrentAccount,
+    session: CurrentSession,
+    current_password: Text = "",
+    code: Text = "",
+) -> Response:
+    try:
+        token = await secondfactor.disable_totp(
+            runtime,
+            account,
+            session,
+            password=current_password,
+            code=code,
+            client=client_of(request),
+        )
+    except InvalidInput as exc:
+        if exc.field == "password":
+            exc.field = "current_password"
+        return render_form(
+            request, "account/two_step.html", error=exc, context=await _two_step(runtime, account)
+        )
+    redirect = see_other("/account/two-step")
+    set_session_cookie(redirect, token, max_age=sessions.ABSOLUTE_TIMEOUT)
+    return redirect
+
+
+@router.get("/api-keys", response_class=HTMLResponse)
+async def api_keys_page(
+    request: Request, runtime: RuntimeDep, account: CurrentAccount
+) -> HTMLResponse:
+    return render_form(request, "account/api_keys.html", context=await _keys(runtime, account))
+
+
+@router.post("/api-keys", response_model=None)
+async def create_api_key(
+    request: Request,
+    runtime: RuntimeDep,
+    account: CurrentAccount,
+    name: Text = "",
+) -> Response:
+    scopes = [str(scope) for scope in (await request.form()).getlist("scopes")]
+    now = runtime.clock.now()
+    try:
+        _, secret = await apikeys.create_api_key(
+            runtime.db, account_id=account.id, name=name, scopes=scopes, now=now
+        )
+    except InvalidInput as exc:
+        return render_form(
+            request,
+            "account/api_keys.html",
+            error=exc,
+            values={"name": name},
+            context=await _keys(runtime, account),
+        )
+    await record_event(
+        runtime.db,
+        account_id=account.id,
+        kind="api_key_created",
+        client=client_of(request),
+        now=now,
+    )
+    context = {**await _keys(runtime, account), "new_secret": secret}
+    page = render_form(request, "account/api_keys.html", context=context)
+    page.status_code = 201
+    return page
+
+
+@router.post("/api-keys/{key_id}/revoke")
+async def revoke_api_key(
+    request: Request, runtime: RuntimeDep, account: CurrentAccount, key_id: str
+) -> Response:
+    now = runtime.clock.now()
+    await apikeys.revoke_api_key(runtime.db, account_id=account.id, key_id=key_id, now=now)
+    await record_event(
+        runtime.db,
+        account_id=account.id,
+        kind="api_key_revoked",
+        client=client_of(request),
+        now=now,
+    )
+    return see_other("/account/api-keys")
+
+
+def _overview_error(request: Request, account: Account, exc: InvalidInput) -> HTMLResponse:
+    return render_form(request, "account/overview.html", error=exc, context={"account": account})
+
+
+async def _two_step(runtime: Runtime, account: Account) -> dict[str, Any]:
+    if account.has_totp:
+        unused = await totp.count_unused_recovery_codes(runtime.db, account.id)
+        return {"enabled": True, "unused_codes": unused}
+    secret = await secondfactor.start_totp_enrollment(runtime, account)
+    uri = totp.provisioning_uri(secret, email=account.email, issuer=runtime.settings.site_name)
+    return {"enabled": False, "secret": secret, "qr_svg": totp.qr_svg(uri)}
+
+
+async def _keys(runtime: Runtime, account: Account) -> dict[str, Any]:
+    return {"keys": await apikeys.list_api_keys(runtime.db, account.id), "scopes": apikeys.SCOPES}

@@ -1,0 +1,45 @@
+"""Helpers every account page shares: re-rendering a form with its errors, the client."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from beatbun.accounts.models import Client
+from beatbun.errors import InvalidInput
+from beatbun.web.templates import templates
+
+
+def render_form(
+    request: Request,
+    template: str,
+    *,
+    error: InvalidInput | None = None,
+    values: Mapping[str, str] | None = None,
+    context: Mapping[str, Any] | None = None,
+) -> HTMLResponse:
+    """The page again, 422 with the error next to its field (or in the summary) when given."""
+    errors = {(error.field or "form"): error.message} if error else {}
+    page: HTMLResponse = templates.TemplateResponse(
+        request,
+        template,
+        {"errors": errors, "values": dict(values or {}), **(context or {})},
+        status_code=422 if error else 200,
+    )
+    return page
+
+
+def see_other(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+def client_of(request: Request) -> Client:
+    """The address Cloudflare saw on Workers (`env` is there), the socket's peer locally."""
+    if request.scope.get("env") is not None:
+        ip = request.headers.get("cf-connecting-ip", "")
+    else:
+        ip = request.client.host if request.client else ""
+    return Client(ip=ip, user_agent=request.headers.get("user-agent", ""))

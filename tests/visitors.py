@@ -1,0 +1,121 @@
+"""An HTTP client that behaves like a browser towards the live server's account pages.
+
+httpx keeps `Secure` cookies away from http://127.0.0.1 (browsers treat loopback as secure,
+http.cookiejar does not), so this client keeps its own cookies and sends them itself. It also
+sends the same-origin `Origin` a browser would, and reads CSRF tokens out of forms.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from pathlib import Path
+
+import httpx
+import pyotp
+
+CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
+LINK = re.compile(r"(https?://\S+)")
+PASSWORD = "correct horse battery staple"
+
+
+class Visitor:
+    def __init__(self, base_url: str, *, user_agent: str = "TestBrowser/1.0") -> None:
+        self.base_url = base_url
+        self.cookies: dict[str, str] = {}
+        self.user_agent = user_agent
+
+    def get(self, path: str, **kwargs: object) -> httpx.Response:
+        return self._send("GET", path, **kwargs)
+
+    def post(
+        self,
+        path: str,
+        data: dict[str, str] | None = None,
+        *,
+        csrf_from: str | None = None,
+        **kwargs: object,
+    ) -> httpx.Response:
+        """POST a form like a browser: same-origin Origin, the CSRF token of `csrf_from` (or `path`)."""
+        form = dict(data or {})
+        form.setdefault("csrf_token", self.csrf(csrf_from or "/login"))
+        headers = {"Origin": self.base_url, **dict(kwargs.pop("headers", {}) or {})}  # type: ignore[call-overload]
+        return self._send("POST", path, data=form, headers=headers, **kwargs)
+
+    def csrf(self, path: str = "/login") -> str:
+        """The CSRF token a page hands this visitor (bound to its session or CSRF cookie)."""
+        found = CSRF_INPUT.search(self.get(path).text)
+        return found.group(1) if found else ""
+
+    def _send(self, method: str, path: str, **kwargs: object) -> httpx.Response:
+        headers = {"User-Agent": self.user_agent, **dict(kwargs.pop("headers", {}) or {})}  # type: ignore[call-overload]
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        # A client per request: nothing is left open between tests.
+        response = httpx.request(method, self.base_url + path, headers=headers, **kwargs)  # type: ignore[arg-type]
+        for header in response.headers.get_list("set-cookie"):
+            name, _, rest = header.partition("=")
+            value = rest.split(";", 1)[0]
+            if "Max-Age=0" in header or not value:
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = value
+        return response
+
+
+def outbox(state_dir: Path, to: str) -> list[str]:
+    """Bodies of the `.eml` files the local mailer wrote to `to`, oldest first."""
+    bodies = []
+    for path in sorted((state_dir / "outbox").glob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        if message["To"] == to:
+            bodies.append(message.get_body(preferencelist=("plain",)).get_content())  # type: ignore[union-attr]
+    return bodies
+
+
+def last_link(state_dir: Path, to: str) -> str:
+    """The path and query of the last link mailed to `to`."""
+    url = httpx.URL(LINK.findall(outbox(state_dir, to)[-1])[0])
+    return f"{url.path}?{url.query.decode()}"
+
+
+def sign_up(
+    visitor: Visitor, email_address: str, *, birth_date: str = "1990-05-04", **extra: str
+) -> httpx.Response:
+    data = {
+        "email": email_address,
+        "password": PASSWORD,
+        "display_name": "Test Person",
+        "birth_date": birth_date,
+        **extra,
+    }
+    return visitor.post("/signup", data)
+
+
+def verify(visitor: Visitor, state_dir: Path, email_address: str) -> httpx.Response:
+    link = last_link(state_dir, email_address)
+    token = link.split("token=", 1)[1]
+    return visitor.post("/verify-email", {"token": token})
+
+
+def log_in(visitor: Visitor, email_address: str, password: str = PASSWORD) -> httpx.Response:
+    return visitor.post("/login", {"email": email_address, "password": password})
+
+
+def signed_in(base_url: str, state_dir: Path, email_address: str) -> Visitor:
+    visitor = Visitor(base_url)
+    assert sign_up(visitor, email_address).status_code == 303
+    assert verify(visitor, state_dir, email_address).status_code == 303
+    assert log_in(visitor, email_address).status_code == 303
+    return visitor
+
+
+def enable_totp(visitor: Visitor) -> tuple[str, list[str]]:
+    """Turn TOTP on; returns the secret and the recovery codes."""
+    page = visitor.get("/account/two-step")
+    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page.text).group(1)  # type: ignore[union-attr]
+    done = visitor.post("/account/two-step", {"code": pyotp.TOTP(secret).now()})
+    assert done.status_code == 200, done.text
+    codes = re.findall(r"<li><code>([a-z0-9-]+)</code></li>", done.text)
+    return secret, codes
