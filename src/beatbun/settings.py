@@ -24,6 +24,9 @@ class Settings:
     password_pepper: str = "dev-only-pepper-change-me"  # noqa: S105 (refused in production)
     mail_api_key: str = ""
     mail_from: str = "Beat Bun <no-reply@beatbun.example.com>"
+    # Empty means every track comes from the built-in composer.
+    elevenlabs_api_key: str = ""
+    elevenlabs_model: str = "music_v1"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -45,6 +48,8 @@ class Settings:
             password_pepper=env.get("PASSWORD_PEPPER", cls.password_pepper),
             mail_api_key=env.get("MAIL_API_KEY", cls.mail_api_key),
             mail_from=env.get("MAIL_FROM", cls.mail_from),
+            elevenlabs_api_key=env.get("ELEVENLABS_API_KEY", cls.elevenlabs_api_key),
+            elevenlabs_model=env.get("ELEVENLABS_MODEL", cls.elevenlabs_model),
         )
         settings._enforce_non_default_secrets()
         return settings

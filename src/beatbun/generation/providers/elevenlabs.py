@@ -1,0 +1,257 @@
+"""ElevenLabs Music as a `MusicProvider`: one synchronous HTTPS call that answers with raw PCM.
+
+Wire format relied on (ElevenLabs' music quickstart and compose reference, its SDK examples, and
+shared/music-provider-apis.md): `POST /v1/music?output_format=pcm_44100` with header `xi-api-key`
+and a JSON body `{prompt, music_length_ms (3000..600000), model_id, seed, force_instrumental}`.
+A 200 carries 16-bit little-endian mono PCM at 44.1 kHz and a `song-id` header. Refusals are 400
+`{"detail": {"status": "bad_prompt", "data": {"prompt_suggestion": ...}}}` (or `bad_composition_plan`
+with `composition_plan_suggestion`), validation failures 422, rate limits 429 with `detail.status`
+`too_many_concurrent_requests` or `system_busy`. The 400 and 429 bodies are taken from our notes
+alone: the public pages we could search name the fields and formats but do not show them.
+"""
+
+from __future__ import annotations
+
+import httpx
+import numpy as np
+from numpy.typing import NDArray
+
+from beatbun.generation.composer.provider import Composer
+from beatbun.generation.composer.wav import allocate_wav, compute_peaks
+from beatbun.generation.provider import MusicProvider, MusicRequest, ProviderError, ProviderResult
+from beatbun.settings import Settings
+
+PROVIDER = "elevenlabs"
+DEFAULT_BASE_URL = "https://api.elevenlabs.io"
+DEFAULT_MODEL = "music_v1"
+# A song takes minutes and there is no webhook; the vendor asks clients to wait at least 240 s.
+DEFAULT_TIMEOUT_SECONDS = 300.0
+# A host that cannot even accept a connection should not hold a queue slot for minutes.
+CONNECT_TIMEOUT_SECONDS = 10.0
+OUTPUT_FORMAT = "pcm_44100"
+SAMPLE_RATE = 44100
+# Less than half the requested length is a truncated song; more than double is not the format
+# we asked for (stereo or another rate), so its WAV header would lie.
+MIN_LENGTH_RATIO = 0.5
+MAX_LENGTH_RATIO = 2.0
+MAX_REASON_CHARS = 300
+
+# detail.status of a 400 refusal -> what was refused, and the data field with the vendor's rewrite.
+_REFUSALS = {
+    "bad_prompt": ("prompt", "prompt_suggestion"),
+    "bad_composition_plan": ("composition plan", "composition_plan_suggestion"),
+}
+# detail.status of a 429 -> our code: wait for a free slot, or back off because the service is full.
+_RATE_LIMITS = {
+    "too_many_concurrent_requests": "provider_busy",
+    "system_busy": "provider_overloaded",
+}
+
+
+class ElevenLabsProvider:
+    """Generates through ElevenLabs Music and wraps its PCM as a 44.1 kHz 16-bit mono WAV.
+
+    Every failure is a `ProviderError` with a stable `code` and `retryable`; no message carries
+    the API key, even when the service echoes it back.
+    """
+
+    name = PROVIDER
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        api_key: str,
+        model_id: str = DEFAULT_MODEL,
+        base_url: str = DEFAULT_BASE_URL,
+        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+    ) -> None:
+        if not api_key:
+            raise ValueError(
+                "ElevenLabsProvider needs an API key; without one use the built-in Composer "
+                "(provider_from_settings chooses for you)."
+            )
+        self._client = client
+        self._api_key = api_key
+        self._model_id = model_id
+        self._url = f"{base_url.rstrip('/')}/v1/music"
+        self._timeout_seconds = timeout_seconds
+        self._timeout = httpx.Timeout(
+            timeout_seconds, connect=min(timeout_seconds, CONNECT_TIMEOUT_SECONDS)
+        )
+
+    async def generate(self, request: MusicRequest, *, correlation_id: str) -> ProviderResult:
+        body = _request_body(request, model_id=self._model_id)
+        response = await self._post(body, correlation_id=correlation_id)
+        if response.status_code != 200:
+            message, code, retryable = _classify(response)
+            raise ProviderError(
+                message.replace(self._api_key, "[redacted]"),
+                provider=PROVIDER,
+                code=code,
+                retryable=retryable,
+                retry_after_seconds=_retry_after(response) if retryable else None,
+            )
+        wav, samples = _wav_from_pcm(
+            response.content, requested_frames=round(request.duration_seconds * SAMPLE_RATE)
+        )
+        return ProviderResult(
+            audio=wav,
+            media_type="audio/wav",
+            sample_rate=SAMPLE_RATE,
+            channels=1,
+            frames=samples.shape[0],
+            provider=PROVIDER,
+            peaks=compute_peaks(samples),
+            plan={
+                **body,
+                "output_format": OUTPUT_FORMAT,
+                "song_id": response.headers.get("song-id"),
+            },
+            seed=request.seed,
+            correlation_id=correlation_id,
+        )
+
+    async def _post(self, body: dict[str, object], *, correlation_id: str) -> httpx.Response:
+        headers = {"xi-api-key": self._api_key, "x-correlation-id": correlation_id}
+        try:
+            return await self._client.post(
+                self._url,
+                params={"output_format": OUTPUT_FORMAT},
+                json=body,
+                headers=headers,
+                timeout=self._timeout,
+            )
+        # TimeoutException is a TransportError, so it has to be caught first.
+        except httpx.TimeoutException as exc:
+            raise ProviderError(
+                f"ElevenLabs did not answer within {self._timeout_seconds:g} s "
+                f"({type(exc).__name__}).",
+                provider=PROVIDER,
+                code="provider_timeout",
+                retryable=True,
+            ) from exc
+        except httpx.TransportError as exc:
+            raise ProviderError(
+                f"ElevenLabs could not be reached ({type(exc).__name__}).",
+                provider=PROVIDER,
+                code="provider_unreachable",
+                retryable=True,
+            ) from exc
+
+
+def provider_from_settings(settings: Settings, client: httpx.AsyncClient) -> MusicProvider:
+    """ElevenLabs when a key is configured, else the built-in composer, everyone's default."""
+    if not settings.elevenlabs_api_key:
+        return Composer()
+    return ElevenLabsProvider(
+        client, api_key=settings.elevenlabs_api_key, model_id=settings.elevenlabs_model
+    )
+
+
+def _request_body(request: MusicRequest, *, model_id: str) -> dict[str, object]:
+    body: dict[str, object] = {
+        "prompt": _enriched_prompt(request),
+        # MusicRequest keeps 5..300 s, inside the API's 3..600 s, so no clamping is needed.
+        "music_length_ms": round(request.duration_seconds * 1000),
+        "model_id": model_id,
+        "force_instrumental": request.instrumental,
+    }
+    if request.seed is not None:
+        body["seed"] = request.seed
+    return body
+
+
+def _enriched_prompt(request: MusicRequest) -> str:
+    """The prompt behind the structured fields the API has no field for, as words it reads."""
+    words = list(request.genres)
+    if request.mood:
+        words.append(request.mood)
+    if request.bpm is not None:
+        words.append(f"{request.bpm:g} BPM")
+    if request.key is not None:
+        words.append(f"{request.key} {request.mode}" if request.mode else f"key of {request.key}")
+    elif request.mode is not None:
+        words.append(f"{request.mode} key")
+    return f"{', '.join(words)}. {request.prompt}" if words else request.prompt
+
+
+def _wav_from_pcm(pcm: bytes, *, requested_frames: int) -> tuple[bytearray, NDArray[np.int16]]:
+    """A WAV around the PCM, and its samples; raises `ProviderError` `malformed_audio`.
+
+    Not retryable: the song has been paid for, and asking again would pay a second time.
+    """
+    if not pcm or len(pcm) % 2:
+        problem = "an empty body" if not pcm else f"{len(pcm)} bytes, not whole 16-bit samples"
+    elif not MIN_LENGTH_RATIO <= len(pcm) / 2 / requested_frames <= MAX_LENGTH_RATIO:
+        problem = (
+            f"{len(pcm) / 2 / SAMPLE_RATE:.1f} s of audio "
+            f"for {requested_frames / SAMPLE_RATE:g} s requested"
+        )
+    else:
+        wav, samples = allocate_wav(len(pcm) // 2, sample_rate=SAMPLE_RATE, channels=1)
+        samples[:, 0] = np.frombuffer(pcm, dtype="<i2")
+        return wav, samples
+    raise ProviderError(
+        f"ElevenLabs sent {problem} as {OUTPUT_FORMAT}.",
+        provider=PROVIDER,
+        code="malformed_audio",
+        retryable=False,
+    )
+
+
+def _classify(response: httpx.Response) -> tuple[str, str, bool]:
+    """(message, code, retryable) for a non-200 answer."""
+    status = response.status_code
+    detail = _detail(response)
+    fields = detail if isinstance(detail, dict) else {}
+    kind = fields.get("status")
+    reason = _reason(status, detail)
+    if status == 400 and isinstance(kind, str) and kind in _REFUSALS:
+        what, suggestion_field = _REFUSALS[kind]
+        data = fields.get("data")
+        suggestion = data.get(suggestion_field) if isinstance(data, dict) else None
+        message = f"ElevenLabs refused the {what}: it names a copyrighted work or artist."
+        if isinstance(suggestion, str) and suggestion:
+            message += f" It suggests instead: {suggestion!r}."
+        return message, "prompt_refused", False
+    if status in (401, 403):
+        return (
+            f"ElevenLabs refused our credentials ({reason}); check ELEVENLABS_API_KEY.",
+            "provider_auth_failed",
+            False,
+        )
+    if status == 429:
+        code = _RATE_LIMITS.get(kind, "provider_busy") if isinstance(kind, str) else "provider_busy"
+        return f"ElevenLabs is at capacity ({reason}).", code, True
+    if status >= 500:
+        return f"ElevenLabs failed ({reason}).", "provider_unavailable", True
+    return f"ElevenLabs rejected the request ({reason}).", "provider_rejected_request", False
+
+
+def _detail(response: httpx.Response) -> object:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body.get("detail") if isinstance(body, dict) else None
+
+
+def _reason(status: int, detail: object) -> str:
+    """`HTTP <status>` and whatever the body says about it, cut short."""
+    if isinstance(detail, dict):
+        words = [detail.get("status"), detail.get("message")]
+        said = " ".join(word for word in words if isinstance(word, str))
+    elif isinstance(detail, list) and detail and isinstance(detail[0], dict):
+        # FastAPI-style validation errors: [{"loc": [...], "msg": ..., "type": ...}, ...]
+        first = detail[0]
+        said = f"{'.'.join(map(str, first.get('loc', ())))}: {first.get('msg', '')}"
+    else:
+        said = detail if isinstance(detail, str) else ""
+    return f"HTTP {status} {said}".strip()[:MAX_REASON_CHARS]
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """Retry-After in delay-seconds (RFC 9110 §10.2.3); an HTTP-date is left to our backoff."""
+    value = response.headers.get("retry-after", "").strip()
+    return float(value) if value.isdigit() else None

@@ -1,0 +1,135 @@
+"""Request mapping, client timeout and provider choice, where a real server adds nothing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fake_elevenlabs import API_KEY, sine_pcm
+
+from beatbun.generation.composer.provider import Composer
+from beatbun.generation.provider import MusicRequest
+from beatbun.generation.providers.elevenlabs import ElevenLabsProvider, provider_from_settings
+from beatbun.settings import Settings
+
+
+class Recorder:
+    """A MockTransport handler that keeps each request and answers with fitting PCM."""
+
+    def __init__(self) -> None:
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        length_ms = json.loads(request.content)["music_length_ms"]
+        return httpx.Response(200, content=sine_pcm(length_ms * 44100 // 1000))
+
+    def body(self) -> dict[str, object]:
+        sent: dict[str, object] = json.loads(self.requests[-1].content)
+        return sent
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+async def mock_client(recorder: Recorder) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.MockTransport(recorder)) as client:
+        yield client
+
+
+async def _send(client: httpx.AsyncClient, **fields: object) -> None:
+    provider = ElevenLabsProvider(client, api_key=API_KEY)
+    request = MusicRequest(**{"prompt": "rainy night", "duration_seconds": 5, **fields})
+    await provider.generate(request, correlation_id="job-1")
+
+
+@pytest.mark.parametrize(
+    ("fields", "prompt"),
+    [
+        ({}, "rainy night"),
+        (
+            {"genres": ["lo-fi"], "mood": "chill", "bpm": 80, "key": "A", "mode": "minor"},
+            "lo-fi, chill, 80 BPM, A minor. rainy night",
+        ),
+        ({"genres": ["Jazz", "Soul"]}, "jazz, soul. rainy night"),  # tags arrive lower-cased
+        ({"bpm": 92.5}, "92.5 BPM. rainy night"),
+        ({"key": "F#"}, "key of F#. rainy night"),  # a tonic alone names no mode
+        ({"mode": "major"}, "major key. rainy night"),
+        ({"key": "Bbm"}, "Bb minor. rainy night"),  # the mode written into the key
+    ],
+)
+async def test_request_prompt_carries_structured_fields(
+    recorder: Recorder, mock_client: httpx.AsyncClient, fields: dict[str, object], prompt: str
+) -> None:
+    await _send(mock_client, **fields)
+
+    assert recorder.body()["prompt"] == prompt
+
+
+@pytest.mark.parametrize(
+    ("seconds", "length_ms"),
+    [(5, 5000), (7.5, 7500), (300, 300000), (12.3456, 12346)],  # sub-millisecond rounds
+)
+async def test_request_music_length_is_duration_in_ms(
+    recorder: Recorder, mock_client: httpx.AsyncClient, seconds: float, length_ms: int
+) -> None:
+    await _send(mock_client, duration_seconds=seconds)
+
+    assert recorder.body()["music_length_ms"] == length_ms
+
+
+async def test_request_without_seed_omits_seed(
+    recorder: Recorder, mock_client: httpx.AsyncClient
+) -> None:
+    await _send(mock_client)
+
+    assert "seed" not in recorder.body()
+
+
+async def test_request_with_vocals_does_not_force_instrumental(
+    recorder: Recorder, mock_client: httpx.AsyncClient
+) -> None:
+    await _send(mock_client, instrumental=False)
+
+    assert recorder.body()["force_instrumental"] is False
+
+
+async def test_request_default_timeout_outlasts_a_slow_generation(
+    recorder: Recorder, mock_client: httpx.AsyncClient
+) -> None:
+    await _send(mock_client)
+
+    timeout = recorder.requests[0].extensions["timeout"]
+    assert timeout["read"] >= 240
+    assert timeout["connect"] == 10
+
+
+def test_provider_without_key_is_refused(mock_client: httpx.AsyncClient) -> None:
+    with pytest.raises(ValueError, match="Composer"):
+        ElevenLabsProvider(mock_client, api_key="")
+
+
+def test_provider_from_settings_without_key_is_composer(mock_client: httpx.AsyncClient) -> None:
+    settings = Settings.from_env({"ENVIRONMENT": "test"})
+
+    provider = provider_from_settings(settings, mock_client)
+
+    assert isinstance(provider, Composer)
+
+
+async def test_provider_from_settings_with_key_uses_elevenlabs_and_model(
+    recorder: Recorder, mock_client: httpx.AsyncClient
+) -> None:
+    settings = Settings.from_env({"ELEVENLABS_API_KEY": API_KEY, "ELEVENLABS_MODEL": "music_v2"})
+
+    provider = provider_from_settings(settings, mock_client)
+    await provider.generate(MusicRequest(prompt="rainy night"), correlation_id="job-1")
+
+    assert provider.name == "elevenlabs"
+    assert recorder.requests[0].headers["xi-api-key"] == API_KEY
+    assert recorder.body()["model_id"] == "music_v2"
