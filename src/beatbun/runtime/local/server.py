@@ -18,17 +18,21 @@ from pathlib import Path
 from cronsim import CronSim
 from dotenv import dotenv_values
 from fastapi import FastAPI
+from starlette.datastructures import MutableHeaders
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from beatbun.generation.queue import UserQueue
 from beatbun.main import create_app
+from beatbun.runtime.local.headers_file import HEADERS_FILE, headers_for, read_headers_file
 from beatbun.runtime.local.migrations import apply_migrations
 from beatbun.runtime.local.runtime import LocalRuntime
 from beatbun.scheduled import run_scheduled
 from beatbun.settings import Settings
 
 PROJECT_ROOT = Path(os.environ.get("BEATBUN_PROJECT_ROOT", Path.cwd()))
+# Files in public/ that configure Workers static assets and are never served as assets.
+CONFIG_FILES = frozenset({HEADERS_FILE, "_redirects", ".assetsignore"})
 
 
 def create_local_app() -> ASGIApp:
@@ -78,22 +82,41 @@ def next_cron_run(crons: list[str], now: float) -> tuple[datetime, str]:
 
 
 class AssetsFirst:
-    """Serve a file from `public/` when one matches the path, else the app: Workers' default."""
+    """Serve a file from `public/` when one matches the path, else the app: Workers' default.
+
+    Asset responses get the headers `public/_headers` gives them, as on Workers; the file
+    itself, like Workers' other configuration files, is never served.
+    """
 
     def __init__(self, app: FastAPI, public_dir: Path) -> None:
         self.app = app
         self._public_dir = public_dir.resolve()
         self._files = StaticFiles(directory=public_dir)
+        self._rules = read_headers_file(self._public_dir)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self._is_asset(scope["path"]):
-            await self._files(scope, receive, send)
-        else:
+        if scope["type"] != "http" or not self._is_asset(scope["path"]):
             await self.app(scope, receive, send)
+            return
+        extra, removed = headers_for(self._rules, scope["path"])
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name in removed:
+                    del headers[name]
+                headers.update(extra)
+            await send(message)
+
+        await self._files(scope, receive, send_with_headers)
 
     def _is_asset(self, path: str) -> bool:
         candidate = (self._public_dir / path.lstrip("/")).resolve()
-        return candidate.is_relative_to(self._public_dir) and candidate.is_file()
+        return (
+            candidate.is_relative_to(self._public_dir)
+            and candidate.is_file()
+            and candidate.relative_to(self._public_dir).as_posix() not in CONFIG_FILES
+        )
 
 
 def _lifespan(runtime: LocalRuntime, *, crons: list[str]):  # type: ignore[no-untyped-def]
