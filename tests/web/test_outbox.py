@@ -1,0 +1,36 @@
+"""`/dev/outbox` exists for developers only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from beatbun.generation.queue import UserQueue
+from beatbun.main import create_app
+from beatbun.runtime.local.runtime import LocalRuntime
+from beatbun.settings import Settings
+from tests.fakes import ManualClock
+
+# Production refuses placeholder secrets, so these stand in for real ones.
+PRODUCTION_ENV = {
+    "ENVIRONMENT": "production",
+    "APP_SECRET": "test-app-secret-" + "a" * 32,
+    "PASSWORD_PEPPER": "test-pepper-" + "b" * 32,
+    "MAIL_API_KEY": "test-mail-key",
+}
+
+
+async def test_outbox_in_production_is_not_found(tmp_path: Path) -> None:
+    settings = Settings.from_env(PRODUCTION_ENV)
+    runtime = LocalRuntime.open(
+        tmp_path / "state", settings=settings, user_queue=UserQueue, clock=ManualClock()
+    )
+    transport = httpx.ASGITransport(app=create_app(runtime=runtime))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as client:
+            response = await client.get("/dev/outbox")
+    finally:
+        runtime.close()
+    assert response.status_code == 404
+    assert "Nothing is at /dev/outbox." in response.text
