@@ -10,7 +10,7 @@ from beatbun.errors_http import install_error_handlers
 from beatbun.runtime.base import Runtime, RuntimeFactory
 from beatbun.settings import Settings
 from beatbun.version import VERSION
-from beatbun.web import account, account_settings, outbox, pages
+from beatbun.web import account, account_settings, api_docs, outbox, pages
 from beatbun.web.security import SecurityHeaders, guard_browser_request
 
 
@@ -28,7 +28,8 @@ def create_app(
     app = FastAPI(
         title=Settings.site_name,
         version=VERSION,
-        docs_url="/api/docs",
+        # /api/docs is our own page (web/api_docs.py): Swagger UI needs scripts the CSP refuses.
+        docs_url=None,
         redoc_url=None,
         openapi_url="/api/openapi.json",
         # Every route, whoever adds it, gets the session loaded and CSRF enforced.
@@ -43,5 +44,6 @@ def create_app(
     app.include_router(account.router)
     app.include_router(account_settings.router)
     app.include_router(outbox.router)
+    app.include_router(api_docs.router)
     app.include_router(api_account.router)
     return app

@@ -1,0 +1,64 @@
+"""`/api/docs`: a server-rendered API reference that the strict CSP lets render cleanly."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from playwright.sync_api import ConsoleMessage, Page
+
+from beatbun.web.api_docs import Operation, list_operations
+from tests.conftest import LiveServer
+
+
+async def test_api_docs_lists_the_api_operations(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/docs")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "<code>GET /api/v1/me</code>" in response.text
+    assert 'href="/api/openapi.json"' in response.text
+
+
+async def test_api_docs_loads_no_scripts(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/docs")
+    assert "<script" not in response.text and "cdn.jsdelivr.net" not in response.text
+    assert "'strict-dynamic'" in response.headers["content-security-policy"]
+
+
+async def test_openapi_schema_is_still_served(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/openapi.json")
+    assert response.status_code == 200 and "/api/v1/me" in response.json()["paths"]
+
+
+def test_list_operations_keeps_only_api_paths() -> None:
+    schema = {
+        "paths": {
+            "/login": {"post": {"summary": "Login"}},
+            "/api/v1/me": {
+                "get": {"summary": "Me", "description": "Who the key belongs to."},
+                "parameters": [],  # path-level, not an operation
+            },
+        }
+    }
+    assert list_operations(schema) == [
+        Operation(
+            method="GET", path="/api/v1/me", summary="Me", description="Who the key belongs to."
+        )
+    ]
+
+
+@pytest.mark.browser
+def test_api_docs_renders_in_chromium_without_console_errors(
+    live_server: LiveServer, page: Page
+) -> None:
+    errors: list[str] = []
+
+    def keep_error(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            errors.append(message.text)
+
+    page.on("console", keep_error)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    response = page.goto(live_server.url + "/api/docs")
+    assert response is not None and response.status == 200
+    assert page.get_by_role("heading", level=1).inner_text() == "API reference"
+    assert errors == []
