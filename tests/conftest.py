@@ -130,8 +130,10 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = PROJECT_ROOT / "test-results" / "screenshots"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser() -> Iterator[Browser]:
+    """Chromium for one test. Playwright's sync API keeps an event loop running in this thread
+    while it is open, which would break every async test after it, so it never outlives a test."""
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True

@@ -21,3 +21,16 @@ async def create_account(runtime: Runtime, *, email: str = "person@example.com")
     if account is None:
         raise RuntimeError(f"Sign-up did not create an account for {email!r}.")
     return account
+
+
+async def create_verified_account(
+    runtime: Runtime, *, email: str = "person@example.com"
+) -> Account:
+    """An adult account whose email is confirmed, so it may spend credits."""
+    account = await create_account(runtime, email=email)
+    await (
+        runtime.db.prepare("UPDATE accounts SET email_verified_at = ? WHERE id = ?")
+        .bind(int(runtime.clock.now()), account.id)
+        .run()
+    )
+    return account

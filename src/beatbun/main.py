@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from beatbun.api import account as api_account
+from beatbun.api import generations as api_generations
 from beatbun.api import health
+from beatbun.api import tracks as api_tracks
 from beatbun.errors_http import install_error_handlers
 from beatbun.runtime.base import Runtime, RuntimeFactory
 from beatbun.settings import Settings
@@ -46,4 +48,6 @@ def create_app(
     app.include_router(outbox.router)
     app.include_router(api_docs.router)
     app.include_router(api_account.router)
+    app.include_router(api_generations.router)
+    app.include_router(api_tracks.router)
     return app

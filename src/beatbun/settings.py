@@ -27,6 +27,10 @@ class Settings:
     # Empty means every track comes from the built-in composer.
     elevenlabs_api_key: str = ""
     elevenlabs_model: str = "music_v1"
+    # Tracks rendered at once across all users; more wait in line (paid plans first).
+    render_capacity: int = 4
+    # From submission to finished track; past it a job fails and is refunded.
+    job_deadline_seconds: int = 900
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -50,6 +54,8 @@ class Settings:
             mail_from=env.get("MAIL_FROM", cls.mail_from),
             elevenlabs_api_key=env.get("ELEVENLABS_API_KEY", cls.elevenlabs_api_key),
             elevenlabs_model=env.get("ELEVENLABS_MODEL", cls.elevenlabs_model),
+            render_capacity=_positive_int(env, "RENDER_CAPACITY", cls.render_capacity),
+            job_deadline_seconds=_positive_int(env, "JOB_DEADLINE_SECONDS", cls.job_deadline_seconds),
         )
         settings._enforce_non_default_secrets()
         return settings
@@ -72,3 +78,12 @@ class Settings:
                     f"Config '{name}' still has its placeholder value. "
                     f"Set it with `wrangler secret put {name}` before deploying."
                 )
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"Config '{name}' has value {raw!r}. Expected a whole number above 0.")
+    return int(raw)

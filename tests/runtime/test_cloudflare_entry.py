@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import entry
-from beatbun.errors import CoordinatorError, DatabaseError
+from beatbun.errors import CoordinatorError, DatabaseError, NotFound
 from beatbun.runtime.cloudflare import D1Database, DurableObjectNamespace, DurableObjectStorage
 from beatbun.runtime.local.migrations import apply_migrations
 from tests.runtime.js_bindings import (
@@ -77,10 +77,16 @@ async def test_scheduled_records_the_cron_run(env: FakeEnv) -> None:
 async def test_durable_object_rpc_round_trip(env: FakeEnv) -> None:
     queues = DurableObjectNamespace(env.USER_QUEUE)
     stub = queues.get(queues.id_from_name("user-1"))
-    assert await stub.call("append_event", {"type": "queued"}) == 1
-    assert await stub.call("append_event", {"type": "running"}) == 2
-    events = await stub.call("events_since", 1)
-    assert [(e["seq"], e["type"]) for e in events] == [(2, "running")]
+    assert await stub.call("ping") == "pong"
+    assert await stub.call("snapshot") == {"jobs": [], "seq": 0}
+    assert await stub.call("events_since", 0) == []
+
+
+async def test_durable_object_app_error_crosses_rpc_with_its_class(env: FakeEnv) -> None:
+    queues = DurableObjectNamespace(env.USER_QUEUE)
+    with pytest.raises(NotFound) as raised:
+        await queues.get(queues.id_from_name("user-1")).call("cancel", "no-such-job")
+    assert raised.value.code == "generation_not_found"
 
 
 async def test_durable_object_unknown_method_raises_coordinator_error(env: FakeEnv) -> None:

@@ -1,43 +1,308 @@
-"""The per-user queue Durable Object: every state change of a user's jobs as numbered events."""
+"""The per-user queue Durable Object: a user's jobs, their order, and every change as an event.
+
+One instance per user (`id_from_name(account_id)`), so a user's jobs are serialized in one place
+whatever tab, device or API client submitted them. Work happens in the alarm, in two steps:
+one alarm starts jobs (clients see "running" at once) and the next one runs them. A job is
+marked running in storage before it runs, so after a crash or restart the alarm finds it and
+either runs it again (up to `MAX_ATTEMPTS`) or fails it with a refund: nothing is left hanging.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
+from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
-from beatbun.runtime.actors import Actor
+import httpx
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    at REAL NOT NULL,
-    body TEXT NOT NULL
+from beatbun.billing.credits import Plan
+from beatbun.errors import AppError, Conflict, NotFound
+from beatbun.generation.capacity import line_position, release_slot, try_acquire_slot
+from beatbun.generation.lifecycle import end_job, start_job
+from beatbun.generation.models import Job
+from beatbun.generation.provider import MusicProvider
+from beatbun.generation.providers.elevenlabs import provider_from_settings
+from beatbun.generation.runner import run_job
+from beatbun.runtime.actors import Actor
+from beatbun.runtime.base import Row
+
+logger = logging.getLogger(__name__)
+
+# Jobs one user may have rendering at once, by plan.
+CONCURRENCY: dict[str, int] = {"free": 1, "paid": 3}
+# A job that ran this many times without finishing (crashes, restarts) fails and is refunded.
+MAX_ATTEMPTS = 2
+# How often a job waiting for a global render slot asks again.
+CAPACITY_RETRY_SECONDS = 2.0
+# While a job runs, an alarm stays set this far ahead: if the process dies, the job resumes then.
+RESUME_AFTER_SECONDS = 30.0
+# Events kept for clients catching up after a disconnection.
+EVENTS_KEPT = 1000
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS queue (id TEXT PRIMARY KEY, status TEXT NOT NULL, plan TEXT NOT NULL,"
+    " created_at REAL NOT NULL, deadline_at REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+    " line_position INTEGER, job TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL,"
+    " job_id TEXT NOT NULL, body TEXT NOT NULL)",
 )
-"""
 
 
 class UserQueue(Actor):
-    """One per user (`id_from_name(user_id)`); sequence numbers let clients resume after a gap."""
-
-    RPC_METHODS: ClassVar[frozenset[str]] = frozenset({"ping", "append_event", "events_since"})
+    RPC_METHODS: ClassVar[frozenset[str]] = frozenset(
+        {"ping", "enqueue", "cancel", "events_since", "snapshot"}
+    )
 
     async def ping(self) -> str:
         return "pong"
 
-    async def append_event(self, body: dict[str, Any]) -> int:
-        """Record an event; returns its sequence number (strictly increasing, never reused)."""
-        self.storage.sql(_SCHEMA)
-        rows = self.storage.sql(
-            "INSERT INTO events (at, body) VALUES (?, ?) RETURNING seq",
-            self.runtime.clock.now(),
-            json.dumps(body, separators=(",", ":")),
+    async def enqueue(self, job: dict[str, Any], plan: Plan) -> dict[str, int | None]:
+        """Take a paid-for job (idempotent: the same job twice is queued once)."""
+        self._ensure_schema()
+        inserted = self.storage.sql(
+            "INSERT OR IGNORE INTO queue (id, status, plan, created_at, deadline_at, job)"
+            " VALUES (?, 'queued', ?, ?, ?, ?) RETURNING id",
+            job["id"],
+            plan,
+            job["created_at"],
+            job["deadline_at"],
+            json.dumps(job, separators=(",", ":")),
         )
-        return int(rows[0]["seq"])  # type: ignore[arg-type]
+        if inserted:
+            self._emit(job["id"], "queued", status="queued", position=self._position(job["id"]))
+            await self._wake(self.runtime.clock.now())
+        return {"position": self._position(job["id"]), "seq": self._last_seq()}
 
-    async def events_since(self, seq: int) -> list[dict[str, Any]]:
-        """Every event after `seq`, oldest first, each with its `seq` and `at`."""
-        self.storage.sql(_SCHEMA)
-        rows = self.storage.sql("SELECT seq, at, body FROM events WHERE seq > ? ORDER BY seq", seq)
+    async def cancel(self, job_id: str) -> dict[str, str]:
+        """Cancel a job that has not started, with a full refund; a started one cannot be."""
+        self._ensure_schema()
+        row = self._row(job_id)
+        status = str(row["status"])
+        if status == "running":
+            raise Conflict(
+                "This track is already being made and can no longer be canceled.",
+                code="already_started",
+            )
+        if status == "queued":
+            await self._end(
+                row, status="canceled", code="canceled", message="Canceled before it started."
+            )
+            self._announce_positions()
+        return {"status": str(self._row(job_id)["status"])}
+
+    async def events_since(self, seq: int, limit: int = 200) -> list[dict[str, Any]]:
+        """Every event after `seq`, oldest first: how a reconnecting client catches up."""
+        self._ensure_schema()
+        rows = self.storage.sql(
+            "SELECT seq, at, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", seq, limit
+        )
         return [
             {"seq": row["seq"], "at": row["at"], **json.loads(str(row["body"]))} for row in rows
         ]
+
+    async def snapshot(self) -> dict[str, Any]:
+        """The unfinished jobs with their positions, and the last event's number."""
+        self._ensure_schema()
+        rows = self.storage.sql(
+            "SELECT id, status FROM queue WHERE status IN ('queued', 'running') ORDER BY rowid"
+        )
+        jobs = [
+            {
+                "job_id": row["id"],
+                "status": row["status"],
+                "position": self._position(str(row["id"])),
+            }
+            for row in rows
+        ]
+        return {"jobs": jobs, "seq": self._last_seq()}
+
+    async def alarm(self) -> None:
+        self._ensure_schema()
+        now = self.runtime.clock.now()
+        await self._expire(now)
+        await self._run_started()
+        await self._start_next(self.runtime.clock.now())
+        await self._rearm()
+
+    @contextlib.asynccontextmanager
+    async def open_provider(self) -> AsyncIterator[MusicProvider]:
+        """The music provider for this run; the settings choose it (the composer by default)."""
+        async with httpx.AsyncClient() as client:
+            yield provider_from_settings(self.runtime.settings, client)
+
+    async def _expire(self, now: float) -> None:
+        for row in self.storage.sql(
+            "SELECT * FROM queue WHERE status IN ('queued', 'running') AND deadline_at <= ?", now
+        ):
+            await self._end(
+                row,
+                status="failed",
+                code="deadline_exceeded",
+                message="The track was not ready in time. Your credits were refunded.",
+            )
+
+    async def _run_started(self) -> None:
+        rows = self.storage.sql("SELECT * FROM queue WHERE status = 'running' ORDER BY rowid")
+        if not rows:
+            return
+        # Count the attempt before running, so a crash mid-run is remembered.
+        for row in rows:
+            self.storage.sql(
+                "UPDATE queue SET attempts = attempts + 1 WHERE id = ?", str(row["id"])
+            )
+        # If this run dies with the process, this alarm resumes it (or fails it, past its attempts).
+        await self.storage.set_alarm(self.runtime.clock.now() + RESUME_AFTER_SECONDS)
+        await asyncio.gather(*(self._run(self._row(str(row["id"]))) for row in rows))
+
+    async def _run(self, row: Row) -> None:
+        job = _job_of(row)
+        if int(row["attempts"]) > MAX_ATTEMPTS:  # type: ignore[arg-type]
+            await self._end(
+                row,
+                status="failed",
+                code="interrupted",
+                message="Making the track was interrupted. Your credits were refunded.",
+            )
+            return
+        try:
+            async with self.open_provider() as provider:
+                track = await run_job(self.runtime, job, provider=provider, plan=str(row["plan"]))  # type: ignore[arg-type]
+        except AppError as exc:
+            logger.warning("Job %s failed: %s (%s)", job.id, exc.message, exc.code)
+            await self._end(row, status="failed", code=exc.code, message=_user_message(exc))
+            return
+        await release_slot(self.runtime.db, job_id=job.id)
+        if track is None:  # the job ended while it ran (its deadline passed): already refunded
+            self._set_status(job.id, "failed")
+            return
+        self._set_status(job.id, "succeeded")
+        self._emit(job.id, "succeeded", status="succeeded", track_id=track.id)
+
+    async def _start_next(self, now: float) -> None:
+        running = len(self.storage.sql("SELECT id FROM queue WHERE status = 'running'"))
+        started = False
+        for row in self.storage.sql(
+            "SELECT * FROM queue WHERE status = 'queued' ORDER BY rowid"
+        ):
+            if running >= CONCURRENCY.get(str(row["plan"]), 1):
+                break
+            job = _job_of(row)
+            acquired = await try_acquire_slot(
+                self.runtime.db,
+                job_id=job.id,
+                account_id=job.account_id,
+                plan=str(row["plan"]),  # type: ignore[arg-type]
+                joined_at=job.created_at,
+                leased_until=job.deadline_at,
+                now=now,
+                capacity=self.runtime.settings.render_capacity,
+            )
+            if not acquired:
+                await self._announce_waiting(row)
+                break
+            if not await start_job(self.runtime.db, job, now=now):
+                continue
+            self._set_status(job.id, "running")
+            self._emit(job.id, "running", status="running")
+            running += 1
+            started = True
+        if started:
+            self._announce_positions()
+
+    async def _rearm(self) -> None:
+        now = self.runtime.clock.now()
+        if self.storage.sql("SELECT id FROM queue WHERE status = 'running' LIMIT 1"):
+            await self.storage.set_alarm(now)  # run what was just started
+        elif self.storage.sql("SELECT id FROM queue WHERE status = 'queued' LIMIT 1"):
+            await self.storage.set_alarm(now + CAPACITY_RETRY_SECONDS)
+        else:
+            await self.storage.delete_alarm()
+
+    async def _wake(self, now: float) -> None:
+        pending = await self.storage.get_alarm()
+        if pending is None or pending > now:
+            await self.storage.set_alarm(now)
+
+    async def _end(self, row: Row, *, status: str, code: str, message: str) -> None:
+        job = _job_of(row)
+        ended = await end_job(
+            self.runtime.db,
+            job,
+            status=status,
+            code=code,
+            message=message,
+            now=self.runtime.clock.now(),
+        )
+        await release_slot(self.runtime.db, job_id=job.id)
+        self._set_status(job.id, status)
+        if ended:
+            self._emit(
+                job.id,
+                status,
+                status=status,
+                error={"code": code, "message": message},
+                refunded=job.cost,
+            )
+
+    async def _announce_waiting(self, row: Row) -> None:
+        position = await line_position(self.runtime.db, job_id=str(row["id"]))
+        if position is not None and position != row["line_position"]:
+            self.storage.sql(
+                "UPDATE queue SET line_position = ? WHERE id = ?", position, str(row["id"])
+            )
+            self._emit(str(row["id"]), "waiting", status="queued", line_position=position)
+
+    def _announce_positions(self) -> None:
+        for row in self.storage.sql(
+            "SELECT id FROM queue WHERE status = 'queued' ORDER BY rowid"
+        ):
+            job_id = str(row["id"])
+            self._emit(job_id, "queued", status="queued", position=self._position(job_id))
+
+    def _emit(self, job_id: str, event_type: str, **body: Any) -> None:
+        payload = json.dumps({"job_id": job_id, "type": event_type, **body}, separators=(",", ":"))
+        self.storage.sql(
+            "INSERT INTO events (at, job_id, body) VALUES (?, ?, ?)",
+            self.runtime.clock.now(),
+            job_id,
+            payload,
+        )
+        self.storage.sql(
+            "DELETE FROM events WHERE seq <= (SELECT max(seq) FROM events) - ?", EVENTS_KEPT
+        )
+
+    def _position(self, job_id: str) -> int | None:
+        """1 for the next of this user's jobs to start; None once it has started or ended."""
+        rows = self.storage.sql(
+            "SELECT id FROM queue WHERE status = 'queued' ORDER BY rowid"
+        )
+        ids = [str(row["id"]) for row in rows]
+        return ids.index(job_id) + 1 if job_id in ids else None
+
+    def _last_seq(self) -> int:
+        return int(self.storage.sql("SELECT coalesce(max(seq), 0) AS seq FROM events")[0]["seq"])  # type: ignore[arg-type]
+
+    def _row(self, job_id: str) -> Row:
+        rows = self.storage.sql("SELECT * FROM queue WHERE id = ?", job_id)
+        if not rows:
+            raise NotFound(f"Generation '{job_id}' not found.", code="generation_not_found")
+        return rows[0]
+
+    def _set_status(self, job_id: str, status: str) -> None:
+        self.storage.sql("UPDATE queue SET status = ? WHERE id = ?", status, job_id)
+
+    def _ensure_schema(self) -> None:
+        for statement in _SCHEMA:
+            self.storage.sql(statement)
+
+
+def _job_of(row: Row) -> Job:
+    data = json.loads(str(row["job"]))
+    return Job(**data)
+
+
+def _user_message(exc: AppError) -> str:
+    return f"{exc.message} Your credits were refunded."

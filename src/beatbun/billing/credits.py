@@ -1,0 +1,211 @@
+"""Credits: an append-only ledger and a wallet balance that can never go negative.
+
+Every change is a ledger row and a wallet update in the same D1 batch. The wallet's CHECK
+(balance >= 0) makes an overdraft abort its batch, and the ledger's unique indexes make a retried
+debit or a second refund of the same job a no-op, so money is right however requests race.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from beatbun.errors import InvalidInput
+from beatbun.runtime.base import Database, Statement
+
+Plan = Literal["free", "paid"]
+LedgerKind = Literal["grant", "debit", "refund", "purchase", "adjustment"]
+
+# What the free plan receives each calendar month (UTC); enough for twenty 30-second tracks.
+FREE_MONTHLY_GRANT = 60
+
+
+@dataclass(frozen=True)
+class Wallet:
+    account_id: str
+    plan: Plan
+    balance: int
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    id: int
+    kind: LedgerKind
+    amount: int
+    balance_after: int
+    job_id: str | None
+    note: str
+    created_at: int
+
+
+async def open_wallet(db: Database, account_id: str, *, now: float) -> Wallet:
+    """Create the wallet if needed and give the free plan its monthly grant once per month."""
+    month = datetime.fromtimestamp(now, tz=UTC).strftime("%Y-%m")
+    grant_key = f"monthly-grant:{month}"
+    await db.batch(
+        [
+            db.prepare("INSERT OR IGNORE INTO wallets (account_id, updated_at) VALUES (?, ?)").bind(
+                account_id, int(now)
+            ),
+            db.prepare(
+                "UPDATE wallets SET balance = balance + ?, granted_for = ?, updated_at = ?"
+                " WHERE account_id = ? AND plan = 'free' AND granted_for != ?"
+            ).bind(FREE_MONTHLY_GRANT, month, int(now), account_id, month),
+            _ledger_row(
+                db,
+                account_id=account_id,
+                kind="grant",
+                amount=FREE_MONTHLY_GRANT,
+                idempotency_key=grant_key,
+                note=f"Free plan, {month}",
+                now=now,
+                only_if="EXISTS (SELECT 1 FROM wallets WHERE account_id = ? AND granted_for = ?)"
+                " AND NOT EXISTS (SELECT 1 FROM credit_ledger"
+                " WHERE account_id = ? AND idempotency_key = ?)",
+                only_if_params=(account_id, month, account_id, grant_key),
+            ),
+        ]
+    )
+    return await get_wallet(db, account_id)
+
+
+async def get_wallet(db: Database, account_id: str) -> Wallet:
+    row = (
+        await db.prepare("SELECT account_id, plan, balance FROM wallets WHERE account_id = ?")
+        .bind(account_id)
+        .first()
+    )
+    if row is None:
+        return Wallet(account_id=account_id, plan="free", balance=0)
+    return Wallet(account_id=str(row["account_id"]), plan=row["plan"], balance=int(row["balance"]))
+
+
+async def list_entries(db: Database, account_id: str, *, limit: int = 50) -> list[LedgerEntry]:
+    result = (
+        await db.prepare(
+            "SELECT id, kind, amount, balance_after, job_id, note, created_at FROM credit_ledger"
+            " WHERE account_id = ? ORDER BY id DESC LIMIT ?"
+        )
+        .bind(account_id, limit)
+        .all()
+    )
+    return [LedgerEntry(**row) for row in result.results]  # type: ignore[arg-type]
+
+
+def debit_statements(
+    db: Database, *, account_id: str, amount: int, job_id: str, idempotency_key: str, now: float
+) -> list[Statement]:
+    """The wallet update and ledger row of a debit, for a batch that also creates the job.
+
+    An overdraft fails the wallet's CHECK; a reused idempotency key fails the ledger's unique
+    index. Either aborts the whole batch.
+    """
+    if amount <= 0:
+        raise InvalidInput(f"A debit must be positive, got {amount}.", code="invalid_amount")
+    return [
+        db.prepare(
+            "UPDATE wallets SET balance = balance - ?, updated_at = ? WHERE account_id = ?"
+        ).bind(amount, int(now), account_id),
+        _ledger_row(
+            db,
+            account_id=account_id,
+            kind="debit",
+            amount=-amount,
+            idempotency_key=idempotency_key,
+            job_id=job_id,
+            note="Generation",
+            now=now,
+        ),
+    ]
+
+
+def refund_statements(
+    db: Database, *, account_id: str, amount: int, job_id: str, note: str, now: float
+) -> list[Statement]:
+    """Give back a job's credits, at most once, and only if the job ended unfinished.
+
+    Place after the statement that marks the job failed or canceled, in the same batch.
+    """
+    refundable = (
+        "EXISTS (SELECT 1 FROM jobs WHERE id = ? AND status IN ('failed', 'canceled'))"
+        " AND NOT EXISTS (SELECT 1 FROM credit_ledger WHERE job_id = ? AND kind = 'refund')"
+    )
+    return [
+        db.prepare(
+            f"UPDATE wallets SET balance = balance + ?, updated_at = ? WHERE account_id = ? AND {refundable}"
+        ).bind(amount, int(now), account_id, job_id, job_id),
+        _ledger_row(
+            db,
+            account_id=account_id,
+            kind="refund",
+            amount=amount,
+            job_id=job_id,
+            note=note,
+            now=now,
+            only_if=refundable,
+            only_if_params=(job_id, job_id),
+        ),
+    ]
+
+
+async def adjust_balance(
+    db: Database, *, account_id: str, amount: int, kind: LedgerKind, note: str, now: float
+) -> Wallet:
+    """A purchase or an operator's adjustment; refused when it would overdraw."""
+    if kind not in ("purchase", "adjustment", "grant") or amount == 0:
+        raise InvalidInput(f"Cannot record a {kind} of {amount}.", code="invalid_amount")
+    await db.batch(
+        [
+            db.prepare("INSERT OR IGNORE INTO wallets (account_id, updated_at) VALUES (?, ?)").bind(
+                account_id, int(now)
+            ),
+            db.prepare(
+                "UPDATE wallets SET balance = balance + ?, updated_at = ? WHERE account_id = ?"
+            ).bind(amount, int(now), account_id),
+            _ledger_row(db, account_id=account_id, kind=kind, amount=amount, note=note, now=now),
+        ]
+    )
+    return await get_wallet(db, account_id)
+
+
+async def set_plan(db: Database, *, account_id: str, plan: Plan, now: float) -> None:
+    await (
+        db.prepare(
+            "INSERT INTO wallets (account_id, plan, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (account_id) DO UPDATE SET plan = excluded.plan, updated_at = excluded.updated_at"
+        )
+        .bind(account_id, plan, int(now))
+        .run()
+    )
+
+
+def _ledger_row(
+    db: Database,
+    *,
+    account_id: str,
+    kind: LedgerKind,
+    amount: int,
+    note: str,
+    now: float,
+    job_id: str | None = None,
+    idempotency_key: str | None = None,
+    only_if: str = "1",
+    only_if_params: tuple[str, ...] = (),
+) -> Statement:
+    # balance_after is read from the wallet inside the batch, after its update.
+    return db.prepare(
+        "INSERT INTO credit_ledger"
+        " (account_id, kind, amount, balance_after, job_id, idempotency_key, note, created_at)"
+        f" SELECT ?, ?, ?, balance, ?, ?, ?, ? FROM wallets WHERE account_id = ? AND {only_if}"
+    ).bind(
+        account_id,
+        kind,
+        amount,
+        job_id,
+        idempotency_key,
+        note,
+        int(now),
+        account_id,
+        *only_if_params,
+    )

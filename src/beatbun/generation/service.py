@@ -1,0 +1,186 @@
+"""Submitting, following, cancelling and listing generations: what the studio and the API call."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from beatbun.billing.credits import debit_statements, get_wallet, open_wallet
+from beatbun.errors import (
+    AppError,
+    Conflict,
+    ConstraintViolation,
+    InvalidInput,
+    PaymentRequired,
+    RuntimeFailure,
+)
+from beatbun.generation.lifecycle import end_job
+from beatbun.generation.models import GenerationRequest, Job
+from beatbun.generation.moderation import moderate
+from beatbun.generation.pricing import price_in_credits
+from beatbun.generation.store import find_job_by_key, get_job, insert_job_statement, list_jobs
+from beatbun.runtime.base import ActorStub, Runtime
+
+MAX_IDEMPOTENCY_KEY_CHARS = 200
+
+
+@dataclass(frozen=True)
+class Submission:
+    job: Job
+    # False when the idempotency key matched an earlier submission: nothing was charged again.
+    created: bool
+
+
+def provider_name(runtime: Runtime) -> str:
+    return "elevenlabs" if runtime.settings.elevenlabs_api_key else "composer"
+
+
+def quote(runtime: Runtime, request: GenerationRequest) -> int:
+    """The price in credits, after every check that could refuse the request."""
+    moderate(prompt=request.prompt, lyrics=request.lyrics)
+    request.to_music_request()  # raises InvalidInput for out-of-range values
+    if request.has_lyrics and provider_name(runtime) == "composer":
+        raise InvalidInput(
+            "The built-in composer makes instrumentals only. Remove the lyrics, or ask the "
+            "operator to connect a vocal model.",
+            code="lyrics_unsupported",
+            field="lyrics",
+        )
+    return price_in_credits(
+        duration_seconds=request.duration_seconds, has_lyrics=request.has_lyrics
+    )
+
+
+async def submit_generation(
+    runtime: Runtime, *, account_id: str, request: GenerationRequest, idempotency_key: str | None
+) -> Submission:
+    """Charge for the request and queue it; the same idempotency key returns the same job.
+
+    Raises InvalidInput (bad or refused request: nothing charged), PaymentRequired (balance too
+    low), Conflict (key reused for a different request) or RuntimeFailure (the queue was
+    unreachable: the job is failed and refunded at once).
+    """
+    cost = quote(runtime, request)
+    key = _check_key(idempotency_key) if idempotency_key else uuid.uuid4().hex
+    fingerprint = request.fingerprint()
+    replay = await _replay(runtime, account_id=account_id, key=key, fingerprint=fingerprint)
+    if replay is not None:
+        return replay
+    now = runtime.clock.now()
+    wallet = await open_wallet(runtime.db, account_id, now=now)
+    job = Job(
+        id=uuid.uuid4().hex,
+        account_id=account_id,
+        status="queued",
+        request=request.model_dump(),
+        cost=cost,
+        provider=provider_name(runtime),
+        correlation_id=uuid.uuid4().hex,
+        created_at=int(now),
+        deadline_at=int(now) + runtime.settings.job_deadline_seconds,
+    )
+    db = runtime.db
+    try:
+        results = await db.batch(
+            [
+                *debit_statements(
+                    db,
+                    account_id=account_id,
+                    amount=cost,
+                    job_id=job.id,
+                    idempotency_key=key,
+                    now=now,
+                ),
+                insert_job_statement(db, job, request_hash=fingerprint, idempotency_key=key),
+            ]
+        )
+    except ConstraintViolation as exc:
+        if "idempotency_key" in exc.message:  # a concurrent request with the same key won
+            replay = await _replay(runtime, account_id=account_id, key=key, fingerprint=fingerprint)
+            if replay is not None:
+                return replay
+        if "CHECK constraint failed" in exc.message:
+            raise _insufficient(cost, wallet.balance) from None
+        raise
+    if results[-1].meta.changes != 1:
+        raise _insufficient(cost, (await get_wallet(db, account_id)).balance)
+    try:
+        await _queue_of(runtime, account_id).call("enqueue", _payload(job), wallet.plan)
+    except AppError as exc:
+        await end_job(
+            db, job, status="failed", code="queue_unavailable", message=exc.message, now=now
+        )
+        raise RuntimeFailure(
+            "We could not queue your track and refunded its credits. Please try again.",
+            code="queue_unavailable",
+        ) from exc
+    return Submission(job=job, created=True)
+
+
+async def get_generation(runtime: Runtime, *, account_id: str, job_id: str) -> Job:
+    return await get_job(runtime.db, account_id=account_id, job_id=job_id)
+
+
+async def list_generations(
+    runtime: Runtime, *, account_id: str, limit: int = 20, before: int | None = None
+) -> list[Job]:
+    return await list_jobs(runtime.db, account_id=account_id, limit=limit, before=before)
+
+
+async def cancel_generation(runtime: Runtime, *, account_id: str, job_id: str) -> Job:
+    """Cancel a job that has not started (refunded in full); raises Conflict once it has."""
+    await get_job(runtime.db, account_id=account_id, job_id=job_id)  # ownership: NotFound otherwise
+    await _queue_of(runtime, account_id).call("cancel", job_id)
+    return await get_job(runtime.db, account_id=account_id, job_id=job_id)
+
+
+async def queue_events(runtime: Runtime, *, account_id: str, after: int) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = await _queue_of(runtime, account_id).call("events_since", after)
+    return events
+
+
+async def queue_snapshot(runtime: Runtime, *, account_id: str) -> dict[str, Any]:
+    snapshot: dict[str, Any] = await _queue_of(runtime, account_id).call("snapshot")
+    return snapshot
+
+
+def _queue_of(runtime: Runtime, account_id: str) -> ActorStub:
+    return runtime.user_queues.get(runtime.user_queues.id_from_name(account_id))
+
+
+async def _replay(
+    runtime: Runtime, *, account_id: str, key: str, fingerprint: str
+) -> Submission | None:
+    found = await find_job_by_key(runtime.db, account_id=account_id, idempotency_key=key)
+    if found is None:
+        return None
+    job, earlier_fingerprint = found
+    if earlier_fingerprint != fingerprint:
+        raise Conflict(
+            "This Idempotency-Key was already used for a different request.",
+            code="idempotency_key_reused",
+        )
+    return Submission(job=job, created=False)
+
+
+def _check_key(key: str) -> str:
+    key = key.strip()
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY_CHARS or not key.isprintable():
+        raise InvalidInput(
+            f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_CHARS} printable characters.",
+            code="invalid_idempotency_key",
+        )
+    return key
+
+
+def _insufficient(cost: int, balance: int) -> PaymentRequired:
+    return PaymentRequired(
+        f"This track costs {cost} credits and your balance is {balance}.",
+        code="insufficient_credits",
+    )
+
+
+def _payload(job: Job) -> dict[str, Any]:
+    return dataclasses.asdict(job)

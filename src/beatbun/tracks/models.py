@@ -1,0 +1,63 @@
+"""A finished track: its audio lives in R2, everything else in D1."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Retention = Literal["free", "paid"]
+
+# Free-tier audio is deleted 14 days after creation (R2 lifecycle rule on tracks/free/).
+FREE_RETENTION_SECONDS = 14 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class Track:
+    id: str
+    account_id: str
+    job_id: str
+    title: str
+    prompt: str
+    plan: dict[str, Any]
+    media_type: str
+    duration_seconds: float
+    size_bytes: int
+    blob_key: str
+    peaks: list[list[float]]
+    retention: Retention
+    created_at: int
+    expires_at: int | None
+
+    @property
+    def file_name(self) -> str:
+        stem = "".join(c if c.isalnum() else "-" for c in self.title.lower()).strip("-")
+        extension = {"audio/wav": "wav", "audio/mpeg": "mp3"}.get(self.media_type, "bin")
+        return (
+            f"{'-'.join(filter(None, stem.split('-')))[:60] or 'track'}-{self.id[:8]}.{extension}"
+        )
+
+    def seconds_left(self, now: float) -> int | None:
+        """Time until deletion, for the gallery's countdown; None when the track is kept."""
+        return None if self.expires_at is None else max(0, int(self.expires_at - now))
+
+    def to_public(self, now: float) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "job_id": self.job_id,
+            "title": self.title,
+            "prompt": self.prompt,
+            "plan": self.plan,
+            "media_type": self.media_type,
+            "duration_seconds": self.duration_seconds,
+            "size_bytes": self.size_bytes,
+            "retention": self.retention,
+            "created_at": self.created_at,
+            "expires_at": self.expires_at,
+            "seconds_left": self.seconds_left(now),
+            "audio_url": f"/api/v1/tracks/{self.id}/audio",
+        }
+
+
+def blob_key_for(*, retention: Retention, account_id: str, track_id: str) -> str:
+    """`tracks/<retention>/<owner>/<track>.wav`: the prefix is what R2's lifecycle rule expires."""
+    return f"tracks/{retention}/{account_id}/{track_id}.wav"

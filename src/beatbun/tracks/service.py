@@ -1,0 +1,84 @@
+"""Tracks: listing, deleting (row and audio together), and reading the audio in ranges."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from beatbun.errors import InvalidInput, NotFound
+from beatbun.runtime.base import BlobObject, ByteRange, Runtime
+from beatbun.tracks.models import Track
+from beatbun.tracks.store import delete_track_row, get_track, list_tracks
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+class RangeNotSatisfiable(InvalidInput):
+    """The requested byte range lies outside the audio file."""
+
+    status = 416
+    default_code = "range_not_satisfiable"
+
+
+@dataclass(frozen=True)
+class AudioRange:
+    start: int
+    end: int  # inclusive, as in Content-Range
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start + 1
+
+
+async def tracks_of(runtime: Runtime, *, account_id: str) -> list[Track]:
+    return await list_tracks(runtime.db, account_id=account_id)
+
+
+async def delete_track(runtime: Runtime, *, account_id: str, track_id: str) -> None:
+    """Delete the audio first: a row without audio reads as gone, audio without a row is lost."""
+    track = await get_track(runtime.db, account_id=account_id, track_id=track_id)
+    await runtime.blobs.delete(track.blob_key)
+    await delete_track_row(runtime.db, account_id=account_id, track_id=track_id)
+
+
+def parse_range(header: str | None, *, size: int) -> AudioRange | None:
+    """One `bytes=` range (RFC 9110 §14.1.2), or None for the whole file.
+
+    Raises RangeNotSatisfiable for a range outside the file; a header we do not understand
+    (several ranges, other units) is ignored, as the RFC allows.
+    """
+    if not header:
+        return None
+    match = _RANGE.match(header.strip())
+    if match is None or match.group(1) == match.group(2) == "":
+        return None
+    first, last = match.group(1), match.group(2)
+    if first == "":
+        length = min(int(last), size)
+        if length == 0:
+            raise RangeNotSatisfiable(f"Range {header} is empty for a file of {size} bytes.")
+        return AudioRange(size - length, size - 1)
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size or end < start:
+        raise RangeNotSatisfiable(f"Range {header} is outside a file of {size} bytes.")
+    return AudioRange(start, end)
+
+
+async def audio_info(runtime: Runtime, track: Track) -> BlobObject:
+    """The stored audio's size and etag; NotFound once R2's lifecycle rule has removed it."""
+    found = await runtime.blobs.head(track.blob_key)
+    if found is None:
+        raise NotFound(
+            f"The audio of track '{track.id}' is no longer available.", code="audio_gone"
+        )
+    return found
+
+
+async def read_audio(runtime: Runtime, track: Track, *, start: int, length: int) -> bytes:
+    found = await runtime.blobs.get(track.blob_key, range=ByteRange(offset=start, length=length))
+    if found is None or found.body is None:
+        raise NotFound(
+            f"The audio of track '{track.id}' is no longer available.", code="audio_gone"
+        )
+    return found.body
