@@ -8,7 +8,7 @@ export WRANGLER_SEND_METRICS := false
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BUCKET := beatbun-audio
 
-.PHONY: dev test lint typecheck bench deploy wipe-local-state install
+.PHONY: dev test lint typecheck bench deploy wipe-local-state install catalogs
 
 dev: install  ## Serve the product on http://127.0.0.1:8787 with reload (migrations applied first)
 	$(PYTHON) -m beatbun.runtime.local.server --reload
@@ -25,6 +25,12 @@ typecheck: install
 
 bench: install  ## Benchmarks: print figures and ratios
 	@for script in bench/*_bench.py; do echo "== $$script"; $(PYTHON) $$script; done
+
+LOCALE := src/beatbun/web/locale
+catalogs: install  ## Extract interface strings, merge them into each language's .po, compile the .mo
+	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --sort-output -o $(LOCALE)/messages.pot src/beatbun
+	$(VENV)/bin/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) --no-fuzzy-matching
+	$(VENV)/bin/pybabel compile -d $(LOCALE) --statistics
 
 install: $(VENV)/.installed node_modules/.installed
 

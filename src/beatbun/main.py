@@ -12,7 +12,8 @@ from beatbun.errors_http import install_error_handlers
 from beatbun.runtime.base import Runtime, RuntimeFactory
 from beatbun.settings import Settings
 from beatbun.version import VERSION
-from beatbun.web import account, account_settings, api_docs, outbox, pages
+from beatbun.web import account, account_settings, api_docs, consent, outbox, pages, policies
+from beatbun.web.choices import ChoiceCookies, load_choices
 from beatbun.web.security import SecurityHeaders, guard_browser_request
 
 
@@ -35,10 +36,11 @@ def create_app(
         redoc_url=None,
         openapi_url="/api/openapi.json",
         # Every route, whoever adds it, gets the session loaded and CSRF enforced.
-        dependencies=[Depends(guard_browser_request)],
+        dependencies=[Depends(guard_browser_request), Depends(load_choices)],
     )
     app.state.runtime = runtime
     app.state.runtime_factory = runtime_factory
+    app.add_middleware(ChoiceCookies)  # inside SecurityHeaders, which sees its Set-Cookie
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
     app.include_router(health.router)
@@ -47,6 +49,8 @@ def create_app(
     app.include_router(account_settings.router)
     app.include_router(outbox.router)
     app.include_router(api_docs.router)
+    app.include_router(consent.router)
+    app.include_router(policies.router)
     app.include_router(api_account.router)
     app.include_router(api_generations.router)
     app.include_router(api_tracks.router)

@@ -27,6 +27,8 @@ class Settings:
     # Empty means every track comes from the built-in composer.
     elevenlabs_api_key: str = ""
     elevenlabs_model: str = "music_v1"
+    # A third-party marketing tag's script URL; empty means none. Loaded only with consent.
+    marketing_tag_url: str = ""
     # Tracks rendered at once across all users; more wait in line (paid plans first).
     render_capacity: int = 4
     # From submission to finished track; past it a job fails and is refunded.
@@ -54,6 +56,7 @@ class Settings:
             mail_from=env.get("MAIL_FROM", cls.mail_from),
             elevenlabs_api_key=env.get("ELEVENLABS_API_KEY", cls.elevenlabs_api_key),
             elevenlabs_model=env.get("ELEVENLABS_MODEL", cls.elevenlabs_model),
+            marketing_tag_url=env.get("MARKETING_TAG_URL", cls.marketing_tag_url),
             render_capacity=_positive_int(env, "RENDER_CAPACITY", cls.render_capacity),
             job_deadline_seconds=_positive_int(env, "JOB_DEADLINE_SECONDS", cls.job_deadline_seconds),
         )

@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from beatbun.api.deps import runtime_of
+from beatbun.web.choices import choices_context
 from beatbun.web.security import csrf_token
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -19,6 +20,7 @@ def _site(request: Request) -> dict[str, Any]:
     visitor = getattr(request.state, "visitor", None)
     session = visitor.session if visitor else None
     return {
+        **choices_context(request),
         "site_name": runtime_of(request).settings.site_name,
         "csp_nonce": getattr(request.state, "csp_nonce", ""),
         "csrf_token": lambda: csrf_token(request),
@@ -31,4 +33,7 @@ def _utc(timestamp: float) -> str:
 
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR, context_processors=[_site])
+# `{% trans %}` and `_()`; the per-request callables come from `_site`, these only back them up.
+templates.env.add_extension("jinja2.ext.i18n")
+templates.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 templates.env.filters["utc"] = _utc

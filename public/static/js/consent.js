@@ -1,0 +1,80 @@
+// Consent on the page: clear storage of withdrawn categories, wake gated scripts, keep drafts.
+// The server decides and sets every cookie; this module only mirrors its decision for storage.
+const state = JSON.parse(document.getElementById("consent-state")?.textContent || "{}");
+const allowed = new Set(state.allowed || ["necessary"]);
+const storageItems = state.storage || [];
+const messages = state.messages || {};
+const nonce = document.querySelector("script[nonce]")?.nonce || "";
+
+function matches(item, name) {
+  return item.prefix ? name.startsWith(item.name) : name === item.name;
+}
+
+function clearWithdrawnStorage() {
+  for (const area of [window.localStorage, window.sessionStorage]) {
+    for (const name of Object.keys(area)) {
+      const item = storageItems.find((candidate) => matches(candidate, name));
+      if (item && !allowed.has(item.category)) area.removeItem(name);
+    }
+  }
+}
+
+function wakeGatedScripts() {
+  for (const inert of document.querySelectorAll('script[type="text/plain"][data-category]')) {
+    if (!allowed.has(inert.dataset.category)) continue;
+    const script = document.createElement("script");
+    script.src = inert.dataset.src;
+    script.nonce = nonce;
+    script.async = true;
+    script.dataset.category = inert.dataset.category;
+    inert.replaceWith(script);
+  }
+}
+
+function say(text) {
+  const status = document.querySelector('[role="status"].status');
+  if (status) status.textContent = text;
+}
+
+function rememberDrafts() {
+  if (!allowed.has("functionality")) return;
+  for (const field of document.querySelectorAll("[data-remember-draft]")) {
+    const key = `beatbun.draft.${field.dataset.rememberDraft}`;
+    const saved = localStorage.getItem(key);
+    if (saved && !field.value) {
+      field.value = saved;
+      say(messages.draftRestored || "");
+    }
+    field.addEventListener("input", () => {
+      if (field.value) localStorage.setItem(key, field.value);
+      else localStorage.removeItem(key);
+    });
+    field.form?.addEventListener("submit", () => localStorage.removeItem(key));
+  }
+}
+
+function autosubmitSwitches() {
+  for (const form of document.querySelectorAll("form[data-autosubmit]")) {
+    const save = form.querySelector('button[value="custom"]');
+    form.addEventListener("change", () => form.requestSubmit(save));
+  }
+}
+
+async function honorBrowserGpc() {
+  if (navigator.globalPrivacyControl !== true) return;
+  for (const notice of document.querySelectorAll("[data-gpc-status]")) notice.hidden = false;
+  if (!allowed.has("marketing")) return;
+  const token = document.querySelector('input[name="csrf_token"]')?.value || "";
+  const response = await fetch("/consent/gpc", {
+    method: "POST",
+    headers: { "x-csrf-token": token },
+    credentials: "same-origin",
+  });
+  if (response.ok) window.location.reload();
+}
+
+clearWithdrawnStorage();
+wakeGatedScripts();
+rememberDrafts();
+autosubmitSwitches();
+honorBrowserGpc();

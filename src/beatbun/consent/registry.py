@@ -1,0 +1,150 @@
+"""The one list of every cookie and browser storage key the product sets, and why.
+
+The cookie policy and the preference center render their tables from `ITEMS`, and the guard
+tests fail when a response or page sets a name that is not declared here. Purposes are English
+source text marked with `N_` and translated where they are shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from beatbun.consent.models import Category
+
+Kind = Literal["cookie", "localStorage", "sessionStorage", "script"]
+Party = Literal["first", "third"]
+
+CONSENT_COOKIE = "__Host-consent"
+PREFS_COOKIE = "__Host-prefs"
+PREFS_SESSION_COOKIE = "__Host-prefs-session"
+PERFORMANCE_COOKIE = "__Host-perf"
+DRAFT_STORAGE_PREFIX = "beatbun.draft."
+# Consent is asked again after six months (CNIL's recommended maximum).
+CONSENT_MAX_AGE = 183 * 86400
+PREFS_MAX_AGE = 365 * 86400
+PERFORMANCE_MAX_AGE = 30 * 86400
+
+
+def N_(message: str) -> str:
+    """Mark `message` for the catalogs without translating it here (domain code has no locale)."""
+    return message
+
+
+@dataclass(frozen=True)
+class Item:
+    """One cookie, storage key or script; `prefix` items match every name that starts with it."""
+
+    name: str
+    kind: Kind
+    category: Category
+    purpose: str
+    lifetime: str
+    party: Party = "first"
+    prefix: bool = False
+
+    def matches(self, name: str) -> bool:
+        return name.startswith(self.name) if self.prefix else name == self.name
+
+
+CATEGORY_TITLES: dict[Category, str] = {
+    "necessary": N_("Strictly necessary"),
+    "performance": N_("Performance"),
+    "functionality": N_("Functionality"),
+    "marketing": N_("Marketing"),
+}
+CATEGORY_DESCRIPTIONS: dict[Category, str] = {
+    "necessary": N_(
+        "Needed for the site to work and for your security: logging in, protecting forms,"
+        " and remembering the choices you make here. They cannot be switched off."
+    ),
+    "performance": N_(
+        "First-party measurement of how the product is used: page views, genre tag clicks,"
+        " time spent writing prompts and playback buffering. We store counts per day, never"
+        " your IP address, and the daily pseudonym cannot be linked from one day to the next."
+    ),
+    "functionality": N_(
+        "Remembers your theme and language beyond this browser session, and keeps an"
+        " unfinished prompt in the studio so you can pick it up again."
+    ),
+    "marketing": N_(
+        "Lets a third-party advertising tag measure campaigns. It is never loaded unless you"
+        " allow it, and a Global Privacy Control signal turns it off."
+    ),
+}
+
+ITEMS: tuple[Item, ...] = (
+    Item(
+        "__Host-session",
+        "cookie",
+        "necessary",
+        N_("Keeps you logged in; holds a random token, never your password."),
+        N_("Until you log out, or 14 days"),
+    ),
+    Item(
+        "__Host-csrf",
+        "cookie",
+        "necessary",
+        N_("Protects forms against requests forged by other sites while you are logged out."),
+        N_("Browser session"),
+    ),
+    Item(
+        CONSENT_COOKIE,
+        "cookie",
+        "necessary",
+        N_(
+            "A random pseudonym under which your cookie choices are recorded, so we can honor them."
+        ),
+        N_("6 months"),
+    ),
+    Item(
+        PREFS_SESSION_COOKIE,
+        "cookie",
+        "necessary",
+        N_("The theme and language you picked, kept only until you close the browser."),
+        N_("Browser session"),
+    ),
+    Item(
+        PREFS_COOKIE,
+        "cookie",
+        "functionality",
+        N_("Remembers the theme and language you picked across visits."),
+        N_("1 year"),
+    ),
+    Item(
+        DRAFT_STORAGE_PREFIX,
+        "localStorage",
+        "functionality",
+        N_("An unfinished prompt in the studio, offered back on your next visit."),
+        N_("Until you submit it, clear it or withdraw consent"),
+        prefix=True,
+    ),
+    Item(
+        PERFORMANCE_COOKIE,
+        "cookie",
+        "performance",
+        N_("A random identifier, hashed with a salt that changes daily, to count visitors."),
+        N_("30 days"),
+    ),
+    Item(
+        "marketing-tag",
+        "script",
+        "marketing",
+        N_("The advertising partner's tag, when one is configured; it may set its own cookies."),
+        N_("Set by the partner"),
+        party="third",
+    ),
+)
+
+
+def find_item(kind: Kind, name: str) -> Item | None:
+    return next((item for item in ITEMS if item.kind == kind and item.matches(name)), None)
+
+
+def items_in(category: Category) -> tuple[Item, ...]:
+    return tuple(item for item in ITEMS if item.category == category)
+
+
+def storage_items() -> tuple[Item, ...]:
+    """Keys the page itself must clear when their category is withdrawn."""
+    return tuple(item for item in ITEMS if item.kind in ("localStorage", "sessionStorage"))

@@ -1,0 +1,104 @@
+"""The consent rules routes call: what is in force for a request, and recording a new choice.
+
+A record counts while it is younger than six months and was given under the current policy
+version; otherwise the visitor is asked again. Records are never changed, only appended.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from beatbun.consent.models import Choice, ConsentRecord, ConsentState, Source
+from beatbun.consent.store import find_latest_record, insert_record, list_records
+from beatbun.runtime.base import Database
+
+# Bump when the cookie policy changes what we set or why: everyone is asked again at once.
+POLICY_VERSION = "2026-11-20"
+POLICY_EFFECTIVE_DATE = "2026-11-20"
+CONSENT_LIFETIME = 183 * 86400
+
+
+def new_device_subject() -> str:
+    """A pseudonym for a browser, kept in the consent cookie; it says nothing about the person."""
+    return f"device:{secrets.token_urlsafe(18)}"
+
+
+def account_subject(account_id: str) -> str:
+    return f"account:{account_id}"
+
+
+async def resolve_consent(
+    db: Database, *, device: str | None, account_id: str | None, gpc: bool, now: float
+) -> ConsentState:
+    """The consent in force for one request.
+
+    A logged-in visitor gets the account's choice, so every device follows the latest one;
+    a device choice made before logging in is adopted by an account that has none. A GPC
+    signal against a marketing opt-in that did not acknowledge it is recorded as an opt-out.
+    """
+    record = await find_current_record(db, device, now=now) if device else None
+    if account_id is not None:
+        subject = account_subject(account_id)
+        on_account = await find_current_record(db, subject, now=now)
+        if on_account is None and record is not None:
+            on_account = await _append(
+                db,
+                subject=subject,
+                choice=record.choice,
+                source="sync",
+                now=now,
+                gpc_override=record.gpc_override,
+            )
+        record = on_account
+    if record is not None and gpc and record.choice.marketing and not record.gpc_override:
+        choice = Choice(record.choice.performance, record.choice.functionality, marketing=False)
+        record = await _append(db, subject=record.subject, choice=choice, source="gpc", now=now)
+    return ConsentState(record=record, gpc=gpc)
+
+
+async def find_current_record(db: Database, subject: str, *, now: float) -> ConsentRecord | None:
+    """The subject's latest record, or None when it has expired or predates this policy."""
+    record = await find_latest_record(db, subject)
+    if record is None or record.policy_version != POLICY_VERSION:
+        return None
+    return record if now - record.recorded_at < CONSENT_LIFETIME else None
+
+
+async def record_choice(
+    db: Database, *, subject: str, choice: Choice, source: Source, gpc: bool, now: float
+) -> ConsentRecord:
+    """Append `choice`, with the GPC rule: only a choice made where the conflict is explained
+    (the preference center) can turn marketing on against the signal; the banner cannot.
+    """
+    gpc_override = gpc and choice.marketing and source == "preferences"
+    if gpc and not gpc_override:
+        choice = Choice(choice.performance, choice.functionality, marketing=False)
+    return await _append(
+        db, subject=subject, choice=choice, source=source, now=now, gpc_override=gpc_override
+    )
+
+
+async def consent_history(db: Database, subjects: list[str]) -> list[ConsentRecord]:
+    return await list_records(db, subjects) if subjects else []
+
+
+async def _append(
+    db: Database,
+    *,
+    subject: str,
+    choice: Choice,
+    source: Source,
+    now: float,
+    gpc_override: bool = False,
+) -> ConsentRecord:
+    record = ConsentRecord(
+        id=secrets.token_hex(16),
+        subject=subject,
+        policy_version=POLICY_VERSION,
+        choice=choice,
+        source=source,
+        gpc_override=gpc_override,
+        recorded_at=now,
+    )
+    await insert_record(db, record)
+    return record

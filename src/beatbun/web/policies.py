@@ -1,0 +1,49 @@
+"""The privacy policy and the cookie policy; the cookie tables come from the registry."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from beatbun.consent.models import CATEGORIES
+from beatbun.consent.registry import CATEGORY_DESCRIPTIONS, CATEGORY_TITLES, items_in
+from beatbun.consent.service import POLICY_EFFECTIVE_DATE, POLICY_VERSION
+from beatbun.web.templates import templates
+
+router = APIRouter()
+PRIVACY_POLICY_VERSION = "1.0"
+PRIVACY_POLICY_EFFECTIVE_DATE = "2026-11-20"
+PRIVACY_CONTACT = "privacy@beatbun.example.com"
+
+
+@router.get("/privacy", response_class=HTMLResponse)
+async def privacy_policy(request: Request) -> HTMLResponse:
+    page: HTMLResponse = templates.TemplateResponse(
+        request,
+        "policies/privacy.html",
+        {
+            "version": PRIVACY_POLICY_VERSION,
+            "effective": PRIVACY_POLICY_EFFECTIVE_DATE,
+            "contact": PRIVACY_CONTACT,
+        },
+    )
+    return page
+
+
+@router.get("/cookies", response_class=HTMLResponse)
+async def cookie_policy(request: Request) -> HTMLResponse:
+    tables = [
+        {
+            "key": key,
+            "title": CATEGORY_TITLES[key],
+            "description": CATEGORY_DESCRIPTIONS[key],
+            "items": items_in(key),
+        }
+        for key in CATEGORIES
+    ]
+    page: HTMLResponse = templates.TemplateResponse(
+        request,
+        "policies/cookies.html",
+        {"tables": tables, "version": POLICY_VERSION, "effective": POLICY_EFFECTIVE_DATE},
+    )
+    return page
