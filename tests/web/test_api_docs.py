@@ -10,22 +10,23 @@ from beatbun.web.api_docs import Operation, list_operations
 from tests.conftest import LiveServer
 
 
-async def test_api_docs_lists_the_api_operations(client: httpx.AsyncClient) -> None:
-    response = await client.get("/api/docs")
+# Over HTTP, not in-process: the session's Playwright loop would starve async tests here.
+def test_api_docs_lists_the_api_operations(shared_live_server: LiveServer) -> None:
+    response = httpx.get(shared_live_server.url + "/api/docs")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert "<code>GET /api/v1/me</code>" in response.text
     assert 'href="/api/openapi.json"' in response.text
 
 
-async def test_api_docs_loads_no_scripts(client: httpx.AsyncClient) -> None:
-    response = await client.get("/api/docs")
+def test_api_docs_loads_no_scripts(shared_live_server: LiveServer) -> None:
+    response = httpx.get(shared_live_server.url + "/api/docs")
     assert "<script" not in response.text and "cdn.jsdelivr.net" not in response.text
     assert "'strict-dynamic'" in response.headers["content-security-policy"]
 
 
-async def test_openapi_schema_is_still_served(client: httpx.AsyncClient) -> None:
-    response = await client.get("/api/openapi.json")
+def test_openapi_schema_is_still_served(shared_live_server: LiveServer) -> None:
+    response = httpx.get(shared_live_server.url + "/api/openapi.json")
     assert response.status_code == 200 and "/api/v1/me" in response.json()["paths"]
 
 
@@ -48,7 +49,7 @@ def test_list_operations_keeps_only_api_paths() -> None:
 
 @pytest.mark.browser
 def test_api_docs_renders_in_chromium_without_console_errors(
-    live_server: LiveServer, page: Page
+    shared_live_server: LiveServer, page: Page
 ) -> None:
     errors: list[str] = []
 
@@ -58,7 +59,7 @@ def test_api_docs_renders_in_chromium_without_console_errors(
 
     page.on("console", keep_error)
     page.on("pageerror", lambda error: errors.append(str(error)))
-    response = page.goto(live_server.url + "/api/docs")
+    response = page.goto(shared_live_server.url + "/api/docs")
     assert response is not None and response.status == 200
     assert page.get_by_role("heading", level=1).inner_text() == "API reference"
     assert errors == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -21,16 +23,22 @@ PRODUCTION_ENV = {
 }
 
 
-async def test_outbox_in_production_is_not_found(tmp_path: Path) -> None:
+def test_outbox_in_production_is_not_found(tmp_path: Path) -> None:
     settings = Settings.from_env(PRODUCTION_ENV)
     runtime = LocalRuntime.open(
         tmp_path / "state", settings=settings, user_queue=UserQueue, clock=ManualClock()
     )
-    transport = httpx.ASGITransport(app=create_app(runtime=runtime))
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as client:
-            response = await client.get("/dev/outbox")
+        # Its own thread and loop: in tests/web the session's Playwright loop holds this one.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            response = pool.submit(asyncio.run, _get(runtime, "/dev/outbox")).result()
     finally:
         runtime.close()
     assert response.status_code == 404
     assert "Nothing is at /dev/outbox." in response.text
+
+
+async def _get(runtime: LocalRuntime, path: str) -> httpx.Response:
+    transport = httpx.ASGITransport(app=create_app(runtime=runtime))
+    async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as client:
+        return await client.get(path)

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from beatbun.accounts import profile, service
 from beatbun.accounts.sessions import ABSOLUTE_TIMEOUT, MFA_STEP_TIMEOUT
 from beatbun.api.deps import CurrentVisitor, PendingLogin, RuntimeDep
 from beatbun.errors import InvalidInput
-from beatbun.web.forms import client_of, render_form, see_other
+from beatbun.web.forms import Text, client_of, render_form, render_token_page, see_other
 from beatbun.web.security import clear_session_cookie, set_session_cookie
 
 router = APIRouter()
-Text = Annotated[str, Form()]
-# Links that carry a token must not leak it through Referer.
-NO_REFERRER = {"Referrer-Policy": "no-referrer"}
 CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
 
 
@@ -65,9 +60,7 @@ async def signup_sent(request: Request) -> HTMLResponse:
 
 @router.get("/verify-email", response_class=HTMLResponse)
 async def verify_email_page(request: Request, token: str = "") -> HTMLResponse:
-    page = render_form(request, "account/verify_email.html", values={"token": token})
-    page.headers.update(NO_REFERRER)
-    return page
+    return render_token_page(request, "account/verify_email.html", token=token)
 
 
 @router.post("/verify-email", response_model=None)
@@ -168,11 +161,8 @@ async def reset_password_page(
     try:
         await profile.find_reset_account(runtime, token)
     except InvalidInput as exc:
-        page = render_form(request, "account/reset_password.html", error=exc)
-    else:
-        page = render_form(request, "account/reset_password.html", values={"token": token})
-    page.headers.update(NO_REFERRER)
-    return page
+        return render_token_page(request, "account/reset_password.html", token="", error=exc)
+    return render_token_page(request, "account/reset_password.html", token=token)
 
 
 @router.post("/reset-password", response_model=None)
@@ -188,12 +178,5 @@ async def reset_password(
             runtime, token=token, new_password=new_password, code=code, client=client_of(request)
         )
     except InvalidInput as exc:
-        page = render_form(
-            request,
-            "account/reset_password.html",
-            error=exc,
-            values={"token": token},
-        )
-        page.headers.update(NO_REFERRER)
-        return page
+        return render_token_page(request, "account/reset_password.html", token=token, error=exc)
     return see_other("/login?reset=1")

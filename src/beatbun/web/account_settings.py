@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from beatbun.accounts import apikeys, profile, secondfactor, sessions, totp
@@ -13,12 +13,10 @@ from beatbun.accounts.security_log import EVENT_LABELS, list_events, record_even
 from beatbun.api.deps import CurrentAccount, CurrentSession, RuntimeDep
 from beatbun.errors import InvalidInput, NotFound
 from beatbun.runtime.base import Runtime
-from beatbun.web.forms import client_of, render_form, see_other
+from beatbun.web.forms import Text, client_of, render_form, render_token_page, see_other
 from beatbun.web.security import set_session_cookie
 
 router = APIRouter(prefix="/account")
-Text = Annotated[str, Form()]
-NO_REFERRER = {"Referrer-Policy": "no-referrer"}
 
 
 @router.get("", response_class=HTMLResponse)
@@ -64,9 +62,7 @@ async def change_email(
 
 @router.get("/email/confirm", response_class=HTMLResponse)
 async def confirm_email_page(request: Request, token: str = "") -> HTMLResponse:
-    page = render_form(request, "account/confirm_email.html", values={"token": token})
-    page.headers.update(NO_REFERRER)
-    return page
+    return render_token_page(request, "account/confirm_email.html", token=token)
 
 
 @router.post("/email/confirm", response_model=None)
@@ -123,12 +119,8 @@ async def end_other_sessions(
     await sessions.revoke_other_sessions(
         runtime.db, account_id=session.account_id, keep_id=session.id, now=now
     )
-    await record_event(
-        runtime.db,
-        account_id=session.account_id,
-        kind="other_sessions_ended",
-        client=client_of(request),
-        now=now,
+    await _log(
+        request, runtime, account_id=session.account_id, kind="other_sessions_ended", now=now
     )
     return see_other("/account/sessions")
 
@@ -142,13 +134,7 @@ async def end_session(
         runtime.db, session_id, account_id=session.account_id, now=now
     ):
         raise NotFound(f"Session '{session_id}' not found among your other sessions.")
-    await record_event(
-        runtime.db,
-        account_id=session.account_id,
-        kind="session_ended",
-        client=client_of(request),
-        now=now,
-    )
+    await _log(request, runtime, account_id=session.account_id, kind="session_ended", now=now)
     return see_other("/account/sessions")
 
 
@@ -247,13 +233,7 @@ async def create_api_key(
             values={"name": name},
             context=await _keys(runtime, account),
         )
-    await record_event(
-        runtime.db,
-        account_id=account.id,
-        kind="api_key_created",
-        client=client_of(request),
-        now=now,
-    )
+    await _log(request, runtime, account_id=account.id, kind="api_key_created", now=now)
     context = {**await _keys(runtime, account), "new_secret": secret}
     page = render_form(request, "account/api_keys.html", context=context)
     page.status_code = 201
@@ -266,14 +246,16 @@ async def revoke_api_key(
 ) -> Response:
     now = runtime.clock.now()
     await apikeys.revoke_api_key(runtime.db, account_id=account.id, key_id=key_id, now=now)
-    await record_event(
-        runtime.db,
-        account_id=account.id,
-        kind="api_key_revoked",
-        client=client_of(request),
-        now=now,
-    )
+    await _log(request, runtime, account_id=account.id, kind="api_key_revoked", now=now)
     return see_other("/account/api-keys")
+
+
+async def _log(
+    request: Request, runtime: Runtime, *, account_id: str, kind: str, now: float
+) -> None:
+    await record_event(
+        runtime.db, account_id=account_id, kind=kind, client=client_of(request), now=now
+    )
 
 
 def _overview_error(request: Request, account: Account, exc: InvalidInput) -> HTMLResponse:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from beatbun.accounts.models import Client
 from beatbun.errors import InvalidInput
 from beatbun.web.templates import templates
+
+Text = Annotated[str, Form()]
+# Pages reached by links that carry a token must not leak it through Referer.
+NO_REFERRER = {"Referrer-Policy": "no-referrer"}
 
 
 def render_form(
@@ -29,6 +33,15 @@ def render_form(
         {"errors": errors, "values": dict(values or {}), **(context or {})},
         status_code=422 if error else 200,
     )
+    return page
+
+
+def render_token_page(
+    request: Request, template: str, *, token: str, error: InvalidInput | None = None
+) -> HTMLResponse:
+    """A page whose URL or form holds a one-time token: no Referer leaves it."""
+    page = render_form(request, template, error=error, values={"token": token})
+    page.headers.update(NO_REFERRER)
     return page
 
 
