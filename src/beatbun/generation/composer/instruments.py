@@ -123,25 +123,15 @@ class Wavetables:
 def render_note(
     voice: Voice, *, pitch: int, hold: int, sample_rate: int, tables: Wavetables
 ) -> Signal:
-    """One note of `voice`: `hold` samples held, then its release, with the envelope applied.
+    """One note of `voice` at `sample_rate // voice.rate_divisor`, with the envelope applied.
 
-    Mellow voices (`rate_divisor` > 1) are synthesized at a fraction of the rate and
-    interpolated up: they have little above a few kHz, and it makes them several times cheaper.
+    `hold` counts samples at that reduced rate; the release follows it. Mellow voices
+    (`rate_divisor` > 1) have little above a few kHz, so the mixer sums them at their own rate
+    and interpolates each bus up once per chunk instead of every note.
     """
-    divisor = voice.rate_divisor
-    if divisor == 1:
-        return _render(voice, pitch=pitch, hold=hold, sample_rate=sample_rate, tables=tables)
-    low = _render(
-        voice,
-        pitch=pitch,
-        hold=-(-hold // divisor),
-        sample_rate=sample_rate // divisor,
-        tables=tables,
+    return _render(
+        voice, pitch=pitch, hold=hold, sample_rate=sample_rate // voice.rate_divisor, tables=tables
     )
-    previous = np.concatenate([np.zeros(1, dtype=np.float32), low[:-1]])
-    fraction = (np.arange(1, divisor + 1, dtype=np.float32) / divisor)[None, :]
-    up = previous[:, None] + (low - previous)[:, None] * fraction
-    return np.asarray(up.reshape(-1), dtype=np.float32)
 
 
 def _render(voice: Voice, *, pitch: int, hold: int, sample_rate: int, tables: Wavetables) -> Signal:

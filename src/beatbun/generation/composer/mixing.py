@@ -23,6 +23,20 @@ def pan_gains(pan: float) -> tuple[float, float]:
     return math.cos(angle) * math.sqrt(2.0), math.sin(angle) * math.sqrt(2.0)
 
 
+def add_upsampled(out: Signal, low: Signal, *, previous: Signal) -> None:
+    """Add `low` (rows, n), linearly interpolated up to `out`'s (rows, n * d) length, into `out`.
+
+    Output sample k*d + j lies (j + 1)/d of the way from low[k - 1] to low[k]; `previous` is
+    the (rows, 1) column before `low[:, 0]`, so consecutive chunks join without a seam.
+    """
+    n = low.shape[1]
+    divisor = out.shape[1] // n
+    before = np.concatenate([previous, low[:, :-1]], axis=1)
+    step = low - before
+    for j in range(divisor):
+        out[:, j::divisor] += before + step * np.float32((j + 1) / divisor)
+
+
 class Reverb:
     """Stereo convolution reverb with a decaying-noise impulse, run at an eighth of the rate.
 

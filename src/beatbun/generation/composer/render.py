@@ -19,7 +19,14 @@ from beatbun.generation.composer.arrangement import Part, Score
 from beatbun.generation.composer.drums import render_drum
 from beatbun.generation.composer.instruments import VOICES, Wavetables, render_note
 from beatbun.generation.composer.loudness import Loudness, LoudnessMeter
-from beatbun.generation.composer.mixing import Echo, Limiter, Reverb, duck_curve, pan_gains
+from beatbun.generation.composer.mixing import (
+    Echo,
+    Limiter,
+    Reverb,
+    add_upsampled,
+    duck_curve,
+    pan_gains,
+)
 from beatbun.generation.composer.plan import CompositionPlan
 from beatbun.generation.composer.styles import GENRES
 from beatbun.generation.composer.wav import allocate_wav
@@ -33,6 +40,12 @@ NOTE_CACHE_BYTES = 4 * 1024 * 1024
 _HEADROOM = 4.0
 _HAAS_SECONDS = 0.011
 _FADE_IN_SECONDS = 0.01
+# Rows of a mix bus: dry left/right, ducked left/right, reverb send, delay send.
+_DRY = 0
+_DUCKED = 2
+_REVERB_SEND = 4
+_DELAY_SEND = 5
+_BUS_ROWS = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +142,11 @@ def _fades(plan: CompositionPlan, start: int, count: int) -> NDArray[np.float32]
 
 
 class _Mixer:
-    """Buses that outlive a chunk by TAIL_FRAMES so notes can ring across chunk boundaries."""
+    """Buses that outlive a chunk by TAIL_FRAMES so notes can ring across chunk boundaries.
+
+    Voices synthesized at a half or a quarter of the rate are summed into buses at that rate,
+    which are interpolated up into the full-rate buses once per chunk.
+    """
 
     def __init__(self, plan: CompositionPlan, score: Score) -> None:
         style = GENRES[plan.genre]
@@ -137,10 +154,15 @@ class _Mixer:
         self._sr = plan.sample_rate
         self._voices = _VoiceCache(plan.sample_rate, rng)
         length = CHUNK_FRAMES + TAIL_FRAMES
-        self._dry = np.zeros((2, length), dtype=np.float32)
-        self._ducked = np.zeros((2, length), dtype=np.float32)
-        self._reverb_send = np.zeros(length, dtype=np.float32)
-        self._delay_send = np.zeros(length, dtype=np.float32)
+        divisors = {1} | {_divisor(part) for part in score.parts}
+        self._buses = {
+            divisor: np.zeros((_BUS_ROWS, length // divisor), dtype=np.float32)
+            for divisor in sorted(divisors)
+        }
+        self._edges = {
+            divisor: np.zeros((_BUS_ROWS, 1), dtype=np.float32) for divisor in self._buses
+        }
+        self._scratch = np.empty(length, dtype=np.float32)
         self._duck = np.zeros(length, dtype=np.float32)
         beat = 60.0 / plan.bpm
         reverb_seconds = 3.5 if plan.genre == "ambient" else 2.4 if style.reverb >= 0.4 else 1.7
@@ -152,7 +174,7 @@ class _Mixer:
         )
         self._duck_depth = style.sidechain
         self._duck_shape = duck_curve(sample_rate=self._sr, beat_seconds=beat)
-        self._haas = round(_HAAS_SECONDS * self._sr)
+        self._haas = {divisor: round(_HAAS_SECONDS * self._sr / divisor) for divisor in divisors}
         events = [
             (note.start, index, note)
             for index, part in enumerate(score.parts)
@@ -182,41 +204,60 @@ class _Mixer:
                 self._duck_shape[:span],
                 out=self._duck[offset : offset + span],
             )
-        out = self._dry[:, :CHUNK_FRAMES].copy()
+        full = self._buses[1]
+        for divisor, bus in self._buses.items():
+            if divisor > 1:
+                head = bus[:, : CHUNK_FRAMES // divisor]
+                add_upsampled(full[:, :CHUNK_FRAMES], head, previous=self._edges[divisor])
+                self._edges[divisor] = head[:, -1:].copy()
+        out = full[_DRY : _DRY + 2, :CHUNK_FRAMES].copy()
+        ducked = full[_DUCKED : _DUCKED + 2, :CHUNK_FRAMES]
         if self._duck_depth > 0:
-            out += self._ducked[:, :CHUNK_FRAMES] * (
-                1.0 - self._duck_depth * self._duck[:CHUNK_FRAMES]
-            )
+            out += ducked * (1.0 - self._duck_depth * self._duck[:CHUNK_FRAMES])
         else:
-            out += self._ducked[:, :CHUNK_FRAMES]
-        out += self._reverb.process(self._reverb_send[:CHUNK_FRAMES])
+            out += ducked
+        out += self._reverb.process(full[_REVERB_SEND, :CHUNK_FRAMES])
         if self._has_echo:
-            out += np.float32(0.5) * self._echo.process(self._delay_send[:CHUNK_FRAMES])
-        for bus in (self._dry, self._ducked, self._reverb_send, self._delay_send, self._duck):
-            bus[..., :TAIL_FRAMES] = bus[..., CHUNK_FRAMES:]
-            bus[..., TAIL_FRAMES:] = 0.0
+            out += np.float32(0.5) * self._echo.process(full[_DELAY_SEND, :CHUNK_FRAMES])
+        for divisor, bus in self._buses.items():
+            kept = TAIL_FRAMES // divisor
+            bus[:, :kept] = bus[:, CHUNK_FRAMES // divisor :]
+            bus[:, kept:] = 0.0
+        self._duck[:TAIL_FRAMES] = self._duck[CHUNK_FRAMES:]
+        self._duck[TAIL_FRAMES:] = 0.0
         return out
 
-    def _place(self, part: Part, offset: int, pitch: int, hold: int, velocity: float) -> None:
-        sound = self._voices.get(part, pitch, hold)
-        room = self._dry.shape[1] - offset - (self._haas if part.wide else 0)
-        n = min(sound.size, room)
+    def _place(self, part: Part, position: int, pitch: int, hold: int, velocity: float) -> None:
+        divisor = _divisor(part)
+        sound = self._voices.get(part, pitch, -(-hold // divisor))
+        bus = self._buses[divisor]
+        offset = (position + divisor // 2) // divisor
+        haas = self._haas[divisor] if part.wide else 0
+        n = min(sound.size, bus.shape[1] - offset - haas)
         if n <= 0:
             return
-        scaled = sound[:n] * np.float32(velocity * part.level)
+        gain = velocity * part.level
         left, right = pan_gains(part.pan)
-        bus = self._ducked if part.ducked else self._dry
-        bus[0, offset : offset + n] += np.float32(left) * scaled
-        shift = offset + (self._haas if part.wide else 0)
-        bus[1, shift : shift + n] += np.float32(right) * scaled
-        if part.reverb > 0:
-            self._reverb_send[offset : offset + n] += np.float32(part.reverb) * scaled
-        if part.delay > 0:
-            self._delay_send[offset : offset + n] += np.float32(part.delay) * scaled
+        row = _DUCKED if part.ducked else _DRY
+        sends = (
+            (row, offset, gain * left),
+            (row + 1, offset + haas, gain * right),
+            (_REVERB_SEND, offset, gain * part.reverb),
+            (_DELAY_SEND, offset, gain * part.delay),
+        )
+        scaled = self._scratch[:n]
+        for target, at, level in sends:
+            if level > 0:
+                np.multiply(sound[:n], np.float32(level), out=scaled)
+                bus[target, at : at + n] += scaled
+
+
+def _divisor(part: Part) -> int:
+    return 1 if part.is_drum else VOICES[part.voice].rate_divisor
 
 
 class _VoiceCache:
-    """Rendered notes by (voice, pitch, hold): motifs, chords and drums repeat, synthesis needn't."""
+    """Rendered notes by (voice, pitch, hold at the voice's rate): motifs, chords and drums repeat."""
 
     def __init__(self, sample_rate: int, rng: np.random.Generator) -> None:
         self._sr = sample_rate
