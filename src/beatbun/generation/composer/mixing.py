@@ -23,18 +23,18 @@ def pan_gains(pan: float) -> tuple[float, float]:
     return math.cos(angle) * math.sqrt(2.0), math.sin(angle) * math.sqrt(2.0)
 
 
-def add_upsampled(out: Signal, low: Signal, *, previous: Signal) -> None:
-    """Add `low` (rows, n), linearly interpolated up to `out`'s (rows, n * d) length, into `out`.
+def add_doubled(out: Signal, low: Signal, *, previous: Signal) -> None:
+    """Add `low` (rows, n), linearly interpolated to twice the rate, into `out` (rows, 2n).
 
-    Output sample k*d + j lies (j + 1)/d of the way from low[k - 1] to low[k]; `previous` is
-    the (rows, 1) column before `low[:, 0]`, so consecutive chunks join without a seam.
+    Odd output samples are `low` itself and even ones the midpoints from the sample before;
+    `previous` is the (rows, 1) column before `low[:, 0]`, so consecutive chunks join
+    without a seam.
     """
-    n = low.shape[1]
-    divisor = out.shape[1] // n
-    before = np.concatenate([previous, low[:, :-1]], axis=1)
-    step = low - before
-    for j in range(divisor):
-        out[:, j::divisor] += before + step * np.float32((j + 1) / divisor)
+    out[:, 1::2] += low
+    middle = low * np.float32(0.5)
+    middle[:, 1:] += low[:, :-1] * np.float32(0.5)
+    middle[:, :1] += previous * np.float32(0.5)
+    out[:, 0::2] += middle
 
 
 class Reverb:

@@ -23,7 +23,7 @@ from beatbun.generation.composer.mixing import (
     Echo,
     Limiter,
     Reverb,
-    add_upsampled,
+    add_doubled,
     duck_curve,
     pan_gains,
 )
@@ -46,6 +46,7 @@ _DUCKED = 2
 _REVERB_SEND = 4
 _DELAY_SEND = 5
 _BUS_ROWS = 6
+_SLOTS = 3  # the chunk being mixed and the two that TAIL_FRAMES reaches into
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,10 +143,11 @@ def _fades(plan: CompositionPlan, start: int, count: int) -> NDArray[np.float32]
 
 
 class _Mixer:
-    """Buses that outlive a chunk by TAIL_FRAMES so notes can ring across chunk boundaries.
+    """Ring buffers of three chunks, so notes can ring up to TAIL_FRAMES past their chunk.
 
-    Voices synthesized at a half or a quarter of the rate are summed into buses at that rate,
-    which are interpolated up into the full-rate buses once per chunk.
+    Voices synthesized at a half or a quarter of the rate are summed into buses at that rate;
+    once per chunk the quarter-rate bus is interpolated into the half-rate one and that into
+    the full-rate one. The slot of a finished chunk is cleared and reused two chunks later.
     """
 
     def __init__(self, plan: CompositionPlan, score: Score) -> None:
@@ -153,17 +155,17 @@ class _Mixer:
         rng = np.random.default_rng([plan.seed, 3])
         self._sr = plan.sample_rate
         self._voices = _VoiceCache(plan.sample_rate, rng)
-        length = CHUNK_FRAMES + TAIL_FRAMES
-        divisors = {1} | {_divisor(part) for part in score.parts}
+        slowest = max(_divisor(part) for part in score.parts) if score.parts else 1
+        self._divisors = [1 << k for k in range(slowest.bit_length())]
         self._buses = {
-            divisor: np.zeros((_BUS_ROWS, length // divisor), dtype=np.float32)
-            for divisor in sorted(divisors)
+            divisor: np.zeros((_BUS_ROWS, _SLOTS * CHUNK_FRAMES // divisor), dtype=np.float32)
+            for divisor in self._divisors
         }
         self._edges = {
-            divisor: np.zeros((_BUS_ROWS, 1), dtype=np.float32) for divisor in self._buses
+            divisor: np.zeros((_BUS_ROWS, 1), dtype=np.float32) for divisor in self._divisors
         }
-        self._scratch = np.empty(length, dtype=np.float32)
-        self._duck = np.zeros(length, dtype=np.float32)
+        self._duck = np.zeros(_SLOTS * CHUNK_FRAMES, dtype=np.float32)
+        self._chunk = 0
         beat = 60.0 / plan.bpm
         reverb_seconds = 3.5 if plan.genre == "ambient" else 2.4 if style.reverb >= 0.4 else 1.7
         self._reverb = Reverb(
@@ -172,9 +174,10 @@ class _Mixer:
         self._echo = Echo(
             delays=(round(0.75 * beat * self._sr), round(0.5 * beat * self._sr)), feedback=0.38
         )
-        self._duck_depth = style.sidechain
+        self._duck_depth = np.float32(style.sidechain)
         self._duck_shape = duck_curve(sample_rate=self._sr, beat_seconds=beat)
-        self._haas = {divisor: round(_HAAS_SECONDS * self._sr / divisor) for divisor in divisors}
+        haas = round(_HAAS_SECONDS * self._sr)
+        self._haas = {divisor: round(haas / divisor) for divisor in self._divisors}
         events = [
             (note.start, index, note)
             for index, part in enumerate(score.parts)
@@ -188,54 +191,66 @@ class _Mixer:
         self._kicks = np.asarray(score.kick_starts, dtype=np.int64)
 
     def mix_chunk(self, start: int) -> NDArray[np.float32]:
-        """The stereo mix of frames start..start+CHUNK_FRAMES as a (2, CHUNK_FRAMES) array."""
+        """The stereo mix of frames start..start+CHUNK_FRAMES as a (2, CHUNK_FRAMES) array.
+
+        Call it for consecutive chunks from the start of the track.
+        """
         end = start + CHUNK_FRAMES
+        slot = self._chunk % _SLOTS
+        self._chunk += 1
         while self._next < len(self._events) and self._events[self._next][0] < end:
             position, part_index, note = self._events[self._next]
             self._next += 1
             self._place(
-                self._parts[part_index], position - start, note.pitch, note.hold, note.velocity
+                self._parts[part_index],
+                slot=slot,
+                position=position - start,
+                pitch=note.pitch,
+                hold=note.hold,
+                velocity=note.velocity,
             )
         for kick in self._kicks[(self._kicks >= start) & (self._kicks < end)]:
-            offset = int(kick) - start
-            span = min(self._duck_shape.size, self._duck.size - offset)
-            np.maximum(
-                self._duck[offset : offset + span],
-                self._duck_shape[:span],
-                out=self._duck[offset : offset + span],
+            _add_wrapped(
+                self._duck, slot * CHUNK_FRAMES + int(kick) - start, self._duck_shape, np.maximum
             )
-        full = self._buses[1]
-        for divisor, bus in self._buses.items():
-            if divisor > 1:
-                head = bus[:, : CHUNK_FRAMES // divisor]
-                add_upsampled(full[:, :CHUNK_FRAMES], head, previous=self._edges[divisor])
-                self._edges[divisor] = head[:, -1:].copy()
-        out = full[_DRY : _DRY + 2, :CHUNK_FRAMES].copy()
-        ducked = full[_DUCKED : _DUCKED + 2, :CHUNK_FRAMES]
+        heads = {
+            divisor: bus[:, slot * CHUNK_FRAMES // divisor : (slot + 1) * CHUNK_FRAMES // divisor]
+            for divisor, bus in self._buses.items()
+        }
+        for divisor in reversed(self._divisors[1:]):
+            add_doubled(heads[divisor // 2], heads[divisor], previous=self._edges[divisor])
+            self._edges[divisor] = heads[divisor][:, -1:].copy()
+            heads[divisor][...] = 0.0
+        full = heads[1]
+        duck = self._duck[slot * CHUNK_FRAMES : (slot + 1) * CHUNK_FRAMES]
+        out = full[_DRY : _DRY + 2].copy()
+        ducked = full[_DUCKED : _DUCKED + 2]
         if self._duck_depth > 0:
-            out += ducked * (1.0 - self._duck_depth * self._duck[:CHUNK_FRAMES])
-        else:
-            out += ducked
-        out += self._reverb.process(full[_REVERB_SEND, :CHUNK_FRAMES])
+            duck *= -self._duck_depth
+            duck += np.float32(1.0)
+            ducked *= duck
+        out += ducked
+        out += self._reverb.process(full[_REVERB_SEND])
         if self._has_echo:
-            out += np.float32(0.5) * self._echo.process(full[_DELAY_SEND, :CHUNK_FRAMES])
-        for divisor, bus in self._buses.items():
-            kept = TAIL_FRAMES // divisor
-            bus[:, :kept] = bus[:, CHUNK_FRAMES // divisor :]
-            bus[:, kept:] = 0.0
-        self._duck[:TAIL_FRAMES] = self._duck[CHUNK_FRAMES:]
-        self._duck[TAIL_FRAMES:] = 0.0
+            out += np.float32(0.5) * self._echo.process(full[_DELAY_SEND])
+        full[...] = 0.0
+        duck[...] = 0.0
         return out
 
-    def _place(self, part: Part, position: int, pitch: int, hold: int, velocity: float) -> None:
+    def _place(
+        self, part: Part, *, slot: int, position: int, pitch: int, hold: int, velocity: float
+    ) -> None:
+        """Add a note starting `position` frames into the chunk in `slot`."""
         divisor = _divisor(part)
         sound = self._voices.get(part, pitch, -(-hold // divisor))
         bus = self._buses[divisor]
-        offset = (position + divisor // 2) // divisor
+        local = (position + divisor // 2) // divisor
+        offset = slot * CHUNK_FRAMES // divisor + local
         haas = self._haas[divisor] if part.wide else 0
-        n = min(sound.size, bus.shape[1] - offset - haas)
+        n = min(sound.size, (CHUNK_FRAMES + TAIL_FRAMES) // divisor - local - haas)
         if n <= 0:
             return
+        sound = sound[:n]
         gain = velocity * part.level
         left, right = pan_gains(part.pan)
         row = _DUCKED if part.ducked else _DRY
@@ -245,11 +260,25 @@ class _Mixer:
             (_REVERB_SEND, offset, gain * part.reverb),
             (_DELAY_SEND, offset, gain * part.delay),
         )
-        scaled = self._scratch[:n]
         for target, at, level in sends:
             if level > 0:
-                np.multiply(sound[:n], np.float32(level), out=scaled)
-                bus[target, at : at + n] += scaled
+                _add_wrapped(bus[target], at, sound * np.float32(level), np.add)
+
+
+def _add_wrapped(
+    ring: NDArray[np.float32],
+    at: int,
+    values: NDArray[np.float32],
+    combine: np.ufunc,
+) -> None:
+    """Combine `values` into `ring` from index `at`, wrapping past the end to the start."""
+    size = ring.shape[0]
+    at %= size
+    first = min(values.shape[0], size - at)
+    combine(ring[at : at + first], values[:first], out=ring[at : at + first])
+    rest = values.shape[0] - first
+    if rest > 0:
+        combine(ring[:rest], values[first:], out=ring[:rest])
 
 
 def _divisor(part: Part) -> int:
