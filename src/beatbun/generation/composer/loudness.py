@@ -35,13 +35,9 @@ class LoudnessMeter:
     16 frames of the track are checked for their sample peak only.
     """
 
-    def __init__(self, *, sample_rate: int, with_true_peak: bool, estimate: bool = False) -> None:
-        self._sub = round(_SUBBLOCK_SECONDS * sample_rate)
-        # An estimate reads the first 4096 frames of every other sub-block: a quarter of the
-        # FFT work, good to a few tenths of a LU, enough to choose the mastering gain.
-        self._estimate = estimate
-        self._window = 4096 if estimate else self._sub
-        self._weights = _k_weight_power(self._window, sample_rate).astype(np.float32)
+    def __init__(self, *, sample_rate: int, with_true_peak: bool) -> None:
+        self.subblock = round(_SUBBLOCK_SECONDS * sample_rate)
+        self._weights = _k_weight_power(self.subblock, sample_rate)
         self._energies: list[NDArray[np.float64]] = []
         self._with_true_peak = with_true_peak
         half = _TRUE_PEAK_TAPS // 2
@@ -52,26 +48,31 @@ class LoudnessMeter:
         self._carry = np.zeros((2, 2 * half), dtype=np.float32)
         self._peak = 0.0
 
-    def add(self, chunk: NDArray[np.float32]) -> None:
-        whole = (chunk.shape[1] // self._sub) * self._sub
-        if whole:
-            blocks = chunk[:, :whole].reshape(2, -1, self._sub)
-            if self._estimate:
-                blocks = blocks[:, ::2, : self._window]
-            spectra = np.fft.rfft(blocks, axis=2)
-            power = (spectra.real**2 + spectra.imag**2) @ self._weights
-            self._energies.append(
-                power.sum(axis=0).astype(np.float64) / (self._window * self._window)
-            )
+    def add(
+        self, chunk: NDArray[np.float32], *, energies: NDArray[np.float64] | None = None
+    ) -> None:
+        """Add a chunk; `energies`, if given, are its sub-blocks' as `measure` would give them."""
+        self._energies.append(self.measure(chunk) if energies is None else energies)
         self._peak = max(self._peak, float(np.max(np.abs(chunk), initial=0.0)))
         if self._with_true_peak:
             self._check_true_peak(chunk)
 
+    def measure(self, frames: NDArray[np.floating]) -> NDArray[np.float64]:
+        """K-weighted mean square, summed over both channels, of each whole sub-block."""
+        whole = (frames.shape[1] // self.subblock) * self.subblock
+        # float64 FFTs: exact enough for any length and, with pocketfft, faster than float32.
+        blocks = frames[:, :whole].astype(np.float64).reshape(2, -1, self.subblock)
+        spectra = np.fft.rfft(blocks, axis=2)
+        power = (spectra.real**2 + spectra.imag**2) @ self._weights
+        return np.asarray(power.sum(axis=0) / (self.subblock * self.subblock), dtype=np.float64)
+
+    @property
+    def energies(self) -> NDArray[np.float64]:
+        """Every sub-block energy added so far, in order."""
+        return np.concatenate(self._energies) if self._energies else np.zeros(0)
+
     def result(self) -> Loudness:
-        energies = np.concatenate(self._energies) if self._energies else np.zeros(0)
-        if self._estimate:
-            energies = np.repeat(energies, 2)
-        return Loudness(_gate(energies), 20.0 * math.log10(max(self._peak, 1e-12)))
+        return Loudness(_gate(self.energies), 20.0 * math.log10(max(self._peak, 1e-12)))
 
     def _check_true_peak(self, chunk: NDArray[np.float32]) -> None:
         # Inter-sample peaks of music exceed their neighbours by a few dB at most, so only the

@@ -131,6 +131,8 @@ class Limiter:
         self._ceiling = 10.0 ** (ceiling_db / 20.0)
         self._step = release_db_per_second * _LIMITER_BLOCK / sample_rate
         self._previous_db = 0.0
+        self._reduction_db: NDArray[np.float64] = np.zeros(1)
+        self._frames = 0
 
     def process(self, frames: NDArray[np.float32]) -> NDArray[np.float32]:
         """Limit a (2, n) chunk in place and return it."""
@@ -150,6 +152,8 @@ class Limiter:
         left = np.concatenate([[self._previous_db], envelope])
         bounds = np.maximum(left, np.concatenate([envelope, envelope[-1:]]))
         self._previous_db = float(envelope[-1])
+        self._reduction_db = bounds
+        self._frames = n
         gains = 10.0 ** (-bounds / 20.0)
         fraction = (np.arange(_LIMITER_BLOCK, dtype=np.float32) / _LIMITER_BLOCK)[None, :]
         per_sample = (gains[:-1, None] + (gains[1:] - gains[:-1])[:, None] * fraction).astype(
@@ -158,3 +162,16 @@ class Limiter:
         frames *= per_sample.reshape(-1)[None, :n]
         np.clip(frames, -self._ceiling, self._ceiling, out=frames)
         return frames
+
+    def find_unchanged(self, span: int) -> NDArray[np.bool_]:
+        """For each whole `span` of samples in the last chunk, whether it passed through as is.
+
+        Such a span had no gain reduction anywhere, so neither the gain nor the final clip
+        changed a sample of it.
+        """
+        starts = np.arange(0, self._frames // span * span, span)
+        reduced = np.concatenate([[0], np.cumsum(self._reduction_db > 0)])
+        first = starts // _LIMITER_BLOCK
+        # Sample i of block j fades from the gain at bound j to the one at bound j + 1.
+        last = (starts + span - 1) // _LIMITER_BLOCK + 1
+        return np.asarray(reduced[last + 1] - reduced[first] == 0)

@@ -60,7 +60,7 @@ def render(plan: CompositionPlan, score: Score) -> RenderedTrack:
     """Mix, master and encode the whole track; identical inputs give identical bytes."""
     wav, samples = allocate_wav(plan.frames, sample_rate=plan.sample_rate, channels=2)
     mixer = _Mixer(plan, score)
-    meter = LoudnessMeter(sample_rate=plan.sample_rate, with_true_peak=False, estimate=True)
+    meter = LoudnessMeter(sample_rate=plan.sample_rate, with_true_peak=False)
     to_int = np.float32(32767.0 / _HEADROOM)
     for start in range(0, plan.frames, CHUNK_FRAMES):
         count = min(CHUNK_FRAMES, plan.frames - start)
@@ -68,21 +68,37 @@ def render(plan: CompositionPlan, score: Score) -> RenderedTrack:
         fades = _fades(plan, start, count)
         if fades is not None:
             block *= fades[None, :]
-        meter.add(block)
         block *= to_int
-        np.clip(block, -32768.0, 32767.0, out=block)
-        samples[start : start + count] = block.T  # truncation is fine: pass 2 requantizes
+        np.clip(np.rint(block, out=block), -32768.0, 32767.0, out=block)
+        # Measured after rounding, so mastering can reuse these figures for the stored samples.
+        meter.add(block)
+        samples[start : start + count] = block.T
     del mixer  # its buses and note cache are not needed for mastering
-    loudness = _master(samples, stored=meter.result(), sample_rate=plan.sample_rate)
+    loudness = _master(
+        samples, stored=meter.result(), energies=meter.energies, sample_rate=plan.sample_rate
+    )
     return RenderedTrack(wav=wav, samples=samples, loudness=loudness)
 
 
-def _master(samples: NDArray[np.int16], *, stored: Loudness, sample_rate: int) -> Loudness:
-    """Bring the stored mix to -14 LUFS with true peak at or below -1 dBTP, in place."""
-    if not math.isfinite(stored.integrated_lufs):
-        return stored
+def _master(
+    samples: NDArray[np.int16],
+    *,
+    stored: Loudness,
+    energies: NDArray[np.float64],
+    sample_rate: int,
+) -> Loudness:
+    """Bring the stored mix to -14 LUFS with true peak at or below -1 dBTP, in place.
+
+    `stored` and `energies` (per 100 ms sub-block) measure the int16 samples as integers;
+    the stored mix is those times _HEADROOM / 32767.
+    """
     scale = _HEADROOM / 32767.0
-    current = stored
+    current = Loudness(
+        stored.integrated_lufs + 20.0 * math.log10(scale),
+        stored.true_peak_dbtp + 20.0 * math.log10(scale),
+    )
+    if not math.isfinite(current.integrated_lufs):
+        return current
     for _ in range(3):
         # Aim a little high: the limiter costs some loudness, and trimming down is always safe.
         gain_db = TARGET_LUFS - current.integrated_lufs + 0.4
@@ -90,7 +106,9 @@ def _master(samples: NDArray[np.int16], *, stored: Loudness, sample_rate: int) -
             ceiling_db=CEILING_DBFS, release_db_per_second=30.0, sample_rate=sample_rate
         )
         gain = scale * 10.0 ** (gain_db / 20.0)
-        current = _limit(samples, scale=gain, limiter=limiter, sample_rate=sample_rate)
+        current, energies = _limit(
+            samples, scale=gain, limiter=limiter, energies=energies, sample_rate=sample_rate
+        )
         scale = 1.0 / 32768.0
         if current.integrated_lufs >= TARGET_LUFS - 0.3:
             break
@@ -105,20 +123,38 @@ def _master(samples: NDArray[np.int16], *, stored: Loudness, sample_rate: int) -
 
 
 def _limit(
-    samples: NDArray[np.int16], *, scale: float, limiter: Limiter, sample_rate: int
-) -> Loudness:
-    """Scale and limit the int16 track in place; returns its loudness and true peak."""
+    samples: NDArray[np.int16],
+    *,
+    scale: float,
+    limiter: Limiter,
+    energies: NDArray[np.float64],
+    sample_rate: int,
+) -> tuple[Loudness, NDArray[np.float64]]:
+    """Scale and limit the int16 track in place; returns its loudness, true peak and energies.
+
+    `energies` are the stored samples' sub-block energies. A sub-block the limiter leaves
+    unchanged is only scaled, so its energy is scaled too; the rest are measured again.
+    """
     meter = LoudnessMeter(sample_rate=sample_rate, with_true_peak=True)
+    subblock = meter.subblock
+    factor = scale * scale
     for start in range(0, samples.shape[0], CHUNK_FRAMES):
         view = samples[start : start + CHUNK_FRAMES]
         block = view.T.astype(np.float32, order="C")
         block *= np.float32(scale)
         limiter.process(block)
-        meter.add(block)
+        first = start // subblock
+        chunk_energies = energies[first : first + block.shape[1] // subblock] * factor
+        changed = np.flatnonzero(~limiter.find_unchanged(subblock))
+        if changed.size:
+            spans = (changed[:, None] * subblock + np.arange(subblock)).reshape(-1)
+            chunk_energies[changed] = meter.measure(block[:, spans])
+        meter.add(block, energies=chunk_energies)
         block *= np.float32(32768.0)
-        np.clip(block, -32768.0, 32767.0, out=block)
-        view[...] = np.rint(block).T
-    return meter.result()
+        np.clip(np.rint(block, out=block), -32768.0, 32767.0, out=block)
+        view[...] = block.T
+    # Later passes read the rounded samples at 1/32768, whose energies are these.
+    return meter.result(), meter.energies * (32768.0 * 32768.0)
 
 
 def _trim(samples: NDArray[np.int16], *, gain: float) -> None:
