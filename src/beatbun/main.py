@@ -13,6 +13,7 @@ from beatbun.runtime.base import Runtime, RuntimeFactory
 from beatbun.settings import Settings
 from beatbun.version import VERSION
 from beatbun.web import account, account_settings, api_docs, consent, outbox, pages, policies
+from beatbun.web import analytics as web_analytics
 from beatbun.web.choices import ChoiceCookies, load_choices
 from beatbun.web.security import SecurityHeaders, guard_browser_request
 
@@ -51,6 +52,7 @@ def create_app(
     app.include_router(api_docs.router)
     app.include_router(consent.router)
     app.include_router(policies.router)
+    app.include_router(web_analytics.router)
     app.include_router(api_account.router)
     app.include_router(api_generations.router)
     app.include_router(api_tracks.router)

@@ -83,6 +83,8 @@ def has_gpc_signal(request: Request) -> bool:
 def choices_context(request: Request) -> dict[str, Any]:
     """What `base.html` needs to render the first byte right: language, theme, banner, scripts."""
     choices = choices_of(request)
+    # API pages (the /api/docs reference) are outside browser consent: no banner, no scripts.
+    in_scope = getattr(request.state, "choices", None) is not None
     settings = runtime_of(request).settings
     gated = [{"category": "performance", "src": ANALYTICS_SCRIPT}]
     if settings.marketing_tag_url:
@@ -94,7 +96,9 @@ def choices_context(request: Request) -> dict[str, Any]:
         "theme": choices.display.theme,
         "languages": LANGUAGES,
         "consent": choices.consent,
-        "show_consent_banner": choices.consent.needs_prompt
+        "consent_in_scope": in_scope,
+        "show_consent_banner": in_scope
+        and choices.consent.needs_prompt
         and request.url.path != "/privacy/choices",
         "gated_scripts": gated,
         "consent_client": {
