@@ -91,10 +91,8 @@ class Wavetables:
     """Band-limited single-cycle tables per waveform, one per cutoff level (half-octave apart)."""
 
     def __init__(self) -> None:
-        self._tables: dict[str, NDArray[np.float32]] = {
-            name: _build_tables(name)
-            for name in ("saw", "square", "organ", "saw_resonant", "piano")
-        }
+        # Built on first use: most tracks need one or two of the five waves.
+        self._tables: dict[str, NDArray[np.float32]] = {}
 
     def oscillate(
         self, wave: str, phase: NDArray[np.float64], level: NDArray[np.float32] | float
@@ -103,8 +101,11 @@ class Wavetables:
 
         A scalar level reads one pre-blended table: half the memory traffic of a moving cutoff.
         """
-        tables = self._tables[wave]
-        index = (phase * TABLE_SIZE).astype(np.int64) & (TABLE_SIZE - 1)
+        tables = self._tables.get(wave)
+        if tables is None:
+            tables = self._tables[wave] = _build_tables(wave)
+        index = (phase * TABLE_SIZE).astype(np.int64)
+        index &= TABLE_SIZE - 1
         if isinstance(level, float):
             low = min(int(level), LEVELS - 2)
             fixed = np.float32(level - low)
@@ -114,10 +115,14 @@ class Wavetables:
             return np.asarray(blended[index], dtype=np.float32)
         low_rows = np.minimum(level.astype(np.int64), LEVELS - 2)
         weight = level - low_rows
-        offset = low_rows * TABLE_SIZE + index
-        a = tables[offset]
-        b = tables[offset + TABLE_SIZE]
-        return np.asarray(a + weight * (b - a), dtype=np.float32)
+        index += low_rows * TABLE_SIZE
+        a = tables[index]
+        index += TABLE_SIZE
+        b = tables[index]
+        b -= a
+        b *= weight
+        b += a
+        return b
 
 
 def render_note(
@@ -142,6 +147,8 @@ def _render(voice: Voice, *, pitch: int, hold: int, sample_rate: int, tables: Wa
         total = min(total, round((voice.attack + 5.0 * voice.decay) * sample_rate))
         hold = min(hold, total)
     t = np.arange(total, dtype=np.float64) / sample_rate
+    # Wavetable voices stay in float32; the others are computed in float64.
+    tone: NDArray[np.float32] | NDArray[np.float64]
     if voice.kind == "pluck":
         tone = _pluck(
             freq, total, sample_rate, brightness=voice.cutoff, t60=voice.decay, seed=pitch
@@ -158,7 +165,7 @@ def _render(voice: Voice, *, pitch: int, hold: int, sample_rate: int, tables: Wa
         glide = freq * 0.6 * 0.04 * (1.0 - np.exp(-t / 0.04))
         tone = np.sin(2 * np.pi * (freq * t + glide))
     else:
-        tone = _subtractive(voice, freq, t, tables, sr=sample_rate).astype(np.float64)
+        tone = _subtractive(voice, freq, t, tables, sr=sample_rate)
     if voice.drive > 0:
         tone = np.tanh(tone * np.float32(1.0 + voice.drive)) * np.float32(
             1.0 / np.tanh(1.0 + voice.drive)
@@ -183,7 +190,8 @@ def _subtractive(
     for i in range(voice.unison):
         spread = 0.0 if voice.unison == 1 else (i / (voice.unison - 1) - 0.5) * 2.0
         f = freq * 2.0 ** (spread * voice.detune_cents / 1200.0)
-        phase = f * t + i * 0.37
+        phase = f * t
+        phase += i * 0.37
         if voice.vibrato > 0:
             phase += f * vibrato
         if settle:

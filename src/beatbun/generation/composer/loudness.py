@@ -18,6 +18,7 @@ RELATIVE_GATE_LU = -10.0
 _SUBBLOCK_SECONDS = 0.1
 _TRUE_PEAK_TAPS = 32
 _TRUE_PEAK_BATCH = 16384
+_MEASURE_BATCH = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,12 +60,19 @@ class LoudnessMeter:
 
     def measure(self, frames: NDArray[np.floating]) -> NDArray[np.float64]:
         """K-weighted mean square, summed over both channels, of each whole sub-block."""
-        whole = (frames.shape[1] // self.subblock) * self.subblock
-        # float64 FFTs: exact enough for any length and, with pocketfft, faster than float32.
-        blocks = frames[:, :whole].astype(np.float64).reshape(2, -1, self.subblock)
-        spectra = np.fft.rfft(blocks, axis=2)
-        power = (spectra.real**2 + spectra.imag**2) @ self._weights
-        return np.asarray(power.sum(axis=0) / (self.subblock * self.subblock), dtype=np.float64)
+        count = frames.shape[1] // self.subblock
+        energies = np.zeros(count)
+        # A few sub-blocks at a time keeps the spectra small; float64 FFTs are exact enough
+        # for any length and, with pocketfft, faster than float32 ones.
+        for first in range(0, count, _MEASURE_BATCH):
+            last = min(first + _MEASURE_BATCH, count)
+            span = frames[:, first * self.subblock : last * self.subblock]
+            blocks = span.astype(np.float64).reshape(2, last - first, self.subblock)
+            spectra = np.fft.rfft(blocks, axis=2)
+            power = (spectra.real**2 + spectra.imag**2) @ self._weights
+            energies[first:last] = power.sum(axis=0)
+        energies /= self.subblock * self.subblock
+        return energies
 
     @property
     def energies(self) -> NDArray[np.float64]:

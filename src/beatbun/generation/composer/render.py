@@ -9,13 +9,12 @@ plus a few seconds of float buses, whatever the duration.
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from beatbun.generation.composer.arrangement import Part, Score
+from beatbun.generation.composer.arrangement import Note, Part, Score
 from beatbun.generation.composer.drums import render_drum
 from beatbun.generation.composer.instruments import VOICES, Wavetables, render_note
 from beatbun.generation.composer.loudness import Loudness, LoudnessMeter
@@ -171,11 +170,15 @@ def _fades(plan: CompositionPlan, start: int, count: int) -> NDArray[np.float32]
     fade_frames = min(4.0, 0.12 * plan.frames / plan.sample_rate) * plan.sample_rate
     if _FADE_IN_SECONDS * plan.sample_rate < start and start + count < plan.frames - fade_frames:
         return None
+    # In place: the last chunk is rendered while the mixer's buses are at their largest.
     index = np.arange(start, start + count, dtype=np.float64)
-    fade_in = np.minimum(index / (_FADE_IN_SECONDS * plan.sample_rate), 1.0)
-    remaining = (plan.frames - index) / fade_frames
-    fade_out = np.sin(np.clip(remaining, 0.0, 1.0) * np.pi / 2.0)
-    return (fade_in * fade_out).astype(np.float32)
+    gains = np.minimum(index * (1.0 / (_FADE_IN_SECONDS * plan.sample_rate)), 1.0)
+    np.subtract(plan.frames, index, out=index)
+    index *= 1.0 / fade_frames
+    np.clip(index, 0.0, 1.0, out=index)
+    index *= np.pi / 2.0
+    gains *= np.sin(index, out=index)
+    return gains.astype(np.float32)
 
 
 class _Mixer:
@@ -184,6 +187,7 @@ class _Mixer:
     Voices synthesized at a half or a quarter of the rate are summed into buses at that rate;
     once per chunk the quarter-rate bus is interpolated into the half-rate one and that into
     the full-rate one. The slot of a finished chunk is cleared and reused two chunks later.
+    Each bus has only the rows (dry, ducked, sends) that some voice at its rate or slower uses.
     """
 
     def __init__(self, plan: CompositionPlan, score: Score) -> None:
@@ -191,14 +195,29 @@ class _Mixer:
         rng = np.random.default_rng([plan.seed, 3])
         self._sr = plan.sample_rate
         self._voices = _VoiceCache(plan.sample_rate, rng)
+        self._duck_depth = np.float32(style.sidechain)
         slowest = max(_divisor(part) for part in score.parts) if score.parts else 1
         self._divisors = [1 << k for k in range(slowest.bit_length())]
+        self._rows: dict[int, dict[int, int]] = {}
+        for divisor in self._divisors:
+            used = sorted(
+                {
+                    row
+                    for part in score.parts
+                    if _divisor(part) >= divisor
+                    for row in self._rows_of(part)
+                }
+            )
+            self._rows[divisor] = {row: index for index, row in enumerate(used)}
         self._buses = {
-            divisor: np.zeros((_BUS_ROWS, _SLOTS * CHUNK_FRAMES // divisor), dtype=np.float32)
+            divisor: np.zeros(
+                (len(self._rows[divisor]), _SLOTS * CHUNK_FRAMES // divisor), dtype=np.float32
+            )
             for divisor in self._divisors
         }
         self._edges = {
-            divisor: np.zeros((_BUS_ROWS, 1), dtype=np.float32) for divisor in self._divisors
+            divisor: np.zeros((len(self._rows[divisor]), 1), dtype=np.float32)
+            for divisor in self._divisors
         }
         self._duck = np.zeros(_SLOTS * CHUNK_FRAMES, dtype=np.float32)
         self._chunk = 0
@@ -210,7 +229,6 @@ class _Mixer:
         self._echo = Echo(
             delays=(round(0.75 * beat * self._sr), round(0.5 * beat * self._sr)), feedback=0.38
         )
-        self._duck_depth = np.float32(style.sidechain)
         self._duck_shape = duck_curve(sample_rate=self._sr, beat_seconds=beat)
         haas = round(_HAAS_SECONDS * self._sr)
         self._haas = {divisor: round(haas / divisor) for divisor in self._divisors}
@@ -221,8 +239,10 @@ class _Mixer:
         ]
         events.sort(key=lambda e: (e[0], e[1]))
         self._events = events
+        self._next_use = _next_uses(
+            [_note_key(score.parts[index], note) for _, index, note in events]
+        )
         self._parts = score.parts
-        self._has_echo = any(part.delay > 0 for part in score.parts)
         self._next = 0
         self._kicks = np.asarray(score.kick_starts, dtype=np.int64)
 
@@ -236,50 +256,85 @@ class _Mixer:
         self._chunk += 1
         while self._next < len(self._events) and self._events[self._next][0] < end:
             position, part_index, note = self._events[self._next]
+            next_use = self._next_use[self._next]
             self._next += 1
             self._place(
                 self._parts[part_index],
+                next_use=next_use,
                 slot=slot,
                 position=position - start,
                 pitch=note.pitch,
                 hold=note.hold,
                 velocity=note.velocity,
             )
-        for kick in self._kicks[(self._kicks >= start) & (self._kicks < end)]:
-            _add_wrapped(
-                self._duck, slot * CHUNK_FRAMES + int(kick) - start, self._duck_shape, np.maximum
-            )
         heads = {
             divisor: bus[:, slot * CHUNK_FRAMES // divisor : (slot + 1) * CHUNK_FRAMES // divisor]
             for divisor, bus in self._buses.items()
         }
         for divisor in reversed(self._divisors[1:]):
-            add_doubled(heads[divisor // 2], heads[divisor], previous=self._edges[divisor])
+            source, target = self._rows[divisor], self._rows[divisor // 2]
+            for row, index in source.items():
+                at = target[row]
+                add_doubled(
+                    heads[divisor // 2][at : at + 1],
+                    heads[divisor][index : index + 1],
+                    previous=self._edges[divisor][index : index + 1],
+                )
             self._edges[divisor] = heads[divisor][:, -1:].copy()
             heads[divisor][...] = 0.0
         full = heads[1]
-        duck = self._duck[slot * CHUNK_FRAMES : (slot + 1) * CHUNK_FRAMES]
-        out = full[_DRY : _DRY + 2].copy()
-        ducked = full[_DUCKED : _DUCKED + 2]
-        if self._duck_depth > 0:
+        rows = self._rows[1]
+        out = np.zeros((2, CHUNK_FRAMES), dtype=np.float32)
+        if _DRY in rows:
+            out += full[rows[_DRY] : rows[_DRY] + 2]
+        if _DUCKED in rows:
+            for kick in self._kicks[(self._kicks >= start) & (self._kicks < end)]:
+                _add_wrapped(
+                    self._duck,
+                    slot * CHUNK_FRAMES + int(kick) - start,
+                    self._duck_shape,
+                    np.maximum,
+                )
+            duck = self._duck[slot * CHUNK_FRAMES : (slot + 1) * CHUNK_FRAMES]
             duck *= -self._duck_depth
             duck += np.float32(1.0)
+            ducked = full[rows[_DUCKED] : rows[_DUCKED] + 2]
             ducked *= duck
-        out += ducked
-        out += self._reverb.process(full[_REVERB_SEND])
-        if self._has_echo:
-            out += np.float32(0.5) * self._echo.process(full[_DELAY_SEND])
+            out += ducked
+            duck[...] = 0.0
+        if _REVERB_SEND in rows:
+            out += self._reverb.process(full[rows[_REVERB_SEND]])
+        if _DELAY_SEND in rows:
+            out += np.float32(0.5) * self._echo.process(full[rows[_DELAY_SEND]])
         full[...] = 0.0
-        duck[...] = 0.0
         return out
 
+    def _rows_of(self, part: Part) -> list[int]:
+        """The logical bus rows a part adds to."""
+        row = _DUCKED if part.ducked and self._duck_depth > 0 else _DRY
+        rows = [row, row + 1]
+        if part.reverb > 0:
+            rows.append(_REVERB_SEND)
+        if part.delay > 0:
+            rows.append(_DELAY_SEND)
+        return rows
+
     def _place(
-        self, part: Part, *, slot: int, position: int, pitch: int, hold: int, velocity: float
+        self,
+        part: Part,
+        *,
+        next_use: int | None,
+        slot: int,
+        position: int,
+        pitch: int,
+        hold: int,
+        velocity: float,
     ) -> None:
         """Add a note starting `position` frames into the chunk in `slot`."""
         divisor = _divisor(part)
-        sound = self._voices.get(part, pitch, -(-hold // divisor))
+        sound = self._voices.get(part, pitch, -(-hold // divisor), next_use=next_use)
         bus = self._buses[divisor]
+        rows = self._rows[divisor]
         local = (position + divisor // 2) // divisor
         offset = slot * CHUNK_FRAMES // divisor + local
         haas = self._haas[divisor] if part.wide else 0
@@ -289,16 +344,17 @@ class _Mixer:
         sound = sound[:n]
         gain = velocity * part.level
         left, right = pan_gains(part.pan)
-        row = _DUCKED if part.ducked else _DRY
-        sends = (
-            (row, offset, gain * left),
-            (row + 1, offset + haas, gain * right),
-            (_REVERB_SEND, offset, gain * part.reverb),
-            (_DELAY_SEND, offset, gain * part.delay),
-        )
-        for target, at, level in sends:
-            if level > 0:
-                _add_wrapped(bus[target], at, sound * np.float32(level), np.add)
+        levels = {
+            _DRY: gain * left,
+            _DUCKED: gain * left,
+            _DRY + 1: gain * right,
+            _DUCKED + 1: gain * right,
+            _REVERB_SEND: gain * part.reverb,
+            _DELAY_SEND: gain * part.delay,
+        }
+        for row in self._rows_of(part):
+            at = offset + haas if row in (_DRY + 1, _DUCKED + 1) else offset
+            _add_wrapped(bus[rows[row]], at, sound * np.float32(levels[row]), np.add)
 
 
 def _add_wrapped(
@@ -321,18 +377,41 @@ def _divisor(part: Part) -> int:
     return 1 if part.is_drum else VOICES[part.voice].rate_divisor
 
 
+def _note_key(part: Part, note: Note) -> tuple[str, int, int]:
+    if part.is_drum:
+        return (part.voice, 0, 0)
+    return (part.voice, note.pitch, -(-note.hold // _divisor(part)))
+
+
+def _next_uses(keys: list[tuple[str, int, int]]) -> list[int | None]:
+    """For each position, where the same key comes next (None if never)."""
+    following: dict[tuple[str, int, int], int] = {}
+    uses: list[int | None] = [None] * len(keys)
+    for position in range(len(keys) - 1, -1, -1):
+        uses[position] = following.get(keys[position])
+        following[keys[position]] = position
+    return uses
+
+
 class _VoiceCache:
-    """Rendered notes by (voice, pitch, hold at the voice's rate): motifs, chords and drums repeat."""
+    """Rendered notes by (voice, pitch, hold at the voice's rate): motifs, chords and drums repeat.
+
+    The score is known in advance, so when the cache is full it drops the note needed again
+    furthest in the future (Belady's rule), and never keeps a note that is not needed again.
+    """
 
     def __init__(self, sample_rate: int, rng: np.random.Generator) -> None:
         self._sr = sample_rate
         self._rng = rng
         self._tables = Wavetables()
         self._drums: dict[str, NDArray[np.float32]] = {}
-        self._notes: OrderedDict[tuple[str, int, int], NDArray[np.float32]] = OrderedDict()
+        self._notes: dict[tuple[str, int, int], tuple[NDArray[np.float32], int]] = {}
         self._bytes = 0
 
-    def get(self, part: Part, pitch: int, hold: int) -> NDArray[np.float32]:
+    def get(
+        self, part: Part, pitch: int, hold: int, *, next_use: int | None
+    ) -> NDArray[np.float32]:
+        """The note, rendered if needed; `next_use` orders when the same note is wanted next."""
         if part.is_drum:
             if part.voice not in self._drums:
                 self._drums[part.voice] = render_drum(
@@ -340,17 +419,23 @@ class _VoiceCache:
                 )
             return self._drums[part.voice]
         key = (part.voice, pitch, hold)
-        sound = self._notes.get(key)
-        if sound is not None:
-            self._notes.move_to_end(key)
+        cached = self._notes.pop(key, None)
+        if cached is not None:
+            sound = cached[0]
+            self._bytes -= sound.nbytes
+        else:
+            sound = render_note(
+                VOICES[part.voice],
+                pitch=pitch,
+                hold=hold,
+                sample_rate=self._sr,
+                tables=self._tables,
+            )
+        if next_use is None:
             return sound
-        voice = VOICES[part.voice]
-        sound = render_note(
-            voice, pitch=pitch, hold=hold, sample_rate=self._sr, tables=self._tables
-        )
-        self._notes[key] = sound
+        self._notes[key] = (sound, next_use)
         self._bytes += sound.nbytes
-        while self._bytes > NOTE_CACHE_BYTES and len(self._notes) > 1:
-            _, evicted = self._notes.popitem(last=False)
-            self._bytes -= evicted.nbytes
+        while self._bytes > NOTE_CACHE_BYTES:
+            furthest = max(self._notes, key=lambda k: self._notes[k][1])
+            self._bytes -= self._notes.pop(furthest)[0].nbytes
         return sound
