@@ -12,6 +12,13 @@ from tests.fakes import ManualClock
 DAY = 86400
 
 
+async def _visit_on_two_days(runtime: LocalRuntime, clock: ManualClock) -> None:
+    event = parse_event(kind="page_view", label="/", value=1)
+    await record_event(runtime.db, visitor_id="v1", event=event, now=clock.now())
+    clock.advance(DAY)
+    await record_event(runtime.db, visitor_id="v1", event=event, now=clock.now())
+
+
 async def _pseudonyms(runtime: LocalRuntime) -> list[str]:
     rows = (await runtime.db.prepare("SELECT pseudonym FROM analytics_visitors").all()).results
     return [str(row["pseudonym"]) for row in rows]
@@ -20,10 +27,7 @@ async def _pseudonyms(runtime: LocalRuntime) -> list[str]:
 async def test_same_visitor_on_two_days_gets_unlinkable_pseudonyms(
     runtime: LocalRuntime, clock: ManualClock
 ) -> None:
-    event = parse_event(kind="page_view", label="/", value=1)
-    await record_event(runtime.db, visitor_id="v1", event=event, now=clock.now())
-    clock.advance(DAY)
-    await record_event(runtime.db, visitor_id="v1", event=event, now=clock.now())
+    await _visit_on_two_days(runtime, clock)
     first, second = await _pseudonyms(runtime)
     assert first != second and "v1" not in first + second
 
@@ -31,10 +35,7 @@ async def test_same_visitor_on_two_days_gets_unlinkable_pseudonyms(
 async def test_a_new_day_deletes_the_previous_salt(
     runtime: LocalRuntime, clock: ManualClock
 ) -> None:
-    event = parse_event(kind="page_view", label="/", value=1)
-    await record_event(runtime.db, visitor_id="v1", event=event, now=clock.now())
-    clock.advance(DAY)
-    await record_event(runtime.db, visitor_id="v1", event=event, now=clock.now())
+    await _visit_on_two_days(runtime, clock)
     salts = (await runtime.db.prepare("SELECT day FROM analytics_salts").all()).results
     assert len(salts) == 1
 

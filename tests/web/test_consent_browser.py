@@ -26,6 +26,7 @@ PROMPT_BOX = (
     '<textarea id="prompt" data-remember-draft="studio-prompt"></textarea></form>'
 )
 DARK_BACKGROUND = "rgb(18, 17, 16)"
+DRAFT = "warm jazz trio, brushed drums"
 
 
 @pytest.fixture
@@ -69,6 +70,17 @@ def with_prompt_box(page: Page, server: LiveServer) -> str:
     return url
 
 
+def type_then_reopen(page: Page, server: LiveServer) -> Page:
+    """Type a prompt, close the tab, and open the same page again in the same browser."""
+    url = with_prompt_box(page, server)
+    page.goto(url)
+    page.get_by_label("Prompt").fill(DRAFT)
+    page.close()
+    reopened = page.context.new_page()
+    reopened.goto(url)
+    return reopened
+
+
 def choose(page: Page, server: LiveServer, button: str) -> None:
     page.goto(server.url + "/")
     page.get_by_role("button", name=button).click()
@@ -81,13 +93,11 @@ def test_first_visit_shows_the_banner_and_leaves_only_necessary_items(
     page.goto(live_server.url + "/")
     banner = page.get_by_role("region", name="Your cookie choices")
     assert banner.is_visible()
+    # Equal visual weight: the three choices render at the same size.
     sizes = [
-        banner.get_by_role(role, name=name).bounding_box()
-        for role, name in (
-            ("button", "Accept all"),
-            ("button", "Reject all"),
-            ("link", "Customize"),
-        )
+        banner.get_by_role("button", name="Accept all").bounding_box(),
+        banner.get_by_role("button", name="Reject all").bounding_box(),
+        banner.get_by_role("link", name="Customize").bounding_box(),
     ]
     assert all(box is not None for box in sizes)
     assert len({(round(b["height"]), round(b["width"])) for b in sizes if b}) == 1
@@ -208,13 +218,8 @@ def test_draft_survives_reopening_the_page_with_functionality_allowed(
     page.goto(live_server.url + "/privacy/choices")
     with page.expect_navigation():
         page.get_by_role("switch", name="Allow Functionality").click()
-    url = with_prompt_box(page, live_server)
-    page.goto(url)
-    page.get_by_label("Prompt").fill("warm jazz trio, brushed drums")
-    page.close()
-    reopened = context.new_page()
-    reopened.goto(url)
-    assert reopened.get_by_label("Prompt").input_value() == "warm jazz trio, brushed drums"
+    reopened = type_then_reopen(page, live_server)
+    assert reopened.get_by_label("Prompt").input_value() == DRAFT
     assert "unfinished prompt" in reopened.get_by_role("status").inner_text()
 
 
@@ -223,12 +228,7 @@ def test_draft_is_forgotten_without_functionality(
 ) -> None:
     page = context.new_page()
     choose(page, live_server, "Reject all")
-    url = with_prompt_box(page, live_server)
-    page.goto(url)
-    page.get_by_label("Prompt").fill("warm jazz trio, brushed drums")
-    page.close()
-    reopened = context.new_page()
-    reopened.goto(url)
+    reopened = type_then_reopen(page, live_server)
     assert reopened.get_by_label("Prompt").input_value() == ""
     assert storage_keys(reopened) == {}
 

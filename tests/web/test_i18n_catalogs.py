@@ -61,7 +61,7 @@ def test_translations_keep_every_placeholder(language: str) -> None:
     for entry in catalog:
         if entry.id:
             wanted = sorted(set(PLACEHOLDER.findall(str(entry.id))))
-            assert sorted(set(PLACEHOLDER.findall(entry.string))) == wanted, entry.id
+            assert sorted(set(PLACEHOLDER.findall(str(entry.string)))) == wanted, entry.id
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from http.cookies import Morsel
 from typing import Any
 
 from fastapi import Request
@@ -205,7 +206,9 @@ def _request_cookies(scope: Scope) -> dict[str, str]:
 def _cookie(name: str, value: str, *, max_age: int | None) -> str:
     # __Host-: Secure, Path=/ and no Domain. HttpOnly: the page never needs to read them,
     # and they are set here rather than by script, which Safari would cap at seven days.
-    parts = [f"{name}={value}", "Path=/", "Secure", "HttpOnly", "SameSite=Lax"]
+    morsel: Morsel[str] = Morsel()
+    morsel.set(name, value, value)
+    morsel.update({"path": "/", "secure": "yes", "httponly": "yes", "samesite": "Lax"})
     if max_age is not None:
-        parts.append(f"Max-Age={max_age}")
-    return "; ".join(parts)
+        morsel["max-age"] = str(max_age)
+    return morsel.OutputString()
