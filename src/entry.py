@@ -49,6 +49,8 @@ class UserQueue(DurableObject):
         self.lock = asyncio.Lock()
 
     async def call(self, method: str, args: list[Any]) -> dict[str, Any]:
+        if not self.actor.is_exclusive(method):
+            return await serve_call(self.actor, method, list(args))
         async with self.lock:
             return await serve_call(self.actor, method, list(args))
 

@@ -61,9 +61,12 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 class LiveServer:
     """The real local server (uvicorn in its own process) on a free loopback port."""
 
-    def __init__(self, state_dir: Path, log_path: Path) -> None:
+    def __init__(
+        self, state_dir: Path, log_path: Path, *, env: dict[str, str] | None = None
+    ) -> None:
         self.state_dir = state_dir
         self.log_path = log_path
+        self.extra_env = env or {}
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._process: subprocess.Popen[bytes] | None = None
@@ -73,7 +76,7 @@ class LiveServer:
             **os.environ,
             "BEATBUN_PROJECT_ROOT": str(PROJECT_ROOT),
             "BEATBUN_STATE_DIR": str(self.state_dir),
-            "BEATBUN_DEV_VARS": str(self.state_dir / "missing.dev.vars"),
+            "BEATBUN_DEV_VARS": str(self._dev_vars()),
         }
         with open(self.log_path, "ab") as log:
             self._process = subprocess.Popen(
@@ -97,6 +100,19 @@ class LiveServer:
     def stop(self) -> None:
         if self._process and self._process.poll() is None:
             self._process.terminate()
+            self._process.wait(timeout=15)
+
+    def _dev_vars(self) -> Path:
+        """The server reads its configuration from a .dev.vars file, as `make dev` does."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        path = self.state_dir / "test.dev.vars"
+        path.write_text("".join(f'{name}="{value}"\n' for name, value in self.extra_env.items()))
+        return path
+
+    def kill(self) -> None:
+        """Stop the process the hard way, as a crash or a power cut would, mid-whatever."""
+        if self._process and self._process.poll() is None:
+            self._process.kill()
             self._process.wait(timeout=15)
 
 

@@ -51,7 +51,9 @@ def _respond(
     *,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
-    if request.url.path.startswith(API_PREFIX) or request.url.path == "/healthz":
+    # Scripts that enhance a page ask for JSON so they can show the message themselves.
+    wants_json = "application/json" in request.headers.get("accept", "")
+    if request.url.path.startswith(API_PREFIX) or request.url.path == "/healthz" or wants_json:
         return JSONResponse(
             {"error": code, "message": message}, status_code=status, headers=headers
         )

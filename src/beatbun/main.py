@@ -15,6 +15,7 @@ from beatbun.version import VERSION
 from beatbun.web import account, account_settings, api_docs, consent, outbox, pages, policies
 from beatbun.web import analytics as web_analytics
 from beatbun.web.choices import ChoiceCookies, load_choices
+from beatbun.web import studio, tracks
 from beatbun.web.security import SecurityHeaders, guard_browser_request
 
 
@@ -56,4 +57,6 @@ def create_app(
     app.include_router(api_account.router)
     app.include_router(api_generations.router)
     app.include_router(api_tracks.router)
+    app.include_router(studio.router)
+    app.include_router(tracks.router)
     return app

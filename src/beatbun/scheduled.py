@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from beatbun.generation.lifecycle import fail_overdue_jobs
 from beatbun.runtime.base import Runtime
+from beatbun.tracks.expiry import delete_expired_tracks
 
-ScheduledTask = Callable[[Runtime], Awaitable[None]]
+ScheduledTask = Callable[[Runtime], Awaitable[object]]
 
-# Domains add their periodic work here (expiring free-tier tracks, monthly grants, ...).
-TASKS: tuple[ScheduledTask, ...] = ()
+# The periodic work of every domain, run in this order on each trigger.
+TASKS: tuple[ScheduledTask, ...] = (fail_overdue_jobs, delete_expired_tracks)
 
 
 async def run_scheduled(runtime: Runtime, *, cron: str, scheduled_time: float) -> None:

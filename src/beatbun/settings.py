@@ -27,6 +27,7 @@ class Settings:
     # Empty means every track comes from the built-in composer.
     elevenlabs_api_key: str = ""
     elevenlabs_model: str = "music_v1"
+    elevenlabs_base_url: str = "https://api.elevenlabs.io"
     # A third-party marketing tag's script URL; empty means none. Loaded only with consent.
     marketing_tag_url: str = ""
     # Tracks rendered at once across all users; more wait in line (paid plans first).
@@ -56,9 +57,12 @@ class Settings:
             mail_from=env.get("MAIL_FROM", cls.mail_from),
             elevenlabs_api_key=env.get("ELEVENLABS_API_KEY", cls.elevenlabs_api_key),
             elevenlabs_model=env.get("ELEVENLABS_MODEL", cls.elevenlabs_model),
+            elevenlabs_base_url=env.get("ELEVENLABS_BASE_URL", cls.elevenlabs_base_url).rstrip("/"),
             marketing_tag_url=env.get("MARKETING_TAG_URL", cls.marketing_tag_url),
             render_capacity=_positive_int(env, "RENDER_CAPACITY", cls.render_capacity),
-            job_deadline_seconds=_positive_int(env, "JOB_DEADLINE_SECONDS", cls.job_deadline_seconds),
+            job_deadline_seconds=_positive_int(
+                env, "JOB_DEADLINE_SECONDS", cls.job_deadline_seconds
+            ),
         )
         settings._enforce_non_default_secrets()
         return settings

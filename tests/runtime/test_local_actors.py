@@ -154,3 +154,19 @@ async def test_failing_alarm_is_retried_with_backoff(
     await namespace.run_due_alarms()
     assert Flaky.failures == 2
     assert namespace.next_alarm() == pytest.approx(clock.now() + 4)
+
+
+class Reader(Counter):
+    READ_ONLY_METHODS: ClassVar[frozenset[str]] = frozenset({"total"})
+
+
+async def test_read_only_calls_do_not_wait_for_a_slow_call(
+    tmp_path: Path, clock: ManualClock, runtime: Runtime
+) -> None:
+    namespace = LocalActorNamespace(Reader, tmp_path / "do", clock=clock, runtime=lambda: runtime)
+    stub = namespace.get(namespace.id_from_name("u1"))
+    await stub.call("add", 1)
+    slow = asyncio.create_task(stub.call("slow_add", 1))
+    await asyncio.sleep(0)  # the slow call holds the lock and is awaiting
+    assert await asyncio.wait_for(stub.call("total"), timeout=0.005) == 1
+    assert await slow == 2

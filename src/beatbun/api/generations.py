@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Header, Query, Request, Response
 
 from beatbun.api.deps import CurrentApiCaller, RuntimeDep
-from beatbun.billing.credits import get_wallet, list_entries
+from beatbun.billing.credits import list_entries, open_wallet
 from beatbun.errors import InvalidInput
 from beatbun.generation.models import GenerationRequest
 from beatbun.generation.pricing import (
@@ -96,7 +96,7 @@ async def pricing() -> dict[str, Any]:
 @router.get("/credits")
 async def credits(caller: CurrentApiCaller, runtime: RuntimeDep) -> dict[str, Any]:
     caller.require("read")
-    wallet = await get_wallet(runtime.db, caller.account.id)
+    wallet = await open_wallet(runtime.db, caller.account.id, now=runtime.clock.now())
     entries = await list_entries(runtime.db, caller.account.id)
     return {
         "plan": wallet.plan,

@@ -9,13 +9,16 @@ from __future__ import annotations
 from beatbun.billing.credits import refund_statements
 from beatbun.generation.models import Job
 from beatbun.generation.store import (
+    list_overdue_jobs,
     mark_ended_statement,
     mark_running_statement,
     mark_succeeded_statement,
 )
-from beatbun.runtime.base import Database
+from beatbun.runtime.base import Database, Runtime
 from beatbun.tracks.models import Track
 from beatbun.tracks.store import insert_track_statement
+
+OVERDUE_GRACE_SECONDS = 60
 
 
 async def start_job(db: Database, job: Job, *, now: float) -> bool:
@@ -53,3 +56,25 @@ async def complete_job(db: Database, job: Job, *, track: Track, now: float) -> b
         ]
     )
     return results[0].meta.changes == 1
+
+
+async def fail_overdue_jobs(runtime: Runtime) -> int:
+    """Fail and refund jobs still unfinished a minute past their deadline.
+
+    The user's queue does this itself; this sweep (run by cron) covers a queue that was never
+    told about its job, for instance when the process died between the debit and the enqueue.
+    """
+    now = runtime.clock.now()
+    overdue = await list_overdue_jobs(runtime.db, before=now - OVERDUE_GRACE_SECONDS)
+    ended = 0
+    for job in overdue:
+        if await end_job(
+            runtime.db,
+            job,
+            status="failed",
+            code="deadline_exceeded",
+            message="The track was not ready in time. Your credits were refunded.",
+            now=now,
+        ):
+            ended += 1
+    return ended

@@ -38,7 +38,7 @@ MAX_ATTEMPTS = 2
 # How often a job waiting for a global render slot asks again.
 CAPACITY_RETRY_SECONDS = 2.0
 # While a job runs, an alarm stays set this far ahead: if the process dies, the job resumes then.
-RESUME_AFTER_SECONDS = 30.0
+RESUME_AFTER_SECONDS = 10.0
 # Events kept for clients catching up after a disconnection.
 EVENTS_KEPT = 1000
 
@@ -55,6 +55,7 @@ class UserQueue(Actor):
     RPC_METHODS: ClassVar[frozenset[str]] = frozenset(
         {"ping", "enqueue", "cancel", "events_since", "snapshot"}
     )
+    READ_ONLY_METHODS: ClassVar[frozenset[str]] = frozenset({"ping", "events_since", "snapshot"})
 
     async def ping(self) -> str:
         return "pong"
@@ -184,9 +185,7 @@ class UserQueue(Actor):
     async def _start_next(self, now: float) -> None:
         running = len(self.storage.sql("SELECT id FROM queue WHERE status = 'running'"))
         started = False
-        for row in self.storage.sql(
-            "SELECT * FROM queue WHERE status = 'queued' ORDER BY rowid"
-        ):
+        for row in self.storage.sql("SELECT * FROM queue WHERE status = 'queued' ORDER BY rowid"):
             if running >= CONCURRENCY.get(str(row["plan"]), 1):
                 break
             job = _job_of(row)
@@ -256,9 +255,7 @@ class UserQueue(Actor):
             self._emit(str(row["id"]), "waiting", status="queued", line_position=position)
 
     def _announce_positions(self) -> None:
-        for row in self.storage.sql(
-            "SELECT id FROM queue WHERE status = 'queued' ORDER BY rowid"
-        ):
+        for row in self.storage.sql("SELECT id FROM queue WHERE status = 'queued' ORDER BY rowid"):
             job_id = str(row["id"])
             self._emit(job_id, "queued", status="queued", position=self._position(job_id))
 
@@ -276,9 +273,7 @@ class UserQueue(Actor):
 
     def _position(self, job_id: str) -> int | None:
         """1 for the next of this user's jobs to start; None once it has started or ended."""
-        rows = self.storage.sql(
-            "SELECT id FROM queue WHERE status = 'queued' ORDER BY rowid"
-        )
+        rows = self.storage.sql("SELECT id FROM queue WHERE status = 'queued' ORDER BY rowid")
         ids = [str(row["id"]) for row in rows]
         return ids.index(job_id) + 1 if job_id in ids else None
 

@@ -80,6 +80,18 @@ async def list_jobs(
     return [job_from_row(row) for row in result.results]
 
 
+async def list_overdue_jobs(db: Database, *, before: float, limit: int = 100) -> list[Job]:
+    result = await (
+        db.prepare(
+            f"SELECT {_COLUMNS} FROM jobs WHERE status IN ('queued', 'running') AND deadline_at < ?"
+            " ORDER BY deadline_at LIMIT ?"
+        )
+        .bind(int(before), limit)
+        .all()
+    )
+    return [job_from_row(row) for row in result.results]
+
+
 def mark_running_statement(db: Database, *, job_id: str, now: float) -> Statement:
     return db.prepare(
         "UPDATE jobs SET status = 'running', started_at = ? WHERE id = ? AND status = 'queued'"

@@ -19,6 +19,9 @@ class Actor:
     """One instance per id; only methods named in `RPC_METHODS` can be called through a stub."""
 
     RPC_METHODS: ClassVar[frozenset[str]] = frozenset()
+    # Read-only methods that may run while another call awaits I/O (a Durable Object's input
+    # gate opens during a fetch too), so a long provider call never blocks progress reads.
+    READ_ONLY_METHODS: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, *, actor_id: str, storage: ActorStorage, runtime: Runtime) -> None:
         self.actor_id = actor_id
@@ -35,6 +38,10 @@ class Actor:
 
     async def alarm(self) -> None:
         """Called when the alarm set through `storage.set_alarm` comes due."""
+
+    def is_exclusive(self, method: str) -> bool:
+        """Whether a call must wait for the calls before it to finish."""
+        return method not in self.READ_ONLY_METHODS
 
 
 async def serve_call(actor: Actor, method: str, args: list[Any]) -> dict[str, Any]:

@@ -62,6 +62,30 @@ async def list_tracks(db: Database, *, account_id: str, limit: int = 100) -> lis
     return [track_from_row(row) for row in result.results]
 
 
+async def list_expired_tracks(db: Database, *, now: float, limit: int = 500) -> list[Track]:
+    result = await (
+        db.prepare(
+            f"SELECT {_COLUMNS} FROM tracks WHERE expires_at IS NOT NULL AND expires_at <= ?"
+            " ORDER BY expires_at LIMIT ?"
+        )
+        .bind(int(now), limit)
+        .all()
+    )
+    return [track_from_row(row) for row in result.results]
+
+
+async def delete_expired_track_rows(db: Database, *, now: float, limit: int) -> None:
+    """The same rows `list_expired_tracks` returns, in one statement."""
+    await (
+        db.prepare(
+            "DELETE FROM tracks WHERE id IN (SELECT id FROM tracks WHERE expires_at IS NOT NULL"
+            " AND expires_at <= ? ORDER BY expires_at LIMIT ?)"
+        )
+        .bind(int(now), limit)
+        .run()
+    )
+
+
 async def delete_track_row(db: Database, *, account_id: str, track_id: str) -> None:
     await (
         db.prepare("DELETE FROM tracks WHERE id = ? AND account_id = ?")

@@ -145,7 +145,10 @@ def provider_from_settings(settings: Settings, client: httpx.AsyncClient) -> Mus
     if not settings.elevenlabs_api_key:
         return Composer()
     return ElevenLabsProvider(
-        client, api_key=settings.elevenlabs_api_key, model_id=settings.elevenlabs_model
+        client,
+        api_key=settings.elevenlabs_api_key,
+        model_id=settings.elevenlabs_model,
+        base_url=settings.elevenlabs_base_url,
     )
 
 

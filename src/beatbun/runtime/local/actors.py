@@ -103,7 +103,10 @@ class LocalActorNamespace:
 
     async def call(self, actor_id: str, method: str, args: list[Any]) -> Any:
         actor, lock, _ = self._instance(actor_id)
-        async with lock:
+        if actor.is_exclusive(method):
+            async with lock:
+                reply = await serve_call(actor, method, to_rpc(args))
+        else:
             reply = await serve_call(actor, method, to_rpc(args))
         return unwrap_reply(to_rpc(reply))
 

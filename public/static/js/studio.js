@@ -1,0 +1,212 @@
+// The studio, enhanced: submit without leaving the page, follow the queue live, play the result.
+// Without this script every form still works (plain posts, reload to see progress).
+
+const studio = document.querySelector("[data-studio]");
+const form = document.querySelector("[data-generate]");
+const jobs = document.querySelector("[data-jobs]");
+const connection = document.querySelector("[data-connection]");
+const status = document.querySelector(".status");
+const audio = document.querySelector("[data-audio]");
+const wave = document.querySelector("[data-wave]");
+const playerTitle = document.querySelector("[data-player-title]");
+
+const messages = JSON.parse(document.getElementById("studio-messages").textContent);
+let lastSeq = Number(studio.dataset.lastSeq || 0);
+let source = null;
+let peaks = [];
+
+function t(name, values = {}) {
+  return messages[name].replace(/\{(\w+)\}/g, (_, key) => String(values[key] ?? ""));
+}
+
+function say(message) {
+  status.textContent = message;
+}
+
+async function send(url, options) {
+  const response = await fetch(url, { ...options, headers: { Accept: "application/json", ...(options.headers || {}) } });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    throw new Error(body.message || `The server answered ${response.status}.`);
+  }
+  return body;
+}
+
+// --- cost ------------------------------------------------------------------------------------
+
+function updateCost() {
+  const seconds = Math.min(Math.max(Number(form.elements.duration_seconds.value) || 30, 5), 300);
+  const lyrics = form.elements.lyrics && !form.elements.lyrics.disabled && form.elements.lyrics.value.trim();
+  const blocks = Math.max(1, Math.ceil(seconds / Number(studio.dataset.secondsPerCredit)));
+  const cost = blocks * (lyrics ? Number(studio.dataset.lyricsMultiplier) : 1);
+  form.querySelector("[data-cost]").textContent = String(cost);
+}
+
+form.addEventListener("input", updateCost);
+
+// --- submitting ------------------------------------------------------------------------------
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const button = form.querySelector("button[type=submit]");
+  button.disabled = true;
+  try {
+    const job = await send(form.action, { method: "POST", body: new FormData(form) });
+    upsertJob(job.id, { status: "queued", title: job.request.prompt, text: t("queued") });
+    say(t("submitted"));
+    // A new token for the next track; a resubmission of this one would return the same job.
+    form.querySelector("[data-request-token]").value = crypto.randomUUID().replaceAll("-", "");
+  } catch (error) {
+    say(error.message);
+  } finally {
+    button.disabled = false;
+  }
+});
+
+jobs.addEventListener("submit", async (event) => {
+  const cancel = event.target.closest("[data-cancel]");
+  if (!cancel) return;
+  event.preventDefault();
+  try {
+    await send(cancel.action, { method: "POST", body: new FormData(cancel) });
+  } catch (error) {
+    say(error.message);
+  }
+});
+
+jobs.addEventListener("click", (event) => {
+  const play = event.target.closest("[data-play]");
+  if (!play) return;
+  event.preventDefault();
+  loadTrack(play.dataset.play, true);
+});
+
+// --- the queue, live -------------------------------------------------------------------------
+
+function upsertJob(jobId, { status: jobStatus, title, text, trackId }) {
+  let item = jobs.querySelector(`[data-job="${jobId}"]`);
+  if (!item) {
+    jobs.querySelector(".jobs__empty")?.remove();
+    item = document.createElement("li");
+    item.dataset.job = jobId;
+    const name = document.createElement("span");
+    name.className = "job__title";
+    name.textContent = title || "";
+    const state = document.createElement("span");
+    state.className = "job__status";
+    state.dataset.jobStatus = "";
+    item.append(name, state);
+    jobs.prepend(item);
+  }
+  item.className = `job job--${jobStatus}`;
+  item.dataset.status = jobStatus;
+  item.querySelector("[data-job-status]").textContent = text;
+  if (jobStatus !== "queued") item.querySelector("[data-cancel]")?.remove();
+  if (trackId && !item.querySelector("[data-play]")) {
+    const play = document.createElement("a");
+    play.className = "job__play";
+    play.href = `/tracks/${trackId}`;
+    play.dataset.play = trackId;
+    play.textContent = t("play");
+    item.append(play);
+  }
+}
+
+function describe(event) {
+  switch (event.type) {
+    case "queued":
+      return event.position ? t("queued_at", { position: event.position }) : t("queued");
+    case "waiting":
+      return t("waiting", { position: event.line_position });
+    case "running":
+      return t("running");
+    case "succeeded":
+      return t("ready");
+    case "canceled":
+      return t("canceled", { refunded: event.refunded });
+    default:
+      return t("failed", { refunded: event.refunded, reason: event.error ? event.error.message : "" });
+  }
+}
+
+function onEvent(message) {
+  const event = JSON.parse(message.data);
+  lastSeq = Math.max(lastSeq, event.seq);
+  upsertJob(event.job_id, { status: event.status, text: describe(event), trackId: event.track_id });
+  if (event.type === "succeeded") {
+    say(t("done"));
+    loadTrack(event.track_id, false);
+  } else if (event.type === "failed") {
+    say(describe(event));
+  }
+}
+
+function connect() {
+  if (source) source.close();
+  // `after` covers the first connection; the browser resends Last-Event-ID on its own retries.
+  source = new EventSource(`/studio/events?after=${lastSeq}`);
+  source.addEventListener("job", onEvent);
+  source.addEventListener("open", () => {
+    connection.hidden = true;
+  });
+  source.addEventListener("error", () => {
+    connection.hidden = false;
+    connection.textContent = t("reconnecting");
+  });
+}
+
+window.addEventListener("offline", () => {
+  if (source) source.close();
+  source = null;
+  connection.hidden = false;
+  connection.textContent = t("offline");
+});
+window.addEventListener("online", connect);
+
+// --- the player ------------------------------------------------------------------------------
+
+async function loadTrack(trackId, autoplay) {
+  try {
+    const track = await send(`/tracks/${trackId}`, { method: "GET" });
+    peaks = track.peaks;
+    playerTitle.textContent = track.title;
+    audio.src = track.audio_url;
+    audio.dataset.track = trackId;
+    draw();
+    if (autoplay) await audio.play();
+  } catch (error) {
+    say(error.message);
+  }
+}
+
+function draw() {
+  const context = wave.getContext("2d");
+  const { width, height } = wave;
+  context.clearRect(0, 0, width, height);
+  if (!peaks.length) return;
+  const played = audio.duration ? audio.currentTime / audio.duration : 0;
+  const style = getComputedStyle(document.documentElement);
+  peaks.forEach(([low, high], index) => {
+    const x = (index / peaks.length) * width;
+    context.fillStyle = index / peaks.length < played ? style.getPropertyValue("--accent") : style.getPropertyValue("--muted");
+    context.fillRect(x, ((1 - high) * height) / 2, Math.max(width / peaks.length, 1), ((high - low) * height) / 2 || 1);
+  });
+}
+
+wave.addEventListener("click", (event) => {
+  if (!audio.duration) return;
+  const box = wave.getBoundingClientRect();
+  audio.currentTime = ((event.clientX - box.left) / box.width) * audio.duration;
+});
+audio.addEventListener("timeupdate", draw);
+
+if (audio.dataset.track) {
+  send(`/tracks/${audio.dataset.track}`, { method: "GET" }).then((track) => {
+    peaks = track.peaks;
+    draw();
+  }, () => {});
+}
+
+updateCost();
+connect();
+document.querySelector("[data-error-summary]")?.focus();

@@ -1,0 +1,180 @@
+"""The studio: the prompt form, the queue of the user's jobs with live progress, the player.
+
+Every action works as a plain form post (303 back to the studio); `static/js/studio.js`
+enhances it with fetch, live events and the waveform player. The live channel is server-sent
+events polled from the user's queue Durable Object: a client that reconnects sends the last
+event number it saw (`Last-Event-ID`, which browsers resend on their own) and gets every event it
+missed, then live ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+
+from beatbun.accounts.models import Account
+from beatbun.accounts.service import require_spending_allowed
+from beatbun.api.deps import CurrentAccount, RuntimeDep
+from beatbun.billing.credits import open_wallet
+from beatbun.errors import AppError, InvalidInput
+from beatbun.generation.composer.styles import GENRES
+from beatbun.generation.models import GenerationRequest
+from beatbun.generation.pricing import LYRICS_MULTIPLIER, SECONDS_PER_CREDIT, price_in_credits
+from beatbun.generation.provider import TONICS
+from beatbun.generation.service import (
+    cancel_generation,
+    list_generations,
+    provider_name,
+    queue_events,
+    queue_snapshot,
+    submit_generation,
+)
+from beatbun.runtime.base import Runtime
+from beatbun.tracks.service import tracks_of
+from beatbun.web.forms import see_other
+from beatbun.web.templates import templates
+
+router = APIRouter()
+
+MOODS = ("chill", "happy", "sad", "dark", "epic", "dreamy", "energetic", "romantic")
+INSTRUMENTS = ("piano", "guitar", "strings", "synth", "pads", "bass", "brass", "drums")
+# The live channel polls the queue this often, and ends after this many polls (the browser
+# reconnects by itself, resuming from the last event it saw).
+POLL_SECONDS = 0.5
+POLLS_PER_STREAM = 600
+KEEPALIVE_EVERY = 30
+
+
+@router.get("/studio", response_class=HTMLResponse)
+async def studio(request: Request, account: CurrentAccount, runtime: RuntimeDep) -> HTMLResponse:
+    return await _render(request, runtime, account)
+
+
+@router.post("/studio", response_model=None)
+async def generate(request: Request, account: CurrentAccount, runtime: RuntimeDep) -> Response:
+    form = await request.form()
+    values = {name: str(value) for name, value in form.items() if isinstance(value, str)}
+    data = _request_data(form.getlist("genres"), form.getlist("instruments"), values)
+    wants_json = "application/json" in request.headers.get("accept", "")
+    try:
+        require_spending_allowed(account)
+        submission = await submit_generation(
+            runtime,
+            account_id=account.id,
+            request=GenerationRequest.parse(data),
+            idempotency_key=values.get("request_token") or None,
+        )
+    except AppError as exc:
+        if wants_json:
+            raise
+        return await _render(request, runtime, account, error=exc, values=values)
+    if wants_json:
+        return JSONResponse(
+            submission.job.to_public(), status_code=201 if submission.created else 200
+        )
+    return see_other(f"/studio?job={submission.job.id}")
+
+
+@router.post("/studio/jobs/{job_id}/cancel", response_model=None)
+async def cancel(
+    job_id: str, request: Request, account: CurrentAccount, runtime: RuntimeDep
+) -> Response:
+    job = await cancel_generation(runtime, account_id=account.id, job_id=job_id)
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse(job.to_public())
+    return see_other("/studio")
+
+
+@router.get("/studio/events")
+async def events(
+    request: Request, account: CurrentAccount, runtime: RuntimeDep
+) -> StreamingResponse:
+    """Server-sent events of the user's queue, from `Last-Event-ID` (or `?after=`) onwards."""
+    start = request.headers.get("last-event-id") or request.query_params.get("after") or "0"
+    if not start.isdigit():
+        raise InvalidInput("The last event id must be a whole number.", code="invalid_event_id")
+    return StreamingResponse(
+        _event_stream(request, runtime, account_id=account.id, after=int(start)),
+        media_type="text/event-stream",
+        headers={"cache-control": "no-store", "x-accel-buffering": "no"},
+    )
+
+
+async def _event_stream(
+    request: Request, runtime: Runtime, *, account_id: str, after: int
+) -> AsyncIterator[str]:
+    yield "retry: 1500\n\n"
+    for poll in range(POLLS_PER_STREAM):
+        if await request.is_disconnected():
+            return
+        for event in await queue_events(runtime, account_id=account_id, after=after):
+            after = int(event["seq"])
+            yield f"id: {after}\nevent: job\ndata: {json.dumps(event, separators=(',', ':'))}\n\n"
+        if poll % KEEPALIVE_EVERY == KEEPALIVE_EVERY - 1:
+            yield ": still here\n\n"
+        await asyncio.sleep(POLL_SECONDS)
+
+
+async def _render(
+    request: Request,
+    runtime: Runtime,
+    account: Account,
+    *,
+    error: AppError | None = None,
+    values: dict[str, str] | None = None,
+) -> HTMLResponse:
+    wallet = await open_wallet(runtime.db, account.id, now=runtime.clock.now())
+    snapshot = await queue_snapshot(runtime, account_id=account.id)
+    jobs = await list_generations(runtime, account_id=account.id, limit=10)
+    tracks = await tracks_of(runtime, account_id=account.id)
+    duration = float((values or {}).get("duration_seconds") or 30)
+    errors = {}
+    if error is not None:
+        errors[getattr(error, "field", None) or "form"] = error.message
+    status = error.status if error is not None else 200
+    page: HTMLResponse = templates.TemplateResponse(
+        request,
+        "studio/studio.html",
+        {
+            "wallet": wallet,
+            "jobs": jobs,
+            "positions": {job["job_id"]: job["position"] for job in snapshot["jobs"]},
+            "last_seq": snapshot["seq"],
+            "latest_track": tracks[0] if tracks else None,
+            "values": values or {},
+            "errors": errors,
+            "genres": GENRES,
+            "moods": MOODS,
+            "instruments": INSTRUMENTS,
+            "tonics": TONICS,
+            "request_token": uuid.uuid4().hex,
+            "cost": price_in_credits(duration_seconds=min(max(duration, 5), 300), has_lyrics=False),
+            "seconds_per_credit": SECONDS_PER_CREDIT,
+            "lyrics_multiplier": LYRICS_MULTIPLIER,
+            "supports_lyrics": provider_name(runtime) != "composer",
+            "can_spend": account.can_spend_credits,
+        },
+        status_code=status,
+    )
+    return page
+
+
+def _request_data(
+    genres: list[Any], instruments: list[Any], values: dict[str, str]
+) -> dict[str, Any]:
+    """The form as the API's JSON body: blanks mean 'not given', checkboxes become lists."""
+    data: dict[str, Any] = {
+        name: value.strip()
+        for name, value in values.items()
+        if name in GenerationRequest.model_fields and value.strip() != ""
+    }
+    data["genres"] = [str(genre) for genre in genres]
+    data["instruments"] = [str(instrument) for instrument in instruments]
+    data["instrumental"] = not data.get("lyrics")
+    return data
