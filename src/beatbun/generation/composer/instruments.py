@@ -147,23 +147,29 @@ def _render(voice: Voice, *, pitch: int, hold: int, sample_rate: int, tables: Wa
         total = min(total, round((voice.attack + 5.0 * voice.decay) * sample_rate))
         hold = min(hold, total)
     t = np.arange(total, dtype=np.float64) / sample_rate
-    # Wavetable voices stay in float32; the others are computed in float64.
+    # Phases are float64 (a float32 phase drifts audibly within seconds); the rest is float32.
     tone: NDArray[np.float32] | NDArray[np.float64]
     if voice.kind == "pluck":
         tone = _pluck(
             freq, total, sample_rate, brightness=voice.cutoff, t60=voice.decay, seed=pitch
         )
     elif voice.kind == "fm":
-        index = voice.index * (0.25 + 0.75 * np.exp(-t / 0.35))
-        modulator = np.sin(2 * np.pi * freq * voice.ratio * t) * index
-        tone = np.sin(2 * np.pi * (freq * t + _vibrato(voice, t, freq)) + modulator)
+        index = np.exp(t.astype(np.float32) * np.float32(-1.0 / 0.35))
+        index *= np.float32(0.75 * voice.index)
+        index += np.float32(0.25 * voice.index)
+        index *= _sine(freq * voice.ratio * t)
+        carrier = _cycles(freq * t + _vibrato(voice, t, freq))
+        carrier *= np.float32(2 * np.pi)
+        carrier += index
+        tone = np.sin(carrier, out=carrier)
     elif voice.kind == "additive":
         tone = _additive(freq, t, upright=voice.cutoff < 1.0)
     elif voice.kind == "sub":
-        tone = np.sin(2 * np.pi * freq * t) + 0.12 * np.sin(4 * np.pi * freq * t)
+        tone = _sine(freq * t)
+        tone += np.float32(0.12) * _sine(2.0 * freq * t)
     elif voice.kind == "808":
         glide = freq * 0.6 * 0.04 * (1.0 - np.exp(-t / 0.04))
-        tone = np.sin(2 * np.pi * (freq * t + glide))
+        tone = _sine(freq * t + glide)
     else:
         tone = _subtractive(voice, freq, t, tables, sr=sample_rate)
     if voice.drive > 0:
@@ -173,6 +179,18 @@ def _render(voice: Voice, *, pitch: int, hold: int, sample_rate: int, tables: Wa
     envelope = _envelope(voice, hold, total, sample_rate)
     envelope *= np.float32(voice.gain)
     return np.asarray(tone * envelope, dtype=np.float32)
+
+
+def _cycles(phase: NDArray[np.float64]) -> Signal:
+    """The fractional part of a phase in cycles, as float32."""
+    return np.asarray(phase - np.floor(phase), dtype=np.float32)
+
+
+def _sine(phase: NDArray[np.float64]) -> Signal:
+    """sin(2 pi phase) for a phase in cycles, computed in float32 after wrapping to 0..1."""
+    wrapped = _cycles(phase)
+    wrapped *= np.float32(2 * np.pi)
+    return np.sin(wrapped, out=wrapped)
 
 
 def _subtractive(
@@ -218,19 +236,22 @@ def _vibrato(voice: Voice, t: NDArray[np.float64], freq: float) -> NDArray[np.fl
     )
 
 
-def _additive(freq: float, t: NDArray[np.float64], *, upright: bool) -> NDArray[np.float64]:
-    out = np.zeros(t.size)
+def _additive(freq: float, t: NDArray[np.float64], *, upright: bool) -> Signal:
+    out = np.zeros(t.size, dtype=np.float32)
     count = 6 if upright else 8
-    base = np.exp(-0.6 * t)
-    step = np.exp(-0.9 * t)
-    decay = base
+    seconds = t.astype(np.float32)
+    step = np.exp(seconds * np.float32(-0.9))
+    decay = np.exp(seconds * np.float32(-0.6))
     for k in range(1, count + 1):
         partial = freq * k * np.sqrt(1.0 + 0.0004 * k * k)
         if partial > 16000:
             break
-        decay = decay * step  # exp(-t * (0.6 + 0.9 k)) without one exp per partial
+        decay *= step  # exp(-t * (0.6 + 0.9 k)) without one exp per partial
         amplitude = (1.0 / k**1.3) if not upright else (1.0 / k**1.8)
-        out += amplitude * np.sin(2 * np.pi * partial * t) * decay
+        tone = _sine(partial * t)
+        tone *= decay
+        tone *= np.float32(amplitude)
+        out += tone
     return out
 
 
