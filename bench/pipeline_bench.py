@@ -1,0 +1,164 @@
+"""The generation pipeline: latency on the real local server, and D1 round trips per request.
+
+    python bench/pipeline_bench.py [--runs 5] [--seconds 30]
+
+Prints, for a composer track of the given length: the time from submit to the first live event
+and to a playable track (median and worst of the runs), then how many D1 calls (statements and
+batches, each one round trip on Cloudflare) a submission and a status read make.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT_ROOT))
+
+from beatbun.generation.models import GenerationRequest  # noqa: E402
+from beatbun.generation.queue import UserQueue  # noqa: E402
+from beatbun.generation.service import get_generation, submit_generation  # noqa: E402
+from beatbun.runtime.local.migrations import apply_migrations  # noqa: E402
+from beatbun.runtime.local.runtime import LocalRuntime  # noqa: E402
+from beatbun.settings import Settings  # noqa: E402
+from tests.conftest import LiveServer  # noqa: E402
+from tests.factories import create_verified_account  # noqa: E402
+from tests.visitors import signed_in  # noqa: E402
+
+
+def latency(runs: int, seconds: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        server = LiveServer(Path(folder) / "state", Path(folder) / "server.log")
+        server.start()
+        try:
+            visitor = signed_in(server.url, server.state_dir, "bench@example.com")
+            cookie = "; ".join(f"{k}={v}" for k, v in visitor.cookies.items())
+            first_event, playable = [], []
+            for run in range(runs):
+                token_page = visitor.get("/studio").text
+                token = token_page.split('name="request_token" value="', 1)[1].split('"', 1)[0]
+                after = int(token_page.split('data-last-seq="', 1)[1].split('"', 1)[0])
+                started = time.perf_counter()
+                response = visitor.post(
+                    "/studio",
+                    {
+                        "prompt": "bench pop",
+                        "duration_seconds": str(seconds),
+                        "seed": str(run),
+                        "request_token": token,
+                    },
+                    csrf_from="/studio",
+                )
+                assert response.status_code == 303, response.text
+                got_first = None
+                with httpx.stream(
+                    "GET",
+                    f"{server.url}/studio/events?after={after}",
+                    headers={"Cookie": cookie},
+                    timeout=120,
+                ) as stream:
+                    for line in stream.iter_lines():
+                        if not line.startswith("data: "):
+                            continue
+                        got_first = got_first or time.perf_counter() - started
+                        if json.loads(line[6:])["type"] == "succeeded":
+                            playable.append(time.perf_counter() - started)
+                            break
+                first_event.append(got_first or 0.0)
+        finally:
+            server.stop()
+    print(f"{seconds} s composer track, {runs} runs, real local server:")
+    print(
+        f"  submit -> first event:    median {statistics.median(first_event) * 1000:7.1f} ms, worst {max(first_event) * 1000:7.1f} ms"
+    )
+    print(
+        f"  submit -> playable track: median {statistics.median(playable) * 1000:7.1f} ms, worst {max(playable) * 1000:7.1f} ms"
+    )
+
+
+class CountingDatabase:
+    """Counts every call that goes to D1 (one round trip each on Cloudflare)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.calls = 0
+
+    def prepare(self, sql: str) -> Any:
+        return _CountingStatement(self, self.inner.prepare(sql))
+
+    async def batch(self, statements: list[Any]) -> Any:
+        self.calls += 1
+        return await self.inner.batch([statement.inner for statement in statements])
+
+
+class _CountingStatement:
+    def __init__(self, database: CountingDatabase, inner: Any) -> None:
+        self.database = database
+        self.inner = inner
+
+    def bind(self, *params: Any) -> _CountingStatement:
+        return _CountingStatement(self.database, self.inner.bind(*params))
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.inner, name)
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            self.database.calls += 1
+            return await method(*args, **kwargs)
+
+        return counted
+
+
+async def round_trips() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        runtime = LocalRuntime.open(
+            Path(folder), settings=Settings(environment="test"), user_queue=UserQueue
+        )
+        await apply_migrations(runtime.db, PROJECT_ROOT / "d1" / "migrations")
+        account = await create_verified_account(runtime)
+        counting = CountingDatabase(runtime.db)
+        runtime.db = counting  # type: ignore[assignment]
+        request = GenerationRequest.parse({"prompt": "bench", "duration_seconds": 5})
+        counts = []
+        for key in ("first", "second"):
+            counting.calls = 0
+            submission = await submit_generation(
+                runtime, account_id=account.id, request=request, idempotency_key=key
+            )
+            counts.append(counting.calls)
+        counting.calls = 0
+        await submit_generation(
+            runtime, account_id=account.id, request=request, idempotency_key="second"
+        )
+        replay = counting.calls
+        counting.calls = 0
+        await get_generation(runtime, account_id=account.id, job_id=submission.job.id)
+        status = counting.calls
+        runtime.db = counting.inner
+        runtime.close()
+    print("D1 round trips per request (the queue's own storage is not D1):")
+    print(f"  submit (first of the month / after): {counts[0]} / {counts[1]}")
+    print(f"  submit replayed with the same Idempotency-Key: {replay}")
+    print(f"  status (GET /api/v1/generations/{{id}}): {status}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--seconds", type=int, default=30)
+    args = parser.parse_args()
+    asyncio.run(round_trips())
+    latency(args.runs, args.seconds)
+
+
+if __name__ == "__main__":
+    main()
