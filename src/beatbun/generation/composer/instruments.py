@@ -91,38 +91,58 @@ class Wavetables:
     """Band-limited single-cycle tables per waveform, one per cutoff level (half-octave apart)."""
 
     def __init__(self) -> None:
-        # Built on first use: most tracks need one or two of the five waves.
         self._tables: dict[str, NDArray[np.float32]] = {}
 
-    def oscillate(
-        self, wave: str, phase: NDArray[np.float64], level: NDArray[np.float32] | float
-    ) -> Signal:
-        """Read `wave` at `phase` (cycles) and fractional cutoff `level` (0..LEVELS-1).
+    def oscillate(self, wave: str, position: NDArray[np.float64], level: float) -> Signal:
+        """Read `wave` at `position` (cycles times TABLE_SIZE) and fractional cutoff `level`.
 
-        A scalar level reads one pre-blended table: half the memory traffic of a moving cutoff.
+        A fixed level reads one pre-blended table: half the memory traffic of a moving cutoff.
         """
-        tables = self._tables.get(wave)
-        if tables is None:
-            tables = self._tables[wave] = _build_tables(wave)
-        index = (phase * TABLE_SIZE).astype(np.int64)
-        index &= TABLE_SIZE - 1
-        if isinstance(level, float):
-            low = min(int(level), LEVELS - 2)
-            fixed = np.float32(level - low)
-            row = tables[low * TABLE_SIZE : (low + 1) * TABLE_SIZE]
-            upper = tables[(low + 1) * TABLE_SIZE : (low + 2) * TABLE_SIZE]
-            blended = row + fixed * (upper - row)
-            return np.asarray(blended[index], dtype=np.float32)
-        low_rows = np.minimum(level.astype(np.int64), LEVELS - 2)
-        weight = level - low_rows
-        index += low_rows * TABLE_SIZE
+        tables = self._table(wave)
+        low = min(int(level), LEVELS - 2)
+        fixed = np.float32(level - low)
+        row = tables[low * TABLE_SIZE : (low + 1) * TABLE_SIZE]
+        upper = tables[(low + 1) * TABLE_SIZE : (low + 2) * TABLE_SIZE]
+        blended = row + fixed * (upper - row)
+        return np.asarray(blended[_table_index(position)], dtype=np.float32)
+
+    def sweep(
+        self, wave: str, position: NDArray[np.float64], path: tuple[NDArray[np.int32], Signal]
+    ) -> Signal:
+        """Like `oscillate` along a moving cutoff; `path` comes from `cutoff_path`."""
+        tables = self._table(wave)
+        rows, weights = path
+        index = _table_index(position)
+        index += rows
         a = tables[index]
         index += TABLE_SIZE
         b = tables[index]
         b -= a
-        b *= weight
+        b *= weights
         b += a
         return b
+
+    def _table(self, wave: str) -> NDArray[np.float32]:
+        tables = self._tables.get(wave)
+        if tables is None:
+            # Built on first use: most tracks need one or two of the five waves.
+            tables = self._tables[wave] = _build_tables(wave)
+        return tables
+
+
+def cutoff_path(level: Signal) -> tuple[NDArray[np.int32], Signal]:
+    """Table offsets and blend weights for a moving fractional cutoff level (0..LEVELS-1)."""
+    rows = np.minimum(level.astype(np.int32), LEVELS - 2)
+    weights = level - rows.astype(np.float32)
+    rows *= TABLE_SIZE
+    return rows, weights
+
+
+def _table_index(position: NDArray[np.float64]) -> NDArray[np.int32]:
+    # Positions stay far below 2**31: TABLE_SIZE * 16 kHz * a few seconds.
+    index = position.astype(np.int32)
+    index &= TABLE_SIZE - 1
+    return index
 
 
 def render_note(
@@ -202,19 +222,20 @@ def _subtractive(
     # A negative cutoff_env makes the filter open over time instead (brass swell).
     cutoff = voice.cutoff + voice.cutoff_env * np.exp(-coarse / voice.cutoff_time)
     moving = np.repeat(_cutoff_level(cutoff, freq), _ENVELOPE_STEP)[:settle].astype(np.float32)
+    path = cutoff_path(moving)
     resting = float(_cutoff_level(np.array([voice.cutoff]), freq)[0])
     vibrato = _vibrato(voice, t, 1.0)
     out = np.zeros(t.size, dtype=np.float32)
     for i in range(voice.unison):
         spread = 0.0 if voice.unison == 1 else (i / (voice.unison - 1) - 0.5) * 2.0
         f = freq * 2.0 ** (spread * voice.detune_cents / 1200.0)
-        phase = f * t
-        phase += i * 0.37
+        position = t * (f * TABLE_SIZE)
+        position += i * 0.37 * TABLE_SIZE
         if voice.vibrato > 0:
-            phase += f * vibrato
+            position += (f * TABLE_SIZE) * vibrato
         if settle:
-            out[:settle] += tables.oscillate(voice.wave, phase[:settle], moving)
-        out[settle:] += tables.oscillate(voice.wave, phase[settle:], resting)
+            out[:settle] += tables.sweep(voice.wave, position[:settle], path)
+        out[settle:] += tables.oscillate(voice.wave, position[settle:], resting)
     out *= np.float32(1.0 / np.sqrt(voice.unison))
     return out
 

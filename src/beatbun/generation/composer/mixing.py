@@ -154,6 +154,8 @@ class Limiter:
         self._previous_db = float(envelope[-1])
         self._reduction_db = bounds
         self._frames = n
+        if not np.any(bounds > 0.0):
+            return frames  # unity gain throughout, and every sample is within the ceiling
         gains = 10.0 ** (-bounds / 20.0)
         fraction = (np.arange(_LIMITER_BLOCK, dtype=np.float32) / _LIMITER_BLOCK)[None, :]
         per_sample = (gains[:-1, None] + (gains[1:] - gains[:-1])[:, None] * fraction).astype(
