@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from babel.messages.pofile import read_po
-from playwright.sync_api import Browser, BrowserContext, Page, Route
+from playwright.sync_api import Browser, BrowserContext, Page, Request, Route, expect
 
 from beatbun.consent.models import Category
 from beatbun.consent.registry import find_item
@@ -155,6 +155,34 @@ def test_gpc_request_defaults_marketing_off(live_server: LiveServer, browser: Br
     context.close()
 
 
+def test_page_gpc_signal_turns_an_earlier_marketing_opt_in_off(
+    live_server: LiveServer, page: Page
+) -> None:
+    choose(page, live_server, "Accept all")
+    # Chromium has no GPC setting; the property is what extensions and other browsers expose.
+    page.context.add_init_script(
+        "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true})"
+    )
+    with page.expect_response("**/consent/gpc"):
+        page.goto(live_server.url + "/privacy/choices")
+    # consent.js reported the signal and reloads; the reloaded page has marketing off.
+    expect(page.get_by_role("switch", name="Allow Marketing")).not_to_be_checked()
+    expect(page.get_by_text("Opt-out request honored")).to_be_visible()
+
+
+def test_page_gpc_opt_in_from_the_preference_center_sticks(
+    live_server: LiveServer, page: Page
+) -> None:
+    page.context.add_init_script(
+        "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true})"
+    )
+    page.goto(live_server.url + "/privacy/choices")
+    with page.expect_navigation():
+        page.get_by_role("switch", name="Allow Marketing").click()
+    page.reload()
+    assert page.get_by_role("switch", name="Allow Marketing").is_checked()
+
+
 def test_dark_theme_is_dark_in_the_first_paint(live_server: LiveServer, page: Page) -> None:
     page.emulate_media(color_scheme="light")
     page.goto(live_server.url + "/")
@@ -271,3 +299,52 @@ def test_gated_script_waits_for_consent_then_runs_with_the_nonce(
         page.get_by_role("button", name="Accept all").click()
     assert beacon.value.post_data_json == {"kind": "page_view", "label": "/", "value": 1}
     assert page.locator('script[data-category="performance"]:not([type])').count() == 1
+
+
+def open_studio(page: Page, server: LiveServer, consent_button: str) -> None:
+    """Sign up over HTTP, hand the session to the browser, answer the banner, open the studio."""
+    visitor = signed_in(server.url, server.state_dir, f"{uuid.uuid4().hex[:12]}@example.com")
+    session = visitor.cookies["__Host-session"]
+    page.context.add_cookies(
+        [
+            {
+                "name": "__Host-session",
+                "value": session,
+                "domain": "127.0.0.1",
+                "path": "/",
+                "secure": True,
+                "httpOnly": True,
+                "sameSite": "Lax",
+            }
+        ]
+    )
+    choose(page, server, consent_button)
+    page.goto(server.url + "/studio")
+
+
+def test_studio_prompt_draft_is_offered_back_after_reopening(
+    live_server: LiveServer, context: BrowserContext
+) -> None:
+    page = context.new_page()
+    open_studio(page, live_server, "Accept all")
+    page.get_by_label("Describe your track").fill(DRAFT)
+    page.close()
+    reopened = context.new_page()
+    reopened.goto(live_server.url + "/studio")
+    assert reopened.get_by_label("Describe your track").input_value() == DRAFT
+
+
+def test_studio_genre_tag_click_is_counted_with_performance_consent(
+    live_server: LiveServer, page: Page
+) -> None:
+    open_studio(page, live_server, "Accept all")
+    tag = page.locator("[data-genre-tag]").first
+    with page.expect_request(_genre_click) as beacon:
+        tag.click()
+    assert (beacon.value.post_data_json or {})["label"] == tag.get_attribute("value")
+
+
+def _genre_click(request: Request) -> bool:
+    return request.url.endswith("/analytics/events") and (
+        (request.post_data_json or {}).get("kind") == "genre_click"
+    )

@@ -63,6 +63,14 @@ function autosubmitSwitches() {
 async function honorBrowserGpc() {
   if (navigator.globalPrivacyControl !== true) return;
   for (const notice of document.querySelectorAll("[data-gpc-status]")) notice.hidden = false;
+  // Forms cannot send Sec-GPC themselves: tell the server the choice was made under the signal.
+  for (const form of document.querySelectorAll('form[action="/consent"]')) {
+    const signal = document.createElement("input");
+    signal.type = "hidden";
+    signal.name = "gpc";
+    signal.value = "1";
+    form.append(signal);
+  }
   if (!allowed.has("marketing")) return;
   const token = document.querySelector('input[name="csrf_token"]')?.value || "";
   const response = await fetch("/consent/gpc", {

@@ -81,8 +81,13 @@ async def give_consent(
     performance: Text = "",
     functionality: Text = "",
     marketing: Text = "",
+    gpc: Text = "",
 ) -> Response:
-    """Record one choice and apply it to this response: withdrawn cookies expire right here."""
+    """Record one choice and apply it to this response: withdrawn cookies expire right here.
+
+    `gpc=1` comes from the page when `navigator.globalPrivacyControl` is set, since a form
+    submission cannot carry the `Sec-GPC` header itself.
+    """
     if choice == "accept_all":
         picked = Choice.everything()
     elif choice == "reject_all":
@@ -95,17 +100,17 @@ async def give_consent(
         )
     device = request.cookies.get(CONSENT_COOKIE) or new_device_subject()
     account = _full_account_id(visitor)
-    gpc = has_gpc_signal(request)
+    signal = has_gpc_signal(request) or gpc == "1"
     record = await record_choice(
         runtime.db,
         subject=account_subject(account) if account else device,
         choice=picked,
         source="preferences" if source == "preferences" else "banner",
-        gpc=gpc,
+        gpc=signal,
         now=runtime.clock.now(),
     )
     # The cookie is set again on every choice, so it lives exactly as long as the record counts.
-    set_choices(request, consent=ConsentState(record=record, gpc=gpc), new_device=device)
+    set_choices(request, consent=ConsentState(record=record, gpc=signal), new_device=device)
     return see_other(_local_path(next))
 
 
