@@ -31,9 +31,10 @@ def add_doubled(out: Signal, low: Signal, *, previous: Signal) -> None:
     without a seam.
     """
     out[:, 1::2] += low
-    middle = low * np.float32(0.5)
-    middle[:, 1:] += low[:, :-1] * np.float32(0.5)
-    middle[:, :1] += previous * np.float32(0.5)
+    middle = np.empty_like(low)
+    np.add(low[:, 1:], low[:, :-1], out=middle[:, 1:])
+    np.add(low[:, :1], previous, out=middle[:, :1])
+    middle *= np.float32(0.5)
     out[:, 0::2] += middle
 
 

@@ -273,20 +273,24 @@ class _Mixer:
         }
         for divisor in reversed(self._divisors[1:]):
             source, target = self._rows[divisor], self._rows[divisor // 2]
-            for row, index in source.items():
-                at = target[row]
-                add_doubled(
-                    heads[divisor // 2][at : at + 1],
-                    heads[divisor][index : index + 1],
-                    previous=self._edges[divisor][index : index + 1],
-                )
+            if list(source) == list(target):
+                add_doubled(heads[divisor // 2], heads[divisor], previous=self._edges[divisor])
+            else:
+                for row, index in source.items():
+                    at = target[row]
+                    add_doubled(
+                        heads[divisor // 2][at : at + 1],
+                        heads[divisor][index : index + 1],
+                        previous=self._edges[divisor][index : index + 1],
+                    )
             self._edges[divisor] = heads[divisor][:, -1:].copy()
             heads[divisor][...] = 0.0
         full = heads[1]
         rows = self._rows[1]
-        out = np.zeros((2, CHUNK_FRAMES), dtype=np.float32)
         if _DRY in rows:
-            out += full[rows[_DRY] : rows[_DRY] + 2]
+            out = full[rows[_DRY] : rows[_DRY] + 2].copy()
+        else:
+            out = np.zeros((2, CHUNK_FRAMES), dtype=np.float32)
         if _DUCKED in rows:
             for kick in self._kicks[(self._kicks >= start) & (self._kicks < end)]:
                 _add_wrapped(
