@@ -66,8 +66,8 @@ class Reverb:
         self._tail: Signal = np.zeros((2, length - 1), dtype=np.float32)
         self._last: Signal = np.zeros((2, 1), dtype=np.float32)
 
-    def process(self, send: Signal) -> Signal:
-        """(2, len(send)) wet signal for one chunk of the mono send bus."""
+    def process(self, send: Signal, *, out: Signal) -> None:
+        """Add the (2, len(send)) wet signal for one chunk of the mono send bus into `out`."""
         low = send.reshape(-1, _REVERB_DECIMATION).sum(axis=1) * np.float32(
             1.0 / _REVERB_DECIMATION
         )
@@ -79,11 +79,11 @@ class Reverb:
         current = wet[:, : self._block]
         previous = np.concatenate([self._last, current[:, :-1]], axis=1)
         self._last = current[:, -1:].copy()
-        fraction = (np.arange(1, _REVERB_DECIMATION + 1, dtype=np.float32) / _REVERB_DECIMATION)[
-            None, None, :
-        ]
-        up = previous[:, :, None] + (current - previous)[:, :, None] * fraction
-        return np.asarray(up.reshape(2, -1), dtype=np.float32)
+        step = current - previous
+        # Linear interpolation back to the full rate, one output phase at a time.
+        for phase in range(_REVERB_DECIMATION):
+            fraction = np.float32((phase + 1) / _REVERB_DECIMATION)
+            out[:, phase::_REVERB_DECIMATION] += previous + step * fraction
 
 
 class Echo:
@@ -94,8 +94,8 @@ class Echo:
         self._feedback = feedback
         self._history = [np.zeros(d, dtype=np.float32) for d in delays]
 
-    def process(self, send: Signal) -> Signal:
-        out = np.empty((2, send.size), dtype=np.float32)
+    def process(self, send: Signal, *, out: Signal, level: float) -> None:
+        """Add `level` times the (2, len(send)) wet signal into `out`."""
         feedback = np.float32(self._feedback)
         for side, delay in enumerate(self._delays):
             # w[n] = x[n] + fb * w[n - D]; the output is w delayed by D. Blocks of D are independent.
@@ -105,9 +105,10 @@ class Echo:
                 line[start:end] = (
                     send[start - delay : end - delay] + feedback * line[start - delay : end - delay]
                 )
-            out[side] = line[: send.size]
+            wet = line[: send.size]
+            wet *= np.float32(level)
+            out[side] += wet
             self._history[side] = line[send.size :]
-        return out
 
 
 def duck_curve(*, sample_rate: int, beat_seconds: float) -> Signal:

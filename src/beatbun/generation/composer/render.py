@@ -307,9 +307,9 @@ class _Mixer:
             out += ducked
             duck[...] = 0.0
         if _REVERB_SEND in rows:
-            out += self._reverb.process(full[rows[_REVERB_SEND]])
+            self._reverb.process(full[rows[_REVERB_SEND]], out=out)
         if _DELAY_SEND in rows:
-            out += np.float32(0.5) * self._echo.process(full[rows[_DELAY_SEND]])
+            self._echo.process(full[rows[_DELAY_SEND]], out=out, level=0.5)
         full[...] = 0.0
         return out
 
