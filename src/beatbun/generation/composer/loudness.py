@@ -90,9 +90,12 @@ class LoudnessMeter:
         self._carry = extended[:, -2 * half :].copy()
         threshold = self._peak * 0.75
         for channel in extended:
-            inner = channel[half:-half]
-            loud = np.flatnonzero(np.abs(inner) >= threshold) + half
-            candidates = np.unique(np.concatenate([loud, loud - 1]))
+            # The gaps after a loud sample and before it; a mask rather than np.unique, whose
+            # first call imports numpy.ma.
+            near = np.zeros(channel.size, dtype=np.bool_)
+            np.greater_equal(np.abs(channel[half:-half]), threshold, out=near[half:-half])
+            near[half - 1 : -half - 1] |= near[half:-half]
+            candidates = np.flatnonzero(near)
             for start in range(0, candidates.size, _TRUE_PEAK_BATCH):
                 batch = candidates[start : start + _TRUE_PEAK_BATCH]
                 windows = channel[batch[:, None] + self._offsets[None, :]]
