@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -58,14 +57,9 @@ def ledger_is_consistent(state_dir: Path) -> bool:
     return mismatches == 0 and orphans == 0
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """One server for the module (each test signs up its own user): boots cost seconds."""
-    root = tmp_path_factory.mktemp("generations")
-    live = LiveServer(root / "state", root / "server.log")
-    live.start()
-    yield live
-    live.stop()
+@pytest.fixture
+def server(shared_live_server: LiveServer) -> LiveServer:
+    return shared_live_server
 
 
 def test_prompt_to_playable_and_downloadable_track(server: LiveServer) -> None:

@@ -6,7 +6,6 @@ import json
 import re
 import sqlite3
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -18,14 +17,9 @@ from tests.visitors import Visitor, signed_in
 TOKEN = re.compile(r'name="request_token" value="([0-9a-f]+)"')
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """One server for the module (each test signs up its own user): boots cost seconds."""
-    root = tmp_path_factory.mktemp("studio")
-    live = LiveServer(root / "state", root / "server.log")
-    live.start()
-    yield live
-    live.stop()
+@pytest.fixture
+def server(shared_live_server: LiveServer) -> LiveServer:
+    return shared_live_server
 
 
 def submit(visitor: Visitor, **fields: str) -> httpx.Response:
