@@ -12,10 +12,19 @@ from beatbun.errors_http import install_error_handlers
 from beatbun.runtime.base import Runtime, RuntimeFactory
 from beatbun.settings import Settings
 from beatbun.version import VERSION
-from beatbun.web import account, account_settings, api_docs, consent, outbox, pages, policies
+from beatbun.web import (
+    account,
+    account_settings,
+    api_docs,
+    consent,
+    outbox,
+    pages,
+    policies,
+    studio,
+    tracks,
+)
 from beatbun.web import analytics as web_analytics
 from beatbun.web.choices import ChoiceCookies, load_choices
-from beatbun.web import studio, tracks
 from beatbun.web.security import SecurityHeaders, guard_browser_request
 
 

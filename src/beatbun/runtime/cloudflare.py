@@ -77,7 +77,7 @@ class WebCryptoKeyDerivation:
     ) -> bytes:
         check_pbkdf2(iterations=iterations, length=length)
         # `js` exists only inside the Worker, and crypto must not be touched at import time.
-        from js import Object, crypto  # type: ignore[import-not-found]
+        from js import Object, crypto
         from pyodide.ffi import to_js
 
         try:
