@@ -4,8 +4,10 @@
     .venv/bin/python bench/composer_bench.py --quick    # three genres
 
 RTF is seconds of audio per second of CPU (`time.process_time`, pinned to one core with
-single-threaded BLAS). Peak memory is tracemalloc's peak above the baseline taken after
-imports, so it counts numpy buffers and the finished WAV, not the interpreter itself.
+single-threaded BLAS), one render per genre and duration; the load average is printed before
+and after, since other work on the machine lowers RTF. Peak memory is tracemalloc's peak above
+the baseline taken after imports, so it counts numpy buffers and the finished WAV, not the
+interpreter itself.
 """
 
 from __future__ import annotations
@@ -50,7 +52,9 @@ def main() -> None:
         print(json.dumps(_measure(args.measure, args.genre, args.seconds)))
         return
     genres = QUICK_GENRES if args.quick else GENRES
-    print(f"Composer benchmark on {sys.platform}, Python {sys.version.split()[0]}, one core\n")
+    print(f"Composer benchmark on {sys.platform}, Python {sys.version.split()[0]}, one core")
+    # Other work on the machine slows a core down even in CPU time (shared caches, SMT).
+    print(f"load average at start: {_load_average()}\n")
     print(
         f"{'seconds':>8} {'RTF min':>9} {'RTF median':>11} {'RTF max':>9} {'peak MB max':>12}  slowest"
     )
@@ -72,6 +76,13 @@ def main() -> None:
             target = MEMORY_TARGETS_MB[seconds]
             verdict = "met" if max(memory.values()) <= target else "NOT met"
             print(f"{'':>8} target peak <= {target:.0f} MB: {verdict}")
+    print(f"\nload average at end: {_load_average()}")
+
+
+def _load_average() -> str:
+    if not hasattr(os, "getloadavg"):
+        return "unknown"
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def _child(measure: str, genre: str, seconds: float) -> dict[str, float]:

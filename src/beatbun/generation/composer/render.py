@@ -1,9 +1,10 @@
 """Score to mastered 16-bit stereo, a few seconds at a time.
 
-Pass 1 mixes each chunk (notes into buses, sends, ducking, fades) and stores it as int16 with
-12 dB of headroom straight into the WAV buffer. Later passes measure BS.1770 loudness and true
-peak from that buffer and apply gain and the limiter in place. Peak memory is the WAV itself
-plus a few seconds of float buses, whatever the duration.
+Pass 1 mixes each chunk (notes into buses, sends, ducking, fades), stores it as int16 with
+12 dB of headroom straight into the WAV buffer and measures its BS.1770 sub-block energies.
+Later passes apply gain and the limiter in place, re-measure only the sub-blocks the limiter
+changed, and check the true peak. Peak memory is the WAV itself plus a few seconds of float
+buses, whatever the duration.
 """
 
 from __future__ import annotations
