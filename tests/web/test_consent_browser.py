@@ -50,10 +50,10 @@ def storage_keys(page: Page) -> dict[str, str]:
 def assert_only_allowed(page: Page, allowed: set[Category]) -> None:
     """Every cookie and storage key is declared, and belongs to an allowed category."""
     for cookie in page.context.cookies():
-        item = find_item("cookie", cookie["name"])
+        item = find_item(cookie["name"], kind="cookie")
         assert item is not None and item.category in allowed, cookie["name"]
     for name, kind in storage_keys(page).items():
-        item = find_item(kind, name)  # type: ignore[arg-type]
+        item = find_item(name, kind=kind)  # type: ignore[arg-type]
         assert item is not None and item.category in allowed, name
 
 
@@ -126,6 +126,7 @@ def test_accept_all_then_withdrawal_deletes_cookies_and_storage(
     page.get_by_label("Prompt").fill("lo-fi piano in A minor")
     names = {cookie["name"] for cookie in page.context.cookies()}
     assert names >= OPTIONAL_COOKIES and DRAFT_KEY in storage_keys(page)
+    assert_only_allowed(page, {"necessary", "performance", "functionality", "marketing"})
 
     page.get_by_role("link", name="Cookie preferences").click()
     page.get_by_role("button", name="Reject all").click()

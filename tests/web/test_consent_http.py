@@ -49,7 +49,7 @@ def test_first_visit_shows_the_banner_and_sets_only_necessary_cookies(
     response = httpx.get(shared_live_server.url + "/")
     assert response.status_code == 200 and BANNER in response.text
     for name in set_cookies(response):
-        item = find_item("cookie", name)
+        item = find_item(name, kind="cookie")
         assert item is not None and item.category == "necessary", name
 
 

@@ -49,7 +49,7 @@ ALLOWED = {
 def assert_declared(response: httpx.Response, allowed: set[str]) -> None:
     for header in response.headers.get_list("set-cookie"):
         name = header.split("=", 1)[0]
-        item = find_item("cookie", name)
+        item = find_item(name, kind="cookie")
         assert item is not None, f"{response.url} sets undeclared cookie {name!r}"
         if "Max-Age=0" not in header:
             assert item.category in allowed, f"{response.url} sets {name!r} without consent"

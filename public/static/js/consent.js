@@ -78,7 +78,10 @@ async function honorBrowserGpc() {
     headers: { "x-csrf-token": token },
     credentials: "same-origin",
   });
-  if (response.ok) window.location.reload();
+  if (!response.ok) return;
+  // Reload only when the signal changed something (not after a knowing opt-in).
+  const { allowed: now } = await response.json();
+  if (!now.includes("marketing")) window.location.reload();
 }
 
 clearWithdrawnStorage();

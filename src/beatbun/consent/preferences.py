@@ -42,7 +42,7 @@ async def find_account_preferences(db: Database, account_id: str) -> DisplayPref
 
 
 async def save_account_preferences(
-    db: Database, account_id: str, *, preferences: DisplayPreferences, now: float
+    db: Database, *, account_id: str, preferences: DisplayPreferences, now: float
 ) -> None:
     await (
         db.prepare(

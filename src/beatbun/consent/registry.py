@@ -137,7 +137,7 @@ ITEMS: tuple[Item, ...] = (
 )
 
 
-def find_item(kind: Kind, name: str) -> Item | None:
+def find_item(name: str, *, kind: Kind) -> Item | None:
     return next((item for item in ITEMS if item.kind == kind and item.matches(name)), None)
 
 

@@ -54,9 +54,8 @@ class Chart:
 async def operator_only(request: Request) -> None:
     """Let operators through; everyone else, logged in or not, gets a plain 404."""
     visitor = await visitor_of(request)
-    runtime = runtime_of(request)
-    full = visitor.account is not None and visitor.session is not None and visitor.session.is_full
-    if not full or visitor.account is None or not await is_operator(runtime.db, visitor.account.id):
+    account = visitor.account if visitor.session and visitor.session.is_full else None
+    if account is None or not await is_operator(runtime_of(request).db, account.id):
         raise NotFound(f"Page '{request.url.path}' not found.")
 
 

@@ -176,7 +176,7 @@ def _cookie_headers(scope: Scope) -> dict[str, str]:
     keep = choices.consent.allows("functionality")
     out: dict[str, str] = {}
     for name in sent:
-        item = find_item("cookie", name)
+        item = find_item(name, kind="cookie")
         if item is not None and not choices.consent.allows(item.category):
             out[name] = _cookie(name, "", max_age=0)
     device = state.get("new_consent_device")

@@ -152,7 +152,7 @@ async def choose_display(
     account = _full_account_id(visitor)
     if account:
         await save_account_preferences(
-            runtime.db, account, preferences=picked, now=runtime.clock.now()
+            runtime.db, account_id=account, preferences=picked, now=runtime.clock.now()
         )
     set_choices(request, display=picked)
     return see_other(_local_path(next))
