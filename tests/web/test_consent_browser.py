@@ -333,6 +333,7 @@ def test_studio_prompt_draft_is_offered_back_after_reopening(
     reopened = context.new_page()
     reopened.goto(live_server.url + "/studio")
     assert reopened.get_by_label("Describe your track").input_value() == DRAFT
+    assert_only_allowed(reopened, {"necessary", "performance", "functionality", "marketing"})
 
 
 def test_studio_genre_tag_click_is_counted_with_performance_consent(

@@ -7,6 +7,7 @@ Reject all and after Accept all, plus the form posts that set cookies.
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -91,3 +92,13 @@ def test_logged_in_pages_set_only_declared_and_allowed_cookies(
     consent(visitor, choice, ALLOWED[choice])
     crawl(visitor, PAGES, ALLOWED[choice])
     assert_declared(visitor.post("/logout"), ALLOWED[choice])
+
+
+def test_no_script_writes_cookies() -> None:
+    """Cookies come only from the server: Safari caps script-set ones at seven days."""
+    scripts = sorted(
+        (Path(__file__).resolve().parents[2] / "public" / "static" / "js").glob("*.js")
+    )
+    assert scripts
+    for script in scripts:
+        assert "document.cookie" not in script.read_text(), script.name
