@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from beatbun.errors import InvalidInput
-from beatbun.runtime.base import Database, Statement
+from beatbun.runtime.base import Database, Row, Statement
 
 Plan = Literal["free", "paid"]
 LedgerKind = Literal["grant", "debit", "refund", "purchase", "adjustment"]
@@ -43,7 +43,7 @@ async def open_wallet(db: Database, account_id: str, *, now: float) -> Wallet:
     """Create the wallet if needed and give the free plan its monthly grant once per month."""
     month = datetime.fromtimestamp(now, tz=UTC).strftime("%Y-%m")
     grant_key = f"monthly-grant:{month}"
-    await db.batch(
+    results = await db.batch(
         [
             db.prepare("INSERT OR IGNORE INTO wallets (account_id, updated_at) VALUES (?, ?)").bind(
                 account_id, int(now)
@@ -65,20 +65,28 @@ async def open_wallet(db: Database, account_id: str, *, now: float) -> Wallet:
                 " WHERE account_id = ? AND idempotency_key = ?)",
                 only_if_params=(account_id, month, account_id, grant_key),
             ),
+            # Read back in the same batch: one round trip for the whole visit to the wallet.
+            _wallet_query(db, account_id),
         ]
     )
-    return await get_wallet(db, account_id)
+    return _wallet_of(account_id, results[-1].results)
 
 
 async def get_wallet(db: Database, account_id: str) -> Wallet:
-    row = (
-        await db.prepare("SELECT account_id, plan, balance FROM wallets WHERE account_id = ?")
-        .bind(account_id)
-        .first()
+    return _wallet_of(account_id, (await _wallet_query(db, account_id).all()).results)
+
+
+def _wallet_query(db: Database, account_id: str) -> Statement:
+    return db.prepare("SELECT account_id, plan, balance FROM wallets WHERE account_id = ?").bind(
+        account_id
     )
-    if row is None:
+
+
+def _wallet_of(account_id: str, rows: list[Row]) -> Wallet:
+    if not rows:
         return Wallet(account_id=account_id, plan="free", balance=0)
-    return Wallet(account_id=str(row["account_id"]), plan=row["plan"], balance=int(row["balance"]))
+    row = rows[0]
+    return Wallet(account_id=str(row["account_id"]), plan=row["plan"], balance=int(row["balance"]))  # type: ignore[arg-type]
 
 
 async def list_entries(db: Database, account_id: str, *, limit: int = 50) -> list[LedgerEntry]:
