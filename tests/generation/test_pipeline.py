@@ -44,6 +44,21 @@ async def _ledger(runtime: LocalRuntime, account_id: str) -> list[dict[str, Any]
     return result.results
 
 
+async def _account_with_balance(runtime: LocalRuntime, clock: ManualClock, balance: int) -> Any:
+    """A verified account whose wallet holds `balance` credits after an operator's adjustment."""
+    account = await create_verified_account(runtime)
+    await open_wallet(runtime.db, account.id, now=clock.now())
+    await adjust_balance(
+        runtime.db,
+        account_id=account.id,
+        amount=balance - FREE_MONTHLY_GRANT,
+        kind="adjustment",
+        note="test",
+        now=clock.now(),
+    )
+    return account
+
+
 async def _balance_matches_ledger(runtime: LocalRuntime, account_id: str) -> bool:
     ledger_sum = (
         await runtime.db.prepare(
@@ -134,16 +149,7 @@ async def test_insufficient_balance_charges_nothing_and_creates_no_job(
     open_runtime: Callable[..., Any], clock: ManualClock
 ) -> None:
     async with open_runtime() as runtime:
-        account = await create_verified_account(runtime)
-        await open_wallet(runtime.db, account.id, now=clock.now())
-        await adjust_balance(
-            runtime.db,
-            account_id=account.id,
-            amount=-(FREE_MONTHLY_GRANT - 2),
-            kind="adjustment",
-            note="test",
-            now=clock.now(),
-        )
+        account = await _account_with_balance(runtime, clock, 2)
         with pytest.raises(PaymentRequired) as raised:
             await submit_generation(
                 runtime,
@@ -190,16 +196,7 @@ async def test_fifty_simultaneous_submissions_against_ten_credits_accept_exactly
     open_runtime: Callable[..., Any], clock: ManualClock
 ) -> None:
     async with open_runtime() as runtime:
-        account = await create_verified_account(runtime)
-        await open_wallet(runtime.db, account.id, now=clock.now())
-        await adjust_balance(
-            runtime.db,
-            account_id=account.id,
-            amount=10 - FREE_MONTHLY_GRANT,
-            kind="adjustment",
-            note="test",
-            now=clock.now(),
-        )
+        account = await _account_with_balance(runtime, clock, 10)
         outcomes = await asyncio.gather(
             *(
                 submit_generation(

@@ -177,17 +177,6 @@ async def adjust_balance(
     return await get_wallet(db, account_id)
 
 
-async def set_plan(db: Database, *, account_id: str, plan: Plan, now: float) -> None:
-    await (
-        db.prepare(
-            "INSERT INTO wallets (account_id, plan, updated_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (account_id) DO UPDATE SET plan = excluded.plan, updated_at = excluded.updated_at"
-        )
-        .bind(account_id, plan, int(now))
-        .run()
-    )
-
-
 def _ledger_row(
     db: Database,
     *,

@@ -13,7 +13,6 @@ from beatbun.errors import InvalidInput
 from beatbun.generation.provider import MusicRequest
 
 JobStatus = Literal["queued", "running", "succeeded", "failed", "canceled"]
-FINISHED: frozenset[str] = frozenset({"succeeded", "failed", "canceled"})
 MAX_LYRICS_CHARS = 3000
 MAX_INSTRUMENTS = 8
 
@@ -100,10 +99,6 @@ class Job:
     track_id: str | None = None
     error_code: str | None = None
     error_message: str | None = None
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in FINISHED
 
     def to_public(self) -> dict[str, Any]:
         """The job as API callers and the studio see it (no correlation id: that is ours)."""

@@ -107,7 +107,7 @@ async def submit_generation(
     if results[-1].meta.changes != 1:
         raise _insufficient(cost, (await get_wallet(db, account_id)).balance)
     try:
-        await _queue_of(runtime, account_id).call("enqueue", _payload(job), wallet.plan)
+        await _queue_of(runtime, account_id).call("enqueue", dataclasses.asdict(job), wallet.plan)
     except AppError as exc:
         await end_job(
             db, job, status="failed", code="queue_unavailable", message=exc.message, now=now
@@ -180,7 +180,3 @@ def _insufficient(cost: int, balance: int) -> PaymentRequired:
         f"This track costs {cost} credits and your balance is {balance}.",
         code="insufficient_credits",
     )
-
-
-def _payload(job: Job) -> dict[str, Any]:
-    return dataclasses.asdict(job)

@@ -7,7 +7,7 @@ locally behaves the same on Workers.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -236,4 +236,3 @@ class Runtime:
 
 
 RuntimeFactory = Callable[[Any], Runtime]
-ScheduledHandler = Callable[[Runtime, str, float], Awaitable[None]]

@@ -30,8 +30,8 @@ class AudioRange:
         return self.end - self.start + 1
 
 
-async def tracks_of(runtime: Runtime, *, account_id: str) -> list[Track]:
-    return await list_tracks(runtime.db, account_id=account_id)
+async def tracks_of(runtime: Runtime, *, account_id: str, limit: int = 100) -> list[Track]:
+    return await list_tracks(runtime.db, account_id=account_id, limit=limit)
 
 
 async def delete_track(runtime: Runtime, *, account_id: str, track_id: str) -> None:

@@ -132,7 +132,7 @@ async def _render(
     wallet = await open_wallet(runtime.db, account.id, now=runtime.clock.now())
     snapshot = await queue_snapshot(runtime, account_id=account.id)
     jobs = await list_generations(runtime, account_id=account.id, limit=10)
-    tracks = await tracks_of(runtime, account_id=account.id)
+    tracks = await tracks_of(runtime, account_id=account.id, limit=1)
     duration = float((values or {}).get("duration_seconds") or 30)
     errors = {}
     if error is not None:
