@@ -26,10 +26,10 @@ typecheck: install
 bench: install  ## Benchmarks: print figures and ratios
 	@for script in bench/*_bench.py; do echo "== $$script"; $(PYTHON) $$script; done
 
-LOCALE := src/beatbun/web/locale
+LOCALE := src/beatbun/locale
 catalogs: install  ## Extract interface strings, merge them into each language's .po, compile the .mo
 	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --sort-output -o $(LOCALE)/messages.pot src/beatbun
-	$(VENV)/bin/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) --no-fuzzy-matching
+	$(VENV)/bin/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) --no-fuzzy-matching --ignore-obsolete
 	$(VENV)/bin/pybabel compile -d $(LOCALE) --statistics
 
 install: $(VENV)/.installed node_modules/.installed

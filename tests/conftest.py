@@ -116,12 +116,17 @@ class LiveServer:
             self._process.wait(timeout=15)
 
 
-@pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[LiveServer]:
-    server = LiveServer(tmp_path / "state", tmp_path / "server.log")
+def running_live_server(tmp_path: Path, env: dict[str, str] | None = None) -> Iterator[LiveServer]:
+    """A live server with its state under `tmp_path`, for fixtures to `yield from`."""
+    server = LiveServer(tmp_path / "state", tmp_path / "server.log", env=env)
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    yield from running_live_server(tmp_path)
 
 
 def _free_port() -> int:

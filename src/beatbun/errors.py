@@ -2,6 +2,9 @@
 
 Services raise these; `api` answers them as JSON `{"error": code, "message": ...}` and `web`
 renders an error page. Each class carries an HTTP status and a stable code for API callers.
+A message a person may read is an English source string marked with `N_` (placeholders
+`%(name)s`, filled from `params`), so `web` can show it in the reader's language; a
+`RuntimeFailure`'s message is for logs and API callers, and pages show a general one instead.
 
 AppError
  ├── NotFound
@@ -21,18 +24,30 @@ AppError
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 
 class AppError(Exception):
-    """Base of every deliberate error; `code` is stable for API callers, `message` is for people."""
+    """Base of every deliberate error; `code` is stable for API callers, `message` is for people.
+
+    `template` is the message before `params` filled it in, the key to its translations.
+    """
 
     status: ClassVar[int] = 500
     default_code: ClassVar[str] = "internal_error"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        params: Mapping[str, object] | None = None,
+    ) -> None:
+        self.template = message
+        self.params = dict(params or {})
+        self.message = message % self.params if self.params else message
+        super().__init__(self.message)
         self.code = code or self.default_code
 
 
@@ -76,8 +91,15 @@ class InvalidInput(AppError):
     status = 422
     default_code = "invalid_input"
 
-    def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
-        super().__init__(message, code=code)
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        field: str | None = None,
+        params: Mapping[str, object] | None = None,
+    ) -> None:
+        super().__init__(message, code=code, params=params)
         self.field = field
 
 

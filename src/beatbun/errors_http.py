@@ -1,4 +1,9 @@
-"""Turn errors into responses: JSON for `/api`, an error page for everything else."""
+"""Turn errors into responses: JSON for `/api`, an error page for everything else.
+
+API callers read `{"error": code, "message": ..., "field": ...}` with English messages (`field`
+only when one input is to blame); pages, and the JSON their scripts ask for, say the same in
+the reader's language.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +16,15 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from beatbun.errors import AppError
+from beatbun.i18n import N_, translate
+from beatbun.web.choices import language_of
+from beatbun.web.i18n import error_text, error_title
 from beatbun.web.templates import templates
 
 API_PREFIX = "/api/"
+NOTHING_HERE = N_("Nothing is at %(path)s.")
+CHECK_FIELD = N_("Check %(field)s and try again.")
+UNREADABLE = N_("The request could not be read.")
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -25,22 +36,33 @@ def install_error_handlers(app: FastAPI) -> None:
 async def _app_error(request: Request, exc: AppError) -> Response:
     # Some errors carry headers their status needs (Retry-After on 429, WWW-Authenticate on 401).
     headers: dict[str, str] | None = getattr(exc, "headers", None)
-    return _respond(request, exc.status, exc.code, exc.message, headers=headers)
+    text = error_text(exc, language_of(request))
+    field: str | None = getattr(exc, "field", None)
+    return _respond(request, exc.status, exc.code, exc.message, text, field=field, headers=headers)
 
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:
     code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
-    message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    language = language_of(request)
     if exc.status_code == 404:
-        message = f"Nothing is at {request.url.path}."
-    return _respond(request, exc.status_code, code, message, headers=exc.headers)
+        params = {"path": request.url.path}
+        message, text = NOTHING_HERE % params, translate(language, NOTHING_HERE, params)
+    else:
+        message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        text = error_title(exc.status_code, language)
+    return _respond(request, exc.status_code, code, message, text, headers=exc.headers)
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
     first = exc.errors()[0] if exc.errors() else {}
     where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
     message = f"{where}: {first.get('msg', 'invalid value')}" if where else "Invalid request."
-    return _respond(request, 422, "invalid_input", message)
+    language = language_of(request)
+    if where:
+        text = translate(language, CHECK_FIELD, {"field": where})
+    else:
+        text = translate(language, UNREADABLE)
+    return _respond(request, 422, "invalid_input", message, text)
 
 
 def _respond(
@@ -48,19 +70,22 @@ def _respond(
     status: int,
     code: str,
     message: str,
+    text: str,
     *,
+    field: str | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
+    """`message` is the API's English; `text` says the same to the reader of a page."""
+    body = {"error": code, "message": message} | ({"field": field} if field else {})
+    if request.url.path.startswith(API_PREFIX) or request.url.path == "/healthz":
+        return JSONResponse(body, status_code=status, headers=headers)
     # Scripts that enhance a page ask for JSON so they can show the message themselves.
-    wants_json = "application/json" in request.headers.get("accept", "")
-    if request.url.path.startswith(API_PREFIX) or request.url.path == "/healthz" or wants_json:
-        return JSONResponse(
-            {"error": code, "message": message}, status_code=status, headers=headers
-        )
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse(body | {"message": text}, status_code=status, headers=headers)
     page: HTMLResponse = templates.TemplateResponse(
         request,
         "errors/error.html",
-        {"status": status, "title": HTTPStatus(status).phrase, "message": message},
+        {"status": status, "title": error_title(status, language_of(request)), "message": text},
         status_code=status,
         headers=headers,
     )

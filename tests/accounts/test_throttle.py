@@ -44,7 +44,7 @@ async def test_login_after_allowed_failures_is_refused_with_retry_after(
         await _attempt(runtime, account.email, PASSWORD)
     assert refused.value.status == 429
     assert refused.value.code == "too_many_attempts"
-    assert refused.value.message == "Too many failed attempts. Try again in 1 seconds."
+    assert refused.value.message == "Too many failed attempts. Try again in 1 second."
     assert refused.value.headers == {"Retry-After": "1"}
 
 
@@ -123,3 +123,14 @@ async def test_login_throttle_per_address_spares_other_addresses(runtime: LocalR
     assert await _retry_after(runtime, account.email) == 1
     elsewhere = Client(ip="198.51.100.7", user_agent="OtherBrowser/2.0")
     assert (await _attempt(runtime, account.email, PASSWORD, client=elsewhere)).token
+
+
+@pytest.mark.parametrize(
+    ("seconds", "message"),
+    [
+        (1, "Too many failed attempts. Try again in 1 second."),
+        (900, "Too many failed attempts. Try again in 900 seconds."),
+    ],
+)
+def test_retry_message_says_second_or_seconds(seconds: int, message: str) -> None:
+    assert TooManyAttempts(seconds).message == message

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from beatbun.web.i18n import LANGUAGES
+from beatbun.i18n import LANGUAGES
 from tests.conformance.wrangler import run_wrangler
 
 pytestmark = pytest.mark.wrangler
@@ -16,5 +16,5 @@ def test_deploy_dry_run_bundles_every_compiled_catalog(tmp_path: Path) -> None:
     completed = run_wrangler("deploy", "--dry-run", "--outdir", str(tmp_path / "dist"))
     assert completed.returncode == 0, completed.stderr
     for language in set(LANGUAGES) - {"en"}:
-        bundled = tmp_path / "dist" / "beatbun" / "web" / "locale" / language / "LC_MESSAGES"
+        bundled = tmp_path / "dist" / "beatbun" / "locale" / language / "LC_MESSAGES"
         assert (bundled / "messages.mo").is_file(), language

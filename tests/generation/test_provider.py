@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from beatbun.errors import InvalidInput, RuntimeFailure
 from beatbun.generation.composer.provider import Composer
-from beatbun.generation.provider import MusicProvider, MusicRequest, ProviderError
+from beatbun.generation.models import GenerationRequest
+from beatbun.generation.provider import (
+    CHECKS,
+    INVALID_VALUE,
+    NOT_AN_OBJECT,
+    REFUSALS,
+    MusicProvider,
+    MusicRequest,
+    ProviderError,
+)
+
+# Every text a validation error may carry: pydantic's own `msg` has no translations.
+OUR_WORDS = {*REFUSALS.values(), *CHECKS.values(), INVALID_VALUE, NOT_AN_OBJECT}
 
 
 def test_request_defaults_are_instrumental_thirty_seconds() -> None:
@@ -52,7 +66,53 @@ def test_request_invalid_raises_invalid_input(
     assert caught.value.status == 422
     assert caught.value.code == code
     assert caught.value.field == field
-    assert field in caught.value.message
+    assert not caught.value.message.startswith(f"{field}:")  # the field travels beside it
+    assert caught.value.template in OUR_WORDS
+
+
+def test_refusal_keeps_its_values_apart_from_its_text() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        MusicRequest(prompt="x", duration_seconds=900)
+
+    assert caught.value.message == "Duration 900 s is outside 5..300 s"
+    assert caught.value.field == "duration_seconds"
+    assert caught.value.template == REFUSALS["duration_out_of_range"]
+    assert caught.value.params == {"value": "900", "low": "5", "high": "300"}
+
+
+@pytest.mark.parametrize(
+    ("data", "code", "field", "message"),
+    [
+        ([1, 2, 3], "invalid_request", None, "The request must be a JSON object"),
+        ({"prompt": "x", "bpm": "fast"}, "invalid_bpm", "bpm", "Input should be a valid number"),
+        (
+            {"prompt": "x" * 2001},
+            "invalid_prompt",
+            "prompt",
+            "String should have at most 2000 characters",
+        ),
+        (
+            {"prompt": "x", "volume": 11},
+            "unknown_field",
+            "volume",
+            "Extra inputs are not permitted",
+        ),
+        (
+            {"prompt": "x", "genres": [3]},
+            "invalid_genres.0",
+            "genres.0",
+            "Input should be a valid string",
+        ),
+    ],
+)
+def test_generation_request_errors_are_worded_by_us(
+    data: Any, code: str, field: str | None, message: str
+) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        GenerationRequest.parse(data)
+
+    assert (caught.value.code, caught.value.field, caught.value.message) == (code, field, message)
+    assert caught.value.template in OUR_WORDS
 
 
 @pytest.mark.parametrize(

@@ -87,6 +87,9 @@ async def test_durable_object_app_error_crosses_rpc_with_its_class(env: FakeEnv)
     with pytest.raises(NotFound) as raised:
         await queues.get(queues.id_from_name("user-1")).call("cancel", "no-such-job")
     assert raised.value.code == "generation_not_found"
+    # Pages translate the template and fill in the values, so both survive the trip.
+    assert raised.value.params == {"id": "no-such-job"}
+    assert raised.value.message == raised.value.template % raised.value.params
 
 
 async def test_durable_object_unknown_method_raises_coordinator_error(env: FakeEnv) -> None:

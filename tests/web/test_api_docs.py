@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 import pytest
+from babel.messages.extract import extract_from_dir
+from fastapi import FastAPI
+from markupsafe import escape
 from playwright.sync_api import ConsoleMessage, Page
 
+from beatbun.i18n import translate
 from beatbun.web.api_docs import Operation, list_operations
 from tests.conftest import LiveServer
+
+API_SOURCE = Path(__file__).resolve().parents[2] / "src" / "beatbun" / "api"
 
 
 # Over HTTP, not in-process: the session's Playwright loop would starve async tests here.
@@ -39,6 +46,26 @@ def test_openapi_schema_is_still_served(shared_live_server: LiveServer) -> None:
     assert response.status_code == 200 and "/api/v1/me" in response.json()["paths"]
 
 
+def test_api_docs_are_in_the_readers_language(shared_live_server: LiveServer) -> None:
+    french = httpx.get(shared_live_server.url + "/api/docs", headers={"Accept-Language": "fr"})
+    schema = httpx.get(shared_live_server.url + "/api/openapi.json").json()
+    operations = list_operations(schema, "en")
+    assert len(operations) >= 10
+    for operation in operations:
+        summary = translate("fr", operation.summary)
+        assert summary != operation.summary, operation.path
+        assert str(escape(summary)) in french.text
+        assert str(escape(operation.summary)) not in french.text
+    # The schema itself stays English for tools.
+    assert schema["paths"]["/api/v1/me"]["get"]["summary"] == "Who this key belongs to"
+
+
+def test_every_api_operation_is_described_in_catalog_strings(app: FastAPI) -> None:
+    marked = {message for _, _, message, *_ in extract_from_dir(API_SOURCE)}
+    for operation in list_operations(app.openapi(), "en"):
+        assert {operation.summary, operation.description} <= marked, operation.path
+
+
 def test_list_operations_keeps_only_api_paths() -> None:
     schema = {
         "paths": {
@@ -49,7 +76,7 @@ def test_list_operations_keeps_only_api_paths() -> None:
             },
         }
     }
-    assert list_operations(schema) == [
+    assert list_operations(schema, "en") == [
         Operation(
             method="GET", path="/api/v1/me", summary="Me", description="Who the key belongs to."
         )

@@ -10,7 +10,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from beatbun.web.i18n import LANGUAGES, LOCALE_DIR, choose_language
+from beatbun.i18n import LANGUAGES, LOCALE_DIR, choose_language
 
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "beatbun"
 # The same mapping as babel.cfg, which `make catalogs` uses.
@@ -20,26 +20,30 @@ TRANSLATED = [code for code in LANGUAGES if code != "en"]
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)s")
 
 
-def _source_messages() -> set[str]:
+def _source_messages() -> set[tuple[str, str | None]]:
+    """(msgid, context) of every marked string; `pgettext` gives one a context."""
     found = extract_from_dir(SOURCE, METHOD_MAP, OPTIONS_MAP)
-    return {message if isinstance(message, str) else message[0] for _, _, message, *_ in found}
+    return {
+        (message if isinstance(message, str) else message[0], context)
+        for _, _, message, _, context in found
+    }
 
 
 @pytest.fixture(scope="module")
-def source_messages() -> set[str]:
+def source_messages() -> set[tuple[str, str | None]]:
     return _source_messages()
 
 
 @pytest.mark.parametrize("language", TRANSLATED)
 def test_catalog_translates_every_interface_string(
-    source_messages: set[str], language: str
+    source_messages: set[tuple[str, str | None]], language: str
 ) -> None:
     with open(LOCALE_DIR / language / "LC_MESSAGES" / "messages.po", "rb") as po:
         catalog = read_po(po)
     untranslated = {
-        text
-        for text in source_messages
-        if (entry := catalog.get(text)) is None or not entry.string or entry.fuzzy
+        (text, context)
+        for text, context in source_messages
+        if (entry := catalog.get(text, context=context)) is None or not entry.string or entry.fuzzy
     }
     assert untranslated == set(), "run `make catalogs` and translate these"
 
@@ -50,7 +54,9 @@ def test_compiled_catalog_matches_its_source(language: str) -> None:
         catalog = read_po(po)
     compiled = gettext.translation("messages", localedir=LOCALE_DIR, languages=[language])
     for entry in catalog:
-        if entry.id:
+        if entry.id and entry.context:
+            assert compiled.pgettext(entry.context, str(entry.id)) == entry.string, entry.id
+        elif entry.id:
             assert compiled.gettext(str(entry.id)) == entry.string, "run `make catalogs`"
 
 

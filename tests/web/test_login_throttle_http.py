@@ -36,7 +36,7 @@ def test_login_after_allowed_failures_answers_429_with_retry_after(
     _, _, response = _throttled(shared_live_server)
     assert response.status_code == 429
     assert response.headers["retry-after"] == "1"
-    assert "Too many failed attempts. Try again in 1 seconds." in response.text
+    assert "Too many failed attempts. Try again in 1 second." in response.text
 
 
 def test_login_after_the_delay_succeeds(shared_live_server: LiveServer) -> None:

@@ -8,8 +8,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import ConsoleMessage, Page
 
-from tests.conftest import LiveServer, screenshot
-from tests.generation.providers.fake_elevenlabs import API_KEY, FakeElevenLabs, serve, sine_pcm
+from tests.conftest import LiveServer, running_live_server, screenshot
+from tests.generation.providers.fake_elevenlabs import (
+    FakeElevenLabs,
+    serve,
+    server_env,
+    sine_pcm,
+)
 from tests.visitors import signed_in
 
 pytestmark = pytest.mark.browser
@@ -63,17 +68,10 @@ def slow_model() -> Iterator[FakeElevenLabs]:
 
 @pytest.fixture
 def slow_server(tmp_path: Path, slow_model: FakeElevenLabs) -> Iterator[LiveServer]:
-    server = LiveServer(
-        tmp_path / "state",
-        tmp_path / "server.log",
-        env={"ELEVENLABS_API_KEY": API_KEY, "ELEVENLABS_BASE_URL": slow_model.url},
-    )
-    server.start()
     slow_model.answer_next(
         200, sine_pcm(5 * 44100), headers={"song-id": "s1"}, delay_seconds=RENDER_DELAY_SECONDS
     )
-    yield server
-    server.stop()
+    yield from running_live_server(tmp_path, env=server_env(slow_model))
 
 
 def test_prompt_to_a_playing_track(live_server: LiveServer, page: Page) -> None:

@@ -6,12 +6,20 @@ import json
 import re
 import sqlite3
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from markupsafe import escape
 
-from tests.conftest import LiveServer
+from beatbun.generation.provider import REFUSALS
+from beatbun.i18n import translate
+from beatbun.web.studio import FAILURE_REASONS
+from tests.api.test_generations_http import api, api_key_of
+from tests.conftest import LiveServer, running_live_server
+from tests.generation.providers.fake_elevenlabs import FakeElevenLabs, serve, server_env
 from tests.visitors import Visitor, signed_in
 
 TOKEN = re.compile(r'name="request_token" value="([0-9a-f]+)"')
@@ -22,7 +30,21 @@ def server(shared_live_server: LiveServer) -> LiveServer:
     return shared_live_server
 
 
-def submit(visitor: Visitor, **fields: str) -> httpx.Response:
+@pytest.fixture
+def unavailable_model() -> Iterator[FakeElevenLabs]:
+    """The third-party model's stand-in, down for maintenance."""
+    yield from serve(FakeElevenLabs())
+
+
+@pytest.fixture
+def failing_server(tmp_path: Path, unavailable_model: FakeElevenLabs) -> Iterator[LiveServer]:
+    unavailable_model.answer_next(503, {"detail": {"status": "down", "message": "maintenance"}})
+    yield from running_live_server(tmp_path, env=server_env(unavailable_model))
+
+
+def submit(
+    visitor: Visitor, *, headers: dict[str, str] | None = None, **fields: str
+) -> httpx.Response:
     page = visitor.get("/studio")
     token = TOKEN.search(page.text)
     assert token, page.text
@@ -33,7 +55,14 @@ def submit(visitor: Visitor, **fields: str) -> httpx.Response:
         "request_token": token.group(1),
         **fields,
     }
-    return visitor.post("/studio", form, csrf_from="/studio")
+    return visitor.post("/studio", form, csrf_from="/studio", headers=headers)
+
+
+def speaking(language: str, visitor: Visitor) -> Visitor:
+    """The visitor after choosing `language` (saved on their account too: they are logged in)."""
+    chosen = visitor.post("/preferences/display", {"language": language}, csrf_from="/")
+    assert chosen.status_code == 303
+    return visitor
 
 
 def read_events(
@@ -88,6 +117,56 @@ def test_form_with_a_bad_field_is_shown_again_with_the_error_next_to_it(server: 
     assert 'aria-invalid="true" aria-describedby="duration-error"' in response.text
     assert "Duration 900 s is outside 5..300 s" in response.text
     assert "sunny pop" in response.text  # what was typed is kept
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "code", "params"),
+    [
+        (
+            "duration_seconds",
+            "900",
+            "duration_out_of_range",
+            {"value": "900", "low": "5", "high": "300"},
+        ),
+        ("bpm", "20", "bpm_out_of_range", {"value": "20", "low": "40", "high": "240"}),
+    ],
+)
+def test_a_refused_field_is_explained_in_german_on_pages_and_in_english_to_the_api(
+    server: LiveServer, field: str, value: str, code: str, params: dict[str, str]
+) -> None:
+    visitor = speaking("de", signed_in(server.url, server.state_dir, f"de-{code}@example.com"))
+    english = REFUSALS[code] % params
+    german = translate("de", REFUSALS[code], params)
+    assert german != english
+
+    page = submit(visitor, **{field: value})
+    assert page.status_code == 422
+    assert str(escape(german)) in page.text and english not in page.text
+
+    script = submit(visitor, headers={"Accept": "application/json"}, **{field: value})
+    expected = {"error": code, "message": german, "field": field}
+    assert (script.status_code, script.json()) == (422, expected)
+
+    with api(server, api_key_of(visitor)) as client:
+        answer = client.post(
+            "/api/v1/generations",
+            json={"prompt": "sunny pop", field: float(value)},
+            headers={"Accept-Language": "de"},
+        )
+    assert (answer.status_code, answer.json()) == (422, {**expected, "message": english})
+
+
+def test_a_failed_job_is_explained_in_the_visitors_language(failing_server: LiveServer) -> None:
+    visitor = speaking(
+        "de", signed_in(failing_server.url, failing_server.state_dir, "de-fail@example.com")
+    )
+    submit(visitor)
+    failed = read_events(visitor, until="failed")[-1]
+    reason = translate("de", FAILURE_REASONS["provider_unavailable"])
+    assert reason != FAILURE_REASONS["provider_unavailable"]
+    assert failed["error"] == {"code": "provider_unavailable", "message": reason}
+    job = visitor.get("/studio").text.split(f'data-job="{failed["job_id"]}"', 1)[1]
+    assert str(escape(reason)) in job.split("</li>", 1)[0]
 
 
 def test_resubmitting_the_same_form_does_not_charge_twice(server: LiveServer) -> None:

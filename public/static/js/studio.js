@@ -24,10 +24,15 @@ function say(message) {
 }
 
 async function send(url, options) {
-  const response = await fetch(url, { ...options, headers: { Accept: "application/json", ...(options.headers || {}) } });
+  let response;
+  try {
+    response = await fetch(url, { ...options, headers: { Accept: "application/json", ...(options.headers || {}) } });
+  } catch {
+    throw new Error(t("unreachable"));
+  }
   const body = await response.json().catch(() => ({}));
   if (!response.ok) {
-    throw new Error(body.message || `The server answered ${response.status}.`);
+    throw new Error(body.message || t("server_error", { status: response.status }));
   }
   return body;
 }

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from beatbun.accounts.models import ApiKey
 from beatbun.accounts.tokens import hash_token, new_id, new_token
 from beatbun.errors import InvalidInput, NotFound, Unauthenticated
+from beatbun.i18n import N_
 from beatbun.runtime.base import Database, Row
 
 KEY_PREFIX = "bbk_"
@@ -23,15 +24,24 @@ async def create_api_key(
     """Create a key; returns it and the full secret, which is never available again."""
     name = name.strip()
     if not name or len(name) > MAX_NAME:
-        raise InvalidInput(f"Name the key in 1 to {MAX_NAME} characters.", field="name")
+        raise InvalidInput(
+            N_("Name the key in 1 to %(maximum)s characters."),
+            field="name",
+            params={"maximum": MAX_NAME},
+        )
     unknown = [scope for scope in scopes if scope not in SCOPES]
     if unknown or not scopes:
-        raise InvalidInput(f"Choose one or more scopes from {', '.join(SCOPES)}.", field="scopes")
+        raise InvalidInput(
+            N_("Choose one or more scopes from %(scopes)s."),
+            field="scopes",
+            params={"scopes": ", ".join(SCOPES)},
+        )
     live = await list_api_keys(db, account_id)
     if sum(1 for key in live if key.revoked_at is None) >= MAX_KEYS_PER_ACCOUNT:
         raise InvalidInput(
-            f"An account can hold {MAX_KEYS_PER_ACCOUNT} live keys; revoke one first.",
+            N_("An account can hold %(maximum)s live keys; revoke one first."),
             field="name",
+            params={"maximum": MAX_KEYS_PER_ACCOUNT},
         )
     secret = KEY_PREFIX + new_token()
     key = ApiKey(
@@ -76,20 +86,22 @@ async def revoke_api_key(db: Database, *, account_id: str, key_id: str, now: flo
         .run()
     )
     if result.meta.changes != 1:
-        raise NotFound(f"API key '{key_id}' not found.")
+        raise NotFound(N_("API key '%(id)s' not found."), params={"id": key_id})
 
 
 async def authenticate_api_key(db: Database, secret: str, *, now: float) -> ApiKey:
     """The live key for `secret`, its last use stamped; raises Unauthenticated otherwise."""
     if not secret.startswith(KEY_PREFIX):
-        raise Unauthenticated("The API key is not valid.", code="invalid_api_key")
+        raise Unauthenticated(N_("The API key is not valid."), code="invalid_api_key")
     row = (
         await db.prepare("SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL")
         .bind(hash_token(secret))
         .first()
     )
     if not row:
-        raise Unauthenticated("The API key is not valid or was revoked.", code="invalid_api_key")
+        raise Unauthenticated(
+            N_("The API key is not valid or was revoked."), code="invalid_api_key"
+        )
     key = _row_to_key(row)
     await db.prepare("UPDATE api_keys SET last_used_at = ? WHERE id = ?").bind(now, key.id).run()
     return key

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 from beatbun.accounts.tokens import hash_token, new_token
 from beatbun.errors import InvalidInput
+from beatbun.i18n import N_
 from beatbun.runtime.base import Database
 
 LIFETIMES = {"verify": 48 * 3600.0, "change_email": 24 * 3600.0, "reset": 3600.0}
+ALREADY_USED = N_("This link was already used. Ask for a new one.")
 
 
 @dataclass(frozen=True)
@@ -43,11 +45,11 @@ async def peek_link_token(db: Database, token: str, *, purpose: str, now: float)
         .first()
     )
     if not row:
-        raise InvalidInput("This link is not valid. Ask for a new one.", code="invalid_link")
+        raise InvalidInput(N_("This link is not valid. Ask for a new one."), code="invalid_link")
     if row["used_at"] is not None:
-        raise InvalidInput("This link was already used. Ask for a new one.", code="used_link")
+        raise InvalidInput(ALREADY_USED, code="used_link")
     if float(row["expires_at"]) < now:
-        raise InvalidInput("This link has expired. Ask for a new one.", code="expired_link")
+        raise InvalidInput(N_("This link has expired. Ask for a new one."), code="expired_link")
     return LinkTarget(account_id=str(row["account_id"]), email=str(row["email"]))
 
 
@@ -63,5 +65,5 @@ async def consume_link_token(db: Database, token: str, *, purpose: str, now: flo
         .run()
     )
     if result.meta.changes != 1:
-        raise InvalidInput("This link was already used. Ask for a new one.", code="used_link")
+        raise InvalidInput(ALREADY_USED, code="used_link")
     return target

@@ -1,62 +1,65 @@
-"""The text of every account email."""
+"""The text of every account email, in the language of the request that caused it.
+
+Each email is two catalog entries, its subject and its whole body, so a translator sees the
+message at once; `%(site)s`, `%(link)s` and the like are filled in after translation.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from beatbun.i18n import N_, translate
 from beatbun.runtime.base import MailMessage
 
 
-def verification_mail(*, to: str, site_name: str, link: str) -> MailMessage:
-    return MailMessage(
-        to=to,
-        subject=f"Confirm your email address for {site_name}",
-        text=(
-            f"Welcome to {site_name}!\n\nConfirm this address by opening the link below within"
-            f" 48 hours:\n\n{link}\n\nIf you did not sign up, ignore this message.\n"
-        ),
-    )
+@dataclass(frozen=True)
+class AccountMail:
+    subject: str
+    body: str
+
+    def compose(self, *, to: str, language: str, **params: str) -> MailMessage:
+        """The message in `language`; the body's final newline stays out of the catalogs."""
+        return MailMessage(
+            to=to,
+            subject=translate(language, self.subject, params),
+            text=translate(language, self.body, params) + "\n",
+        )
 
 
-def already_registered_mail(*, to: str, site_name: str, login_link: str) -> MailMessage:
-    return MailMessage(
-        to=to,
-        subject=f"Someone tried to sign up to {site_name} with your address",
-        text=(
-            f"This address already has a {site_name} account, so no new one was created."
-            f"\n\nLog in here: {login_link}\n\nIf this was not you, no action is needed.\n"
-        ),
-    )
-
-
-def parental_notice_mail(*, to: str, site_name: str, child_name: str) -> MailMessage:
-    return MailMessage(
-        to=to,
-        subject=f"Your child joined {site_name}",
-        text=(
-            f"{child_name} created a {site_name} account and confirmed that you, as parent"
-            f" or guardian, agreed to it.\n\nIf you did not agree, reply to this message and"
-            f" we will close the account.\n"
-        ),
-    )
-
-
-def email_change_mail(*, to: str, site_name: str, link: str) -> MailMessage:
-    return MailMessage(
-        to=to,
-        subject=f"Confirm your new email address for {site_name}",
-        text=(
-            f"Open this link within 24 hours to make this the address of your {site_name}"
-            f" account:\n\n{link}\n\nIf you did not ask for this, ignore this message.\n"
-        ),
-    )
-
-
-def reset_mail(*, to: str, site_name: str, link: str) -> MailMessage:
-    return MailMessage(
-        to=to,
-        subject=f"Reset your {site_name} password",
-        text=(
-            f"Open this link within one hour to choose a new password:\n\n{link}\n\n"
-            f"Resetting logs you out everywhere. If you did not ask for this, ignore this"
-            f" message; your password stays as it is.\n"
-        ),
-    )
+VERIFICATION = AccountMail(
+    subject=N_("Confirm your email address for %(site)s"),
+    body=N_(
+        "Welcome to %(site)s!\n\nConfirm this address by opening the link below within"
+        " 48 hours:\n\n%(link)s\n\nIf you did not sign up, ignore this message."
+    ),
+)
+ALREADY_REGISTERED = AccountMail(
+    subject=N_("Someone tried to sign up to %(site)s with your address"),
+    body=N_(
+        "This address already has a %(site)s account, so no new one was created."
+        "\n\nLog in here: %(link)s\n\nIf this was not you, no action is needed."
+    ),
+)
+PARENTAL_NOTICE = AccountMail(
+    subject=N_("Your child joined %(site)s"),
+    body=N_(
+        "%(child)s created a %(site)s account and confirmed that you, as parent or guardian,"
+        " agreed to it.\n\nIf you did not agree, reply to this message and we will close"
+        " the account."
+    ),
+)
+EMAIL_CHANGE = AccountMail(
+    subject=N_("Confirm your new email address for %(site)s"),
+    body=N_(
+        "Open this link within 24 hours to make this the address of your %(site)s account:"
+        "\n\n%(link)s\n\nIf you did not ask for this, ignore this message."
+    ),
+)
+PASSWORD_RESET = AccountMail(
+    subject=N_("Reset your %(site)s password"),
+    body=N_(
+        "Open this link within one hour to choose a new password:\n\n%(link)s\n\n"
+        "Resetting logs you out everywhere. If you did not ask for this, ignore this"
+        " message; your password stays as it is."
+    ),
+)

@@ -18,6 +18,7 @@ from functools import cache
 from pathlib import Path
 
 from beatbun.errors import InvalidInput
+from beatbun.i18n import N_
 from beatbun.runtime.base import MAX_PBKDF2_ITERATIONS, KeyDerivation
 
 MIN_LENGTH_SINGLE_FACTOR = 15
@@ -33,6 +34,13 @@ VERSION = "v1"
 COMMON_PASSWORDS = Path(__file__).parent / "common_passwords.txt"
 # Verified against when an email is unknown, so both paths cost one full derivation.
 _DUMMY_SALT = b"beatbun-no-such-account"
+# A whole sentence per case, so no translation has to splice a phrase into another.
+TOO_SHORT_WITH_SECOND_FACTOR = N_(
+    "Use at least %(minimum)s characters with a second factor; a few unrelated words work well."
+)
+TOO_SHORT_ALONE = N_(
+    "Use at least %(minimum)s characters without a second factor; a few unrelated words work well."
+)
 
 
 def check_password(
@@ -46,26 +54,29 @@ def check_password(
     normalized = normalize(password)
     minimum = MIN_LENGTH_WITH_SECOND_FACTOR if has_second_factor else MIN_LENGTH_SINGLE_FACTOR
     if len(normalized) < minimum:
-        reason = "with a second factor" if has_second_factor else "without a second factor"
         raise InvalidInput(
-            f"Use at least {minimum} characters {reason}; a few unrelated words work well.",
+            TOO_SHORT_WITH_SECOND_FACTOR if has_second_factor else TOO_SHORT_ALONE,
             code="password_too_short",
             field=field,
+            params={"minimum": minimum},
         )
     if len(normalized) > MAX_LENGTH:
         raise InvalidInput(
-            f"Use at most {MAX_LENGTH} characters.", code="password_too_long", field=field
+            N_("Use at most %(maximum)s characters."),
+            code="password_too_long",
+            field=field,
+            params={"maximum": MAX_LENGTH},
         )
     folded = normalized.casefold()
     if folded in _common_passwords():
         raise InvalidInput(
-            "This password is in a list of common or breached passwords; choose another.",
+            N_("This password is in a list of common or breached passwords; choose another."),
             code="password_common",
             field=field,
         )
     if any(folded == word.casefold() for word in context if word):
         raise InvalidInput(
-            "Your password must not be your email address or your name.",
+            N_("Your password must not be your email address or your name."),
             code="password_context",
             field=field,
         )

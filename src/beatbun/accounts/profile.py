@@ -9,6 +9,7 @@ from beatbun.accounts.security_log import record_event
 from beatbun.accounts.store import find_account_by_email, get_account, update_account
 from beatbun.accounts.validation import check_display_name, normalize_email
 from beatbun.errors import Conflict, InvalidInput
+from beatbun.i18n import N_
 from beatbun.runtime.base import Runtime
 
 
@@ -34,11 +35,12 @@ async def request_email_change(
     password: str,
     code: str,
     client: Client,
+    language: str,
 ) -> None:
-    """Mail a confirmation link to the new address; the account keeps the old one until then."""
+    """Mail a confirmation link to the new address, in `language`; the old one stays till then."""
     email = normalize_email(new_email, field="new_email")
     if email == account.email:
-        raise InvalidInput("That is already your address.", field="new_email")
+        raise InvalidInput(N_("That is already your address."), field="new_email")
     await _check_current_password(runtime, account, password)
     await require_fresh_code(runtime, account, code=code, client=client)
     now = runtime.clock.now()
@@ -49,7 +51,9 @@ async def request_email_change(
         )
         link = f"{runtime.settings.public_url}/account/email/confirm?token={token}"
         await runtime.mailer.send(
-            mail.email_change_mail(to=email, site_name=runtime.settings.site_name, link=link)
+            mail.EMAIL_CHANGE.compose(
+                to=email, language=language, site=runtime.settings.site_name, link=link
+            )
         )
     await record_event(
         runtime.db, account_id=account.id, kind="email_change_requested", client=client, now=now
@@ -61,7 +65,7 @@ async def confirm_email_change(runtime: Runtime, token: str, *, client: Client) 
     now = runtime.clock.now()
     target = await links.consume_link_token(runtime.db, token, purpose="change_email", now=now)
     if await find_account_by_email(runtime.db, target.email) is not None:
-        raise Conflict("That address now belongs to another account.")
+        raise Conflict(N_("That address now belongs to another account."))
     await update_account(
         runtime.db,
         target.account_id,
@@ -96,8 +100,8 @@ async def change_password(
     return await sessions.rotate_session(runtime.db, session, stage="full")
 
 
-async def request_password_reset(runtime: Runtime, *, email: str) -> None:
-    """Mail a reset link when the address has an account; silent otherwise."""
+async def request_password_reset(runtime: Runtime, *, email: str, language: str) -> None:
+    """Mail a reset link, in `language`, when the address has an account; silent otherwise."""
     address = normalize_email(email)
     account = await find_account_by_email(runtime.db, address)
     if account is None:
@@ -111,7 +115,9 @@ async def request_password_reset(runtime: Runtime, *, email: str) -> None:
     )
     link = f"{runtime.settings.public_url}/reset-password?token={token}"
     await runtime.mailer.send(
-        mail.reset_mail(to=address, site_name=runtime.settings.site_name, link=link)
+        mail.PASSWORD_RESET.compose(
+            to=address, language=language, site=runtime.settings.site_name, link=link
+        )
     )
 
 
@@ -154,7 +160,7 @@ async def _check_current_password(runtime: Runtime, account: Account, password: 
     if not await passwords.verify_password(
         password, account.password_hash, kdf=runtime.kdf, pepper=runtime.settings.password_pepper
     ):
-        raise InvalidInput("Your current password is not correct.", field="current_password")
+        raise InvalidInput(N_("Your current password is not correct."), field="current_password")
 
 
 async def _set_password(runtime: Runtime, account: Account, password: str, *, field: str) -> None:

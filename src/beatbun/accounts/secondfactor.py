@@ -7,9 +7,10 @@ from beatbun.accounts.models import Account, Client, Session
 from beatbun.accounts.security_log import record_event
 from beatbun.accounts.store import update_account
 from beatbun.errors import Conflict, InvalidInput
+from beatbun.i18n import N_
 from beatbun.runtime.base import Runtime
 
-WRONG_CODE = "That code is not valid. Use the current code from your app, or a recovery code."
+WRONG_CODE = N_("That code is not valid. Use the current code from your app, or a recovery code.")
 
 
 async def check_second_factor(
@@ -21,7 +22,7 @@ async def check_second_factor(
     """
     now = runtime.clock.now()
     if account.totp_secret is None:
-        raise Conflict("Two-step verification is not on for this account.")
+        raise Conflict(N_("Two-step verification is not on for this account."))
     step = totp.accepted_step(account.totp_secret, code, now=now, last_step=account.totp_last_step)
     if step is not None:
         await update_account(runtime.db, account.id, values={"totp_last_step": step})
@@ -48,7 +49,7 @@ async def require_fresh_code(
 async def start_totp_enrollment(runtime: Runtime, account: Account) -> str:
     """The pending secret to show (made once, kept until confirmed)."""
     if account.has_totp:
-        raise Conflict("Two-step verification is already on.")
+        raise Conflict(N_("Two-step verification is already on."))
     if account.totp_pending_secret:
         return account.totp_pending_secret
     secret = totp.new_secret()
@@ -63,11 +64,11 @@ async def confirm_totp(
     now = runtime.clock.now()
     secret = account.totp_pending_secret
     if account.has_totp or secret is None:
-        raise Conflict("Start setting up two-step verification again.")
+        raise Conflict(N_("Start setting up two-step verification again."))
     step = totp.accepted_step(secret, code, now=now, last_step=None)
     if step is None:
         raise InvalidInput(
-            "That code is not valid. Check the time on your device and try the current code.",
+            N_("That code is not valid. Check the time on your device and try the current code."),
             code="invalid_code",
             field="code",
         )
@@ -107,13 +108,16 @@ async def disable_totp(
     if not await passwords.verify_password(
         password, account.password_hash, kdf=runtime.kdf, pepper=runtime.settings.password_pepper
     ):
-        raise InvalidInput("Your password is not correct.", field="password")
+        raise InvalidInput(N_("Your password is not correct."), field="password")
     await check_second_factor(runtime, account, code=code, client=client)
     if len(passwords.normalize(password)) < passwords.MIN_LENGTH_SINGLE_FACTOR:
         raise InvalidInput(
-            f"Your password is shorter than {passwords.MIN_LENGTH_SINGLE_FACTOR} characters."
-            " Change it first: without a second factor it must be longer.",
+            N_(
+                "Your password is shorter than %(minimum)s characters."
+                " Change it first: without a second factor it must be longer."
+            ),
             field="password",
+            params={"minimum": passwords.MIN_LENGTH_SINGLE_FACTOR},
         )
     await update_account(
         runtime.db,

@@ -3,28 +3,29 @@
 from __future__ import annotations
 
 from beatbun.accounts.models import Client, SecurityEvent
+from beatbun.i18n import N_
 from beatbun.runtime.base import Database
 
-# What each kind means to the account owner, shown on the security log page.
+# What each kind means to the account owner, shown on the security log in their language.
 EVENT_LABELS = {
-    "signed_up": "Account created",
-    "email_verified": "Email address verified",
-    "logged_in": "Logged in",
-    "login_failed": "Failed login attempt",
-    "logged_out": "Logged out",
-    "session_ended": "Session ended",
-    "other_sessions_ended": "All other sessions ended",
-    "password_changed": "Password changed",
-    "password_reset": "Password reset by email",
-    "email_change_requested": "Email change requested",
-    "email_changed": "Email address changed",
-    "display_name_changed": "Display name changed",
-    "totp_enabled": "Two-step verification turned on",
-    "totp_disabled": "Two-step verification turned off",
-    "recovery_code_used": "Recovery code used",
-    "second_factor_failed": "Wrong verification code",
-    "api_key_created": "API key created",
-    "api_key_revoked": "API key revoked",
+    "signed_up": N_("Account created"),
+    "email_verified": N_("Email address verified"),
+    "logged_in": N_("Logged in"),
+    "login_failed": N_("Failed login attempt"),
+    "logged_out": N_("Logged out"),
+    "session_ended": N_("Session ended"),
+    "other_sessions_ended": N_("All other sessions ended"),
+    "password_changed": N_("Password changed"),
+    "password_reset": N_("Password reset by email"),
+    "email_change_requested": N_("Email change requested"),
+    "email_changed": N_("Email address changed"),
+    "display_name_changed": N_("Display name changed"),
+    "totp_enabled": N_("Two-step verification turned on"),
+    "totp_disabled": N_("Two-step verification turned off"),
+    "recovery_code_used": N_("Recovery code used"),
+    "second_factor_failed": N_("Wrong verification code"),
+    "api_key_created": N_("API key created"),
+    "api_key_revoked": N_("API key revoked"),
 }
 MAX_SHOWN = 100
 

@@ -26,10 +26,12 @@ from beatbun.accounts.validation import (
     normalize_email,
 )
 from beatbun.errors import InvalidInput, PermissionDenied, Unauthenticated
+from beatbun.i18n import DEFAULT_LANGUAGE, N_
 from beatbun.runtime.base import Runtime
 
 ADULT_AGE = 18
 MINIMUM_AGE = 13
+WRONG_CREDENTIALS = N_("The email or password is incorrect.")
 
 
 class TooYoung(PermissionDenied):
@@ -60,8 +62,10 @@ class LoginOutcome:
     needs_second_factor: bool
 
 
-async def sign_up(runtime: Runtime, form: SignUpForm, *, client: Client) -> None:
-    """Create an unverified account and mail the verification link.
+async def sign_up(
+    runtime: Runtime, form: SignUpForm, *, client: Client, language: str = DEFAULT_LANGUAGE
+) -> None:
+    """Create an unverified account and mail the verification link, in `language`.
 
     Raises TooYoung before looking at anything else, so an under-13 visitor leaves no trace,
     and InvalidInput naming the field. An email that already has an account gets a notice
@@ -70,7 +74,10 @@ async def sign_up(runtime: Runtime, form: SignUpForm, *, client: Client) -> None
     now = runtime.clock.now()
     age = age_from_birth_date(form.birth_date, today=datetime.fromtimestamp(now, UTC).date())
     if age < MINIMUM_AGE:
-        raise TooYoung(f"You must be {MINIMUM_AGE} or older to use {runtime.settings.site_name}.")
+        raise TooYoung(
+            N_("You must be %(age)s or older to use %(site)s."),
+            params={"age": MINIMUM_AGE, "site": runtime.settings.site_name},
+        )
     email = normalize_email(form.email)
     display_name = check_display_name(form.display_name)
     password = passwords.check_password(
@@ -85,7 +92,9 @@ async def sign_up(runtime: Runtime, form: SignUpForm, *, client: Client) -> None
     site, base = runtime.settings.site_name, runtime.settings.public_url
     if await find_account_by_email(runtime.db, email) is not None:
         await runtime.mailer.send(
-            mail.already_registered_mail(to=email, site_name=site, login_link=f"{base}/login")
+            mail.ALREADY_REGISTERED.compose(
+                to=email, language=language, site=site, link=f"{base}/login"
+            )
         )
         return
     account_id = new_id()
@@ -104,20 +113,26 @@ async def sign_up(runtime: Runtime, form: SignUpForm, *, client: Client) -> None
         },
     )
     await record_event(runtime.db, account_id=account_id, kind="signed_up", client=client, now=now)
-    await send_verification(runtime, account_id=account_id, email=email)
+    await send_verification(runtime, account_id=account_id, email=email, language=language)
     if parent_email:
         await runtime.mailer.send(
-            mail.parental_notice_mail(to=parent_email, site_name=site, child_name=display_name)
+            mail.PARENTAL_NOTICE.compose(
+                to=parent_email, language=language, site=site, child=display_name
+            )
         )
 
 
-async def send_verification(runtime: Runtime, *, account_id: str, email: str) -> None:
+async def send_verification(
+    runtime: Runtime, *, account_id: str, email: str, language: str
+) -> None:
     token = await links.issue_link_token(
         runtime.db, account_id=account_id, purpose="verify", email=email, now=runtime.clock.now()
     )
     link = f"{runtime.settings.public_url}/verify-email?token={token}"
     await runtime.mailer.send(
-        mail.verification_mail(to=email, site_name=runtime.settings.site_name, link=link)
+        mail.VERIFICATION.compose(
+            to=email, language=language, site=runtime.settings.site_name, link=link
+        )
     )
 
 
@@ -127,7 +142,7 @@ async def verify_email(runtime: Runtime, token: str, *, client: Client) -> None:
     target = await links.consume_link_token(runtime.db, token, purpose="verify", now=now)
     account = await get_account(runtime.db, target.account_id)
     if account.email != target.email:
-        raise InvalidInput("This link is for an address the account no longer uses.")
+        raise InvalidInput(N_("This link is for an address the account no longer uses."))
     await update_account(runtime.db, account.id, values={"email_verified_at": int(now)})
     await record_event(
         runtime.db, account_id=account.id, kind="email_verified", client=client, now=now
@@ -157,13 +172,13 @@ async def log_in(
     if account is None:
         await passwords.burn_dummy_hash(password, kdf=kdf, pepper=pepper)
         await throttle.record_failure(runtime.db, subjects, now=now)
-        raise InvalidCredentials("The email or password is incorrect.")
+        raise InvalidCredentials(WRONG_CREDENTIALS)
     if not await passwords.verify_password(password, account.password_hash, kdf=kdf, pepper=pepper):
         await throttle.record_failure(runtime.db, subjects, now=now)
         await record_event(
             runtime.db, account_id=account.id, kind="login_failed", client=client, now=now
         )
-        raise InvalidCredentials("The email or password is incorrect.")
+        raise InvalidCredentials(WRONG_CREDENTIALS)
     await throttle.clear_failures(runtime.db, subjects[0])
     if passwords.needs_rehash(account.password_hash):
         rehashed = await passwords.hash_password(password, kdf=kdf, pepper=pepper)
@@ -213,7 +228,7 @@ def require_spending_allowed(account: Account) -> None:
     """Raise PermissionDenied unless the account may spend credits (a verified address)."""
     if not account.can_spend_credits:
         raise PermissionDenied(
-            "Verify your email address before spending credits.", code="email_unverified"
+            N_("Verify your email address before spending credits."), code="email_unverified"
         )
 
 
@@ -221,11 +236,11 @@ def _check_parent(form: SignUpForm, *, own_email: str) -> str:
     parent_email = normalize_email(form.parent_email, field="parent_email")
     if parent_email == own_email:
         raise InvalidInput(
-            "Enter your parent's or guardian's address, not your own.", field="parent_email"
+            N_("Enter your parent's or guardian's address, not your own."), field="parent_email"
         )
     if not form.parental_consent:
         raise InvalidInput(
-            "Under 18, a parent or guardian must agree: tick the box to confirm they do.",
+            N_("Under 18, a parent or guardian must agree: tick the box to confirm they do."),
             field="parental_consent",
         )
     return parent_email

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from beatbun.accounts.models import Account
 from beatbun.errors import NotFound
+from beatbun.i18n import N_
 from beatbun.runtime.base import Database, Row, SqlValue
 
 # The columns `update_account` may set; names are never taken from input.
@@ -38,7 +39,7 @@ async def find_account(db: Database, account_id: str) -> Account | None:
 async def get_account(db: Database, account_id: str) -> Account:
     account = await find_account(db, account_id)
     if account is None:
-        raise NotFound(f"Account '{account_id}' not found.")
+        raise NotFound(N_("Account '%(id)s' not found."), params={"id": account_id})
     return account
 
 

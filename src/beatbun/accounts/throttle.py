@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from beatbun.accounts.tokens import hash_token
 from beatbun.errors import AppError
+from beatbun.i18n import N_
 from beatbun.runtime.base import Database
 
 # Failures allowed before delays start: an account is targeted on its own, while one address
@@ -18,6 +19,9 @@ FREE_FAILURES = {"account": 5, "ip": 50}
 FIRST_DELAY = 1.0
 MAX_DELAY = 15 * 60.0
 FORGET_AFTER = 24 * 3600.0
+# Messages have no plural forms; in English, German and French only 1 takes the singular.
+RETRY_IN_ONE_SECOND = N_("Too many failed attempts. Try again in 1 second.")
+RETRY_IN_SECONDS = N_("Too many failed attempts. Try again in %(seconds)s seconds.")
 
 
 class TooManyAttempts(AppError):
@@ -27,9 +31,10 @@ class TooManyAttempts(AppError):
     default_code = "too_many_attempts"
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__(
-            f"Too many failed attempts. Try again in {retry_after} seconds.",
-        )
+        if retry_after == 1:
+            super().__init__(RETRY_IN_ONE_SECOND)
+        else:
+            super().__init__(RETRY_IN_SECONDS, params={"seconds": retry_after})
         self.retry_after = retry_after
         self.headers = {"Retry-After": str(retry_after)}
 

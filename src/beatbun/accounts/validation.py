@@ -7,6 +7,7 @@ import unicodedata
 from datetime import date
 
 from beatbun.errors import InvalidInput
+from beatbun.i18n import N_
 
 MAX_EMAIL = 254  # RFC 5321 path limit
 MAX_DISPLAY_NAME = 50
@@ -18,24 +19,25 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 def normalize_email(raw: str, *, field: str = "email") -> str:
     email = raw.strip().lower()
     if not email:
-        raise InvalidInput("Enter your email address.", field=field)
+        raise InvalidInput(N_("Enter your email address."), field=field)
     if len(email) > MAX_EMAIL or not _EMAIL.match(email):
-        raise InvalidInput("Enter an email address like name@example.com.", field=field)
+        raise InvalidInput(N_("Enter an email address like name@example.com."), field=field)
     return email
 
 
 def check_display_name(raw: str) -> str:
     name = unicodedata.normalize("NFKC", raw).strip()
     if not name:
-        raise InvalidInput("Enter a display name.", field="display_name")
+        raise InvalidInput(N_("Enter a display name."), field="display_name")
     if len(name) > MAX_DISPLAY_NAME:
         raise InvalidInput(
-            f"Use at most {MAX_DISPLAY_NAME} characters for your display name.",
+            N_("Use at most %(maximum)s characters for your display name."),
             field="display_name",
+            params={"maximum": MAX_DISPLAY_NAME},
         )
     if any(unicodedata.category(char).startswith("C") for char in name):
         raise InvalidInput(
-            "The display name contains invisible or control characters.", field="display_name"
+            N_("The display name contains invisible or control characters."), field="display_name"
         )
     return name
 
@@ -45,10 +47,12 @@ def age_from_birth_date(raw: str, *, today: date) -> int:
     try:
         born = date.fromisoformat(raw.strip())
     except ValueError:
-        raise InvalidInput("Enter your date of birth as YYYY-MM-DD.", field="birth_date") from None
+        raise InvalidInput(
+            N_("Enter your date of birth as YYYY-MM-DD."), field="birth_date"
+        ) from None
     if born > today:
-        raise InvalidInput("Your date of birth cannot be in the future.", field="birth_date")
+        raise InvalidInput(N_("Your date of birth cannot be in the future."), field="birth_date")
     age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
     if age > OLDEST_AGE:
-        raise InvalidInput("Check the year of your date of birth.", field="birth_date")
+        raise InvalidInput(N_("Check the year of your date of birth."), field="birth_date")
     return age

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from beatbun.analytics.models import KINDS, Count, DailyVisitors, Event
 from beatbun.analytics.store import count_statements, list_counts, list_daily_visitors, salt_for
 from beatbun.errors import InvalidInput
+from beatbun.i18n import N_
 from beatbun.runtime.base import Database
 
 MAX_LABEL_LENGTH = 64
@@ -28,10 +29,18 @@ def parse_event(*, kind: str, label: str, value: float) -> Event:
     """Validate what the page sent; raises InvalidInput for an unknown kind or a wild value."""
     known = next((k for k in KINDS if k == kind), None)
     if known is None:
-        raise InvalidInput(f"Analytics event kind {kind!r} is not one we count.", field="kind")
+        raise InvalidInput(
+            N_("Analytics event kind %(kind)s is not one we count."),
+            field="kind",
+            params={"kind": repr(kind)},
+        )
     if known == "prompt_time":
         if not 0 < value <= MAX_PROMPT_SECONDS:
-            raise InvalidInput(f"Prompt time {value!r} is out of range.", field="value")
+            raise InvalidInput(
+                N_("Prompt time %(value)s is out of range."),
+                field="value",
+                params={"value": repr(value)},
+            )
     else:
         value = 1.0
     return Event(kind=known, label=label.strip()[:MAX_LABEL_LENGTH], value=value)

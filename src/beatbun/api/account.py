@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from beatbun.api.deps import CurrentApiCaller
+from beatbun.i18n import N_
 
 router = APIRouter(prefix="/api/v1")
 
@@ -18,7 +19,14 @@ class Me(BaseModel):
     scopes: list[str]
 
 
-@router.get("/me")
+@router.get(
+    "/me",
+    summary=N_("Who this key belongs to"),
+    description=N_(
+        "The account the API key belongs to, whether it may spend credits, and the key's "
+        "scopes. Needs the read scope."
+    ),
+)
 async def me(caller: CurrentApiCaller) -> Me:
     caller.require("read")
     account = caller.account

@@ -13,6 +13,7 @@ from beatbun.accounts.service import require_spending_allowed
 from beatbun.accounts.sessions import find_session
 from beatbun.accounts.store import find_account, get_account
 from beatbun.errors import InvalidInput, PermissionDenied, Unauthenticated
+from beatbun.i18n import N_
 from beatbun.runtime.base import Runtime
 
 
@@ -44,6 +45,7 @@ API_PREFIX = "/api/"
 SESSION_COOKIE = "__Host-session"
 # Query parameter names that would put a credential in a URL (logs, history, Referer).
 CREDENTIAL_PARAMS = frozenset({"api_key", "apikey", "key", "token", "access_token"})
+LOG_IN_TO_SEE = N_("Log in to see this page.")
 
 
 @dataclass(frozen=True)
@@ -77,14 +79,14 @@ async def current_session(request: Request) -> Session:
     """The fully logged-in session; raises Unauthenticated otherwise."""
     visitor = await visitor_of(request)
     if visitor.session is None or not visitor.session.is_full:
-        raise Unauthenticated("Log in to see this page.", code="login_required")
+        raise Unauthenticated(LOG_IN_TO_SEE, code="login_required")
     return visitor.session
 
 
 async def current_account(request: Request, session: CurrentSession) -> Account:
     account = (await visitor_of(request)).account
     if account is None:
-        raise Unauthenticated("Log in to see this page.", code="login_required")
+        raise Unauthenticated(LOG_IN_TO_SEE, code="login_required")
     return account
 
 
@@ -92,7 +94,7 @@ async def pending_login(request: Request) -> Session:
     """A session waiting for its second factor; raises Unauthenticated otherwise."""
     session = (await visitor_of(request)).session
     if session is None or session.is_full:
-        raise Unauthenticated("Start again from the login page.", code="login_required")
+        raise Unauthenticated(N_("Start again from the login page."), code="login_required")
     return session
 
 
@@ -119,7 +121,9 @@ class ApiCaller:
         """Raise PermissionDenied unless the key has `scope` (and, to spend, a verified owner)."""
         if scope not in self.key.scopes:
             raise PermissionDenied(
-                f"This API key lacks the '{scope}' scope.", code="insufficient_scope"
+                N_("This API key lacks the '%(scope)s' scope."),
+                code="insufficient_scope",
+                params={"scope": scope},
             )
         if scope == "generate":
             require_spending_allowed(self.account)
@@ -130,16 +134,16 @@ async def api_caller(request: Request) -> ApiCaller:
     for name, value in request.query_params.multi_items():
         if name.lower() in CREDENTIAL_PARAMS or value.startswith(KEY_PREFIX):
             raise CredentialInUrl(
-                "API keys are refused in URLs; send the key in the Authorization header."
+                N_("API keys are refused in URLs; send the key in the Authorization header.")
             )
     scheme, _, secret = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
-        raise ApiKeyRequired("Send your API key as 'Authorization: Bearer <key>'.")
+        raise ApiKeyRequired(N_("Send your API key as 'Authorization: Bearer <key>'."))
     runtime = runtime_of(request)
     try:
         key = await authenticate_api_key(runtime.db, secret.strip(), now=runtime.clock.now())
     except Unauthenticated as exc:
-        raise ApiKeyRequired(exc.message, code=exc.code) from exc
+        raise ApiKeyRequired(exc.template, code=exc.code, params=exc.params) from exc
     return ApiCaller(key=key, account=await get_account(runtime.db, key.account_id))
 
 

@@ -22,11 +22,20 @@ from beatbun.generation.service import (
     list_generations,
     submit_generation,
 )
+from beatbun.i18n import N_
 
 router = APIRouter(prefix="/api/v1")
 
 
-@router.post("/generations", status_code=201)
+@router.post(
+    "/generations",
+    status_code=201,
+    summary=N_("Make a track"),
+    description=N_(
+        "Charge for a track and queue it. Send an Idempotency-Key header so a retry never "
+        "charges twice. Needs the generate scope."
+    ),
+)
 async def create_generation(
     request: Request,
     response: Response,
@@ -34,7 +43,6 @@ async def create_generation(
     runtime: RuntimeDep,
     idempotency_key: str | None = Header(default=None),
 ) -> dict[str, Any]:
-    """Charge and queue a track. Send `Idempotency-Key` so a retry never charges twice."""
     caller.require("generate")
     body = GenerationRequest.parse(await _json_body(request))
     submission = await submit_generation(
@@ -46,7 +54,14 @@ async def create_generation(
     return submission.job.to_public()
 
 
-@router.get("/generations/{job_id}")
+@router.get(
+    "/generations/{job_id}",
+    summary=N_("Read a generation"),
+    description=N_(
+        "One job: its status, its cost, what was understood of the request, and its track "
+        "once it is ready. Needs the read scope."
+    ),
+)
 async def read_generation(
     job_id: str, caller: CurrentApiCaller, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -55,7 +70,14 @@ async def read_generation(
     return job.to_public()
 
 
-@router.get("/generations")
+@router.get(
+    "/generations",
+    summary=N_("List generations"),
+    description=N_(
+        "Your jobs, newest first. For the next page, send before: the created_at of the last "
+        "job you have. Needs the read scope."
+    ),
+)
 async def read_generations(
     caller: CurrentApiCaller,
     runtime: RuntimeDep,
@@ -67,16 +89,26 @@ async def read_generations(
     return {"data": [job.to_public() for job in jobs], "has_more": len(jobs) == limit}
 
 
-@router.post("/generations/{job_id}/cancel")
+@router.post(
+    "/generations/{job_id}/cancel",
+    summary=N_("Cancel a generation"),
+    description=N_(
+        "Cancel a job that has not started; its credits are refunded in full. A job already "
+        "being made cannot be canceled. Needs the generate scope."
+    ),
+)
 async def cancel(job_id: str, caller: CurrentApiCaller, runtime: RuntimeDep) -> dict[str, Any]:
     caller.require("generate")
     job = await cancel_generation(runtime, account_id=caller.account.id, job_id=job_id)
     return job.to_public()
 
 
-@router.get("/pricing")
+@router.get(
+    "/pricing",
+    summary=N_("Pricing"),
+    description=N_("The published price formula, with worked examples. Needs no API key."),
+)
 async def pricing() -> dict[str, Any]:
-    """The published formula, with worked examples."""
     examples = [(30, False), (60, False), (120, True), (300, False)]
     return {
         "formula": FORMULA,
@@ -93,7 +125,14 @@ async def pricing() -> dict[str, Any]:
     }
 
 
-@router.get("/credits")
+@router.get(
+    "/credits",
+    summary=N_("Credits"),
+    description=N_(
+        "Your plan, your balance, and every grant, charge and refund in your ledger. Needs "
+        "the read scope."
+    ),
+)
 async def credits(caller: CurrentApiCaller, runtime: RuntimeDep) -> dict[str, Any]:
     caller.require("read")
     wallet = await open_wallet(runtime.db, caller.account.id, now=runtime.clock.now())
@@ -109,4 +148,4 @@ async def _json_body(request: Request) -> Any:
     try:
         return await request.json()
     except ValueError:
-        raise InvalidInput("The request body must be JSON.", code="invalid_json") from None
+        raise InvalidInput(N_("The request body must be JSON."), code="invalid_json") from None

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from beatbun.errors import InvalidInput
+from beatbun.i18n import N_
 from beatbun.runtime.base import Database, Row, Statement
 
 Plan = Literal["free", "paid"]
@@ -110,7 +111,11 @@ def debit_statements(
     index. Either aborts the whole batch.
     """
     if amount <= 0:
-        raise InvalidInput(f"A debit must be positive, got {amount}.", code="invalid_amount")
+        raise InvalidInput(
+            N_("A debit must be positive, got %(amount)s."),
+            code="invalid_amount",
+            params={"amount": amount},
+        )
     return [
         db.prepare(
             "UPDATE wallets SET balance = balance - ?, updated_at = ? WHERE account_id = ?"
@@ -162,7 +167,11 @@ async def adjust_balance(
 ) -> Wallet:
     """A purchase or an operator's adjustment; refused when it would overdraw."""
     if kind not in ("purchase", "adjustment", "grant") or amount == 0:
-        raise InvalidInput(f"Cannot record a {kind} of {amount}.", code="invalid_amount")
+        raise InvalidInput(
+            N_("Cannot record a %(kind)s of %(amount)s."),
+            code="invalid_amount",
+            params={"kind": kind, "amount": amount},
+        )
     await db.batch(
         [
             db.prepare("INSERT OR IGNORE INTO wallets (account_id, updated_at) VALUES (?, ?)").bind(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from beatbun.consent.models import Category
+from beatbun.i18n import N_
 
 Kind = Literal["cookie", "localStorage", "sessionStorage", "script"]
 Party = Literal["first", "third"]
@@ -24,11 +25,6 @@ DRAFT_STORAGE_PREFIX = "beatbun.draft."
 CONSENT_MAX_AGE = 183 * 86400
 PREFS_MAX_AGE = 365 * 86400
 PERFORMANCE_MAX_AGE = 30 * 86400
-
-
-def N_(message: str) -> str:
-    """Mark `message` for the catalogs without translating it here (domain code has no locale)."""
-    return message
 
 
 @dataclass(frozen=True)

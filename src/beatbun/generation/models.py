@@ -9,8 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from beatbun.errors import InvalidInput
-from beatbun.generation.provider import MusicRequest
+from beatbun.generation.provider import MusicRequest, invalid_input
 
 JobStatus = Literal["queued", "running", "succeeded", "failed", "canceled"]
 MAX_LYRICS_CHARS = 3000
@@ -51,9 +50,7 @@ class GenerationRequest(BaseModel):
                 if error["type"] == "extra_forbidden"
                 else f"invalid_{field or 'request'}"
             )
-            raise InvalidInput(
-                f"{field}: {error['msg']}" if field else error["msg"], code=code, field=field
-            ) from None
+            raise invalid_input(error, code=code, field=field) from None
 
     @property
     def has_lyrics(self) -> bool:

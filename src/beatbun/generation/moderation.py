@@ -9,13 +9,23 @@ explainable in one sentence, and cheap enough for every request.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 from beatbun.errors import InvalidInput
+from beatbun.i18n import N_
 
 ARTISTS_FILE = Path(__file__).parent / "artists.txt"
+HARMFUL_CONTENT = N_(
+    "We don't make music with violent threats, sexual content involving minors or "
+    "instructions for weapons. Please rephrase."
+)
+ARTIST_IMITATION = N_(
+    "We can't imitate the voice of a real artist (%(artist)s). Describe the style "
+    "instead, for example the genre, era, mood and instruments."
+)
 
 _HARMFUL = re.compile(
     r"\b(kill|murder|shoot|bomb|stab)\s+(him|her|them|you|everyone|the\s+\w+)\b"
@@ -42,32 +52,27 @@ class ContentRefused(InvalidInput):
 @dataclass(frozen=True)
 class Verdict:
     code: str
-    reason: str
+    reason: str  # an `N_` template, filled from `params`
+    params: Mapping[str, str] = field(default_factory=dict)
 
 
 def moderate(*, prompt: str, lyrics: str | None) -> None:
     """Raise ContentRefused (code `harmful_content` or `artist_imitation`) with the reason."""
-    for field, text in (("prompt", prompt), ("lyrics", lyrics or "")):
+    for name, text in (("prompt", prompt), ("lyrics", lyrics or "")):
         verdict = _check(text)
         if verdict is not None:
-            raise ContentRefused(verdict.reason, code=verdict.code, field=field)
+            raise ContentRefused(
+                verdict.reason, code=verdict.code, field=name, params=verdict.params
+            )
 
 
 def _check(text: str) -> Verdict | None:
     if _HARMFUL.search(text):
-        return Verdict(
-            "harmful_content",
-            "We don't make music with violent threats, sexual content involving minors or "
-            "instructions for weapons. Please rephrase.",
-        )
+        return Verdict("harmful_content", HARMFUL_CONTENT)
     for match in _VOICE_REQUEST.finditer(text):
         artist = _named_artist(match["name"])
         if artist:
-            return Verdict(
-                "artist_imitation",
-                f"We can't imitate the voice of a real artist ({artist}). Describe the style "
-                "instead, for example the genre, era, mood and instruments.",
-            )
+            return Verdict("artist_imitation", ARTIST_IMITATION, {"artist": artist})
     return None
 
 

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from beatbun.errors import InvalidInput, RuntimeFailure
+from beatbun.i18n import N_
 
 MIN_DURATION_SECONDS = 5.0
 MAX_DURATION_SECONDS = 300.0
@@ -53,6 +54,42 @@ _KEY_PATTERN = re.compile(
 _MODE_WORDS = {"m": "minor", "min": "minor", "minor": "minor", "maj": "major", "major": "major"}
 
 Mode = Literal["major", "minor"]
+
+# What each refusal says, by its code. Validators raise the code with its values and
+# `invalid_input` takes the text from here, so each text has one source. The field travels
+# beside the text (`InvalidInput.field`), so pages can put the text next to it.
+REFUSALS: dict[str, str] = {
+    "empty_prompt": N_("Prompt is empty"),
+    "prompt_too_long": N_("Prompt has %(n)s characters; the limit is %(limit)s"),
+    "duration_out_of_range": N_("Duration %(value)s s is outside %(low)s..%(high)s s"),
+    "bpm_out_of_range": N_("Tempo %(value)s BPM is outside %(low)s..%(high)s"),
+    "unknown_key": N_("Key %(key)s is not a known key"),
+    "unknown_mode": N_("Mode %(mode)s is neither major nor minor"),
+    "conflicting_mode": N_("Key %(key)s conflicts with mode %(mode)s"),
+    "seed_out_of_range": N_("Seed %(seed)s is outside 0..%(high)s"),
+    "invalid_genre": N_("Genre tags must be 1..40 characters, at most %(n)s of them"),
+}
+# pydantic's own checks, by its error type, in our words: its `msg` has no translations.
+NUMBER_EXPECTED = N_("Input should be a valid number")
+WHOLE_NUMBER_EXPECTED = N_("Input should be a whole number")
+TRUE_OR_FALSE_EXPECTED = N_("Input should be true or false")
+CHECKS: dict[str, str] = {
+    "missing": N_("Field required"),
+    "extra_forbidden": N_("Extra inputs are not permitted"),
+    "string_too_long": N_("String should have at most %(max_length)s characters"),
+    "too_long": N_("List should have at most %(max_length)s items"),
+    "string_type": N_("Input should be a valid string"),
+    "list_type": N_("Input should be a valid list"),
+    "float_parsing": NUMBER_EXPECTED,
+    "float_type": NUMBER_EXPECTED,
+    "int_parsing": WHOLE_NUMBER_EXPECTED,
+    "int_type": WHOLE_NUMBER_EXPECTED,
+    "int_from_float": WHOLE_NUMBER_EXPECTED,
+    "bool_parsing": TRUE_OR_FALSE_EXPECTED,
+    "bool_type": TRUE_OR_FALSE_EXPECTED,
+}
+INVALID_VALUE = N_("Input is not valid")
+NOT_AN_OBJECT = N_("The request must be a JSON object")
 
 
 class MusicRequest(BaseModel):
@@ -93,38 +130,27 @@ class MusicRequest(BaseModel):
         key_mode = _MODE_WORDS[match["mode"].lower()]
         given = data.get("mode")
         if isinstance(given, str) and _normalize_mode(given) not in (None, key_mode):
-            raise PydanticCustomError(
-                "conflicting_mode",
-                "Key {key} conflicts with mode {mode}",
-                {"key": repr(data["key"]), "mode": repr(given)},
-            )
+            raise _refusal("conflicting_mode", key=repr(data["key"]), mode=repr(given))
         return {**data, "key": data["key"].strip()[: match.start("mode")].strip(), "mode": key_mode}
 
     @field_validator("prompt")
     @classmethod
     def _check_prompt(cls, value: str) -> str:
         if not value:
-            raise PydanticCustomError("empty_prompt", "Prompt is empty")
+            raise _refusal("empty_prompt")
         if len(value) > MAX_PROMPT_CHARS:
-            raise PydanticCustomError(
-                "prompt_too_long",
-                "Prompt has {n} characters; the limit is {limit}",
-                {"n": len(value), "limit": MAX_PROMPT_CHARS},
-            )
+            raise _refusal("prompt_too_long", n=len(value), limit=MAX_PROMPT_CHARS)
         return value
 
     @field_validator("duration_seconds")
     @classmethod
     def _check_duration(cls, value: float) -> float:
         if not MIN_DURATION_SECONDS <= value <= MAX_DURATION_SECONDS:
-            raise PydanticCustomError(
+            raise _refusal(
                 "duration_out_of_range",
-                "Duration {value} s is outside {low}..{high} s",
-                {
-                    "value": f"{value:g}",
-                    "low": f"{MIN_DURATION_SECONDS:g}",
-                    "high": f"{MAX_DURATION_SECONDS:g}",
-                },
+                value=f"{value:g}",
+                low=f"{MIN_DURATION_SECONDS:g}",
+                high=f"{MAX_DURATION_SECONDS:g}",
             )
         return value
 
@@ -132,10 +158,8 @@ class MusicRequest(BaseModel):
     @classmethod
     def _check_bpm(cls, value: float | None) -> float | None:
         if value is not None and not MIN_BPM <= value <= MAX_BPM:
-            raise PydanticCustomError(
-                "bpm_out_of_range",
-                "Tempo {value} BPM is outside {low}..{high}",
-                {"value": f"{value:g}", "low": f"{MIN_BPM:g}", "high": f"{MAX_BPM:g}"},
+            raise _refusal(
+                "bpm_out_of_range", value=f"{value:g}", low=f"{MIN_BPM:g}", high=f"{MAX_BPM:g}"
             )
         return value
 
@@ -146,9 +170,7 @@ class MusicRequest(BaseModel):
             return None
         tonic = _normalize_tonic(value)
         if tonic is None:
-            raise PydanticCustomError(
-                "unknown_key", "Key {key} is not a known key", {"key": repr(value)}
-            )
+            raise _refusal("unknown_key", key=repr(value))
         return tonic
 
     @field_validator("mode", mode="before")
@@ -158,20 +180,14 @@ class MusicRequest(BaseModel):
             return None
         mode = _normalize_mode(value) if isinstance(value, str) else None
         if mode is None:
-            raise PydanticCustomError(
-                "unknown_mode", "Mode {mode} is neither major nor minor", {"mode": repr(value)}
-            )
+            raise _refusal("unknown_mode", mode=repr(value))
         return mode
 
     @field_validator("seed")
     @classmethod
     def _check_seed(cls, value: int | None) -> int | None:
         if value is not None and not 0 <= value <= MAX_SEED:
-            raise PydanticCustomError(
-                "seed_out_of_range",
-                "Seed {seed} is outside 0..{high}",
-                {"seed": value, "high": MAX_SEED},
-            )
+            raise _refusal("seed_out_of_range", seed=value, high=MAX_SEED)
         return value
 
     @field_validator("genres")
@@ -179,11 +195,7 @@ class MusicRequest(BaseModel):
     def _check_genres(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         tags = tuple(tag.strip().lower() for tag in value)
         if len(tags) > MAX_GENRE_TAGS or any(not tag or len(tag) > 40 for tag in tags):
-            raise PydanticCustomError(
-                "invalid_genre",
-                "Genre tags must be 1..40 characters, at most {n} of them",
-                {"n": MAX_GENRE_TAGS},
-            )
+            raise _refusal("invalid_genre", n=MAX_GENRE_TAGS)
         return tags
 
 
@@ -266,35 +278,35 @@ def _normalize_mode(text: str) -> str | None:
     return _MODE_WORDS.get(text.strip().lower())
 
 
+def invalid_input(error: ErrorDetails, *, code: str, field: str | None) -> InvalidInput:
+    """`InvalidInput` for one pydantic error, worded by `REFUSALS` or `CHECKS` (never its `msg`)."""
+    if field is None:
+        return InvalidInput(NOT_AN_OBJECT, code=code)
+    kind = error["type"]
+    template = REFUSALS.get(kind) or CHECKS.get(kind, INVALID_VALUE)
+    params = dict(error.get("ctx", {}))
+    return InvalidInput(template, code=code, field=field, params=params)
+
+
+def _refusal(code: str, **params: object) -> PydanticCustomError:
+    """A validator's refusal; pydantic's copy of the text is never shown."""
+    return PydanticCustomError(code, REFUSALS[code], params)
+
+
 def _to_invalid_input(exc: ValidationError) -> InvalidInput:
     error = exc.errors(include_url=False)[0]
     location = error.get("loc", ())
-    field_name = str(location[0]) if location else None
     kind = error["type"]
+    field_name = str(location[0]) if location else _FIELD_OF_MODEL_ERRORS.get(kind)
     if kind == "extra_forbidden":
         code = "unknown_field"
     elif kind == "missing":
         code = "missing_field"
-    elif kind in _CUSTOM_CODES:
+    elif kind in REFUSALS:
         code = kind
-        field_name = field_name or _FIELD_OF_MODEL_ERRORS.get(kind)
     else:
         code = f"invalid_{field_name or 'request'}"
-    message = error["msg"] if field_name is None else f"{field_name}: {error['msg']}"
-    return InvalidInput(message, code=code, field=field_name)
+    return invalid_input(error, code=code, field=field_name)
 
 
 _FIELD_OF_MODEL_ERRORS = {"conflicting_mode": "mode"}
-_CUSTOM_CODES = frozenset(
-    {
-        "empty_prompt",
-        "prompt_too_long",
-        "duration_out_of_range",
-        "bpm_out_of_range",
-        "unknown_key",
-        "unknown_mode",
-        "conflicting_mode",
-        "seed_out_of_range",
-        "invalid_genre",
-    }
-)

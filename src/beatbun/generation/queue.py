@@ -26,6 +26,8 @@ from beatbun.generation.models import Job
 from beatbun.generation.provider import MusicProvider
 from beatbun.generation.providers.elevenlabs import provider_from_settings
 from beatbun.generation.runner import run_job
+from beatbun.generation.store import JOB_NOT_FOUND
+from beatbun.i18n import N_
 from beatbun.runtime.actors import Actor
 from beatbun.runtime.base import Row
 
@@ -84,7 +86,7 @@ class UserQueue(Actor):
         status = str(row["status"])
         if status == "running":
             raise Conflict(
-                "This track is already being made and can no longer be canceled.",
+                N_("This track is already being made and can no longer be canceled."),
                 code="already_started",
             )
         if status == "queued":
@@ -283,7 +285,7 @@ class UserQueue(Actor):
     def _row(self, job_id: str) -> Row:
         rows = self.storage.sql("SELECT * FROM queue WHERE id = ?", job_id)
         if not rows:
-            raise NotFound(f"Generation '{job_id}' not found.", code="generation_not_found")
+            raise NotFound(JOB_NOT_FOUND, code="generation_not_found", params={"id": job_id})
         return rows[0]
 
     def _set_status(self, job_id: str, status: str) -> None:

@@ -21,6 +21,7 @@ from beatbun.generation.models import GenerationRequest, Job
 from beatbun.generation.moderation import moderate
 from beatbun.generation.pricing import price_in_credits
 from beatbun.generation.store import find_job_by_key, get_job, insert_job_statement, list_jobs
+from beatbun.i18n import N_
 from beatbun.runtime.base import ActorStub, Runtime
 
 MAX_IDEMPOTENCY_KEY_CHARS = 200
@@ -43,8 +44,10 @@ def quote(runtime: Runtime, request: GenerationRequest) -> int:
     request.to_music_request()  # raises InvalidInput for out-of-range values
     if request.has_lyrics and provider_name(runtime) == "composer":
         raise InvalidInput(
-            "The built-in composer makes instrumentals only. Remove the lyrics, or ask the "
-            "operator to connect a vocal model.",
+            N_(
+                "The built-in composer makes instrumentals only. Remove the lyrics, or ask the "
+                "operator to connect a vocal model."
+            ),
             code="lyrics_unsupported",
             field="lyrics",
         )
@@ -159,7 +162,7 @@ async def _replay(
     job, earlier_fingerprint = found
     if earlier_fingerprint != fingerprint:
         raise Conflict(
-            "This Idempotency-Key was already used for a different request.",
+            N_("This Idempotency-Key was already used for a different request."),
             code="idempotency_key_reused",
         )
     return Submission(job=job, created=False)
@@ -169,14 +172,16 @@ def _check_key(key: str) -> str:
     key = key.strip()
     if not key or len(key) > MAX_IDEMPOTENCY_KEY_CHARS or not key.isprintable():
         raise InvalidInput(
-            f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_CHARS} printable characters.",
+            N_("Idempotency-Key must be 1 to %(limit)s printable characters."),
             code="invalid_idempotency_key",
+            params={"limit": MAX_IDEMPOTENCY_KEY_CHARS},
         )
     return key
 
 
 def _insufficient(cost: int, balance: int) -> PaymentRequired:
     return PaymentRequired(
-        f"This track costs {cost} credits and your balance is {balance}.",
+        N_("This track costs %(cost)s credits and your balance is %(balance)s."),
         code="insufficient_credits",
+        params={"cost": cost, "balance": balance},
     )

@@ -8,7 +8,11 @@ from typing import Any
 
 from beatbun.errors import NotFound
 from beatbun.generation.models import Job
+from beatbun.i18n import N_
 from beatbun.runtime.base import Database, Row, Statement
+
+# Said by D1's copy of the jobs and by the user's queue alike.
+JOB_NOT_FOUND = N_("Generation '%(id)s' not found.")
 
 _COLUMNS = (
     "id, account_id, status, request, cost, provider, correlation_id, created_at, deadline_at,"
@@ -48,7 +52,7 @@ async def get_job(db: Database, *, account_id: str, job_id: str) -> Job:
         .first()
     )
     if row is None:
-        raise NotFound(f"Generation '{job_id}' not found.", code="generation_not_found")
+        raise NotFound(JOB_NOT_FOUND, code="generation_not_found", params={"id": job_id})
     return job_from_row(row)
 
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from beatbun import errors
-from beatbun.errors import AppError, CoordinatorError
+from beatbun.errors import AppError, CoordinatorError, InvalidInput
 from beatbun.runtime.base import ActorStorage, Runtime
 
 
@@ -54,7 +54,15 @@ async def serve_call(actor: Actor, method: str, args: list[Any]) -> dict[str, An
         return {"result": await actor.dispatch(method, args)}
     except AppError as exc:
         lineage = [cls.__name__ for cls in type(exc).__mro__]
-        return {"error": {"lineage": lineage, "code": exc.code, "message": exc.message}}
+        return {
+            "error": {
+                "lineage": lineage,
+                "code": exc.code,
+                "template": exc.template,
+                "params": exc.params,
+                "field": getattr(exc, "field", None),
+            }
+        }
 
 
 def unwrap_reply(reply: Mapping[str, Any]) -> Any:
@@ -62,11 +70,14 @@ def unwrap_reply(reply: Mapping[str, Any]) -> Any:
     if "error" not in reply:
         return reply["result"]
     error = reply["error"]
+    template, code, params = error["template"], error["code"], error["params"]
     for name in error["lineage"]:
         known = getattr(errors, name, None)
+        if isinstance(known, type) and issubclass(known, InvalidInput):
+            raise known(template, code=code, params=params, field=error["field"])
         if isinstance(known, type) and issubclass(known, AppError):
-            raise known(error["message"], code=error["code"])
-    raise CoordinatorError(error["message"], code=error["code"])
+            raise known(template, code=code, params=params)
+    raise CoordinatorError(template, code=code, params=params)
 
 
 def to_rpc(value: Any) -> Any:

@@ -6,11 +6,13 @@ import re
 from dataclasses import dataclass
 
 from beatbun.errors import InvalidInput, NotFound
+from beatbun.i18n import N_
 from beatbun.runtime.base import BlobObject, ByteRange, Runtime
 from beatbun.tracks.models import Track
 from beatbun.tracks.store import delete_track_row, get_track, list_tracks
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+AUDIO_GONE = N_("The audio of track '%(id)s' is no longer available.")
 
 
 class RangeNotSatisfiable(InvalidInput):
@@ -56,12 +58,18 @@ def parse_range(header: str | None, *, size: int) -> AudioRange | None:
     if first == "":
         length = min(int(last), size)
         if length == 0:
-            raise RangeNotSatisfiable(f"Range {header} is empty for a file of {size} bytes.")
+            raise RangeNotSatisfiable(
+                N_("Range %(range)s is empty for a file of %(size)s bytes."),
+                params={"range": header, "size": size},
+            )
         return AudioRange(size - length, size - 1)
     start = int(first)
     end = min(int(last), size - 1) if last else size - 1
     if start >= size or end < start:
-        raise RangeNotSatisfiable(f"Range {header} is outside a file of {size} bytes.")
+        raise RangeNotSatisfiable(
+            N_("Range %(range)s is outside a file of %(size)s bytes."),
+            params={"range": header, "size": size},
+        )
     return AudioRange(start, end)
 
 
@@ -69,16 +77,12 @@ async def audio_info(runtime: Runtime, track: Track) -> BlobObject:
     """The stored audio's size and etag; NotFound once R2's lifecycle rule has removed it."""
     found = await runtime.blobs.head(track.blob_key)
     if found is None:
-        raise NotFound(
-            f"The audio of track '{track.id}' is no longer available.", code="audio_gone"
-        )
+        raise NotFound(AUDIO_GONE, code="audio_gone", params={"id": track.id})
     return found
 
 
 async def read_audio(runtime: Runtime, track: Track, *, start: int, length: int) -> bytes:
     found = await runtime.blobs.get(track.blob_key, range=ByteRange(offset=start, length=length))
     if found is None or found.body is None:
-        raise NotFound(
-            f"The audio of track '{track.id}' is no longer available.", code="audio_gone"
-        )
+        raise NotFound(AUDIO_GONE, code="audio_gone", params={"id": track.id})
     return found.body

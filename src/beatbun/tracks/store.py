@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from beatbun.errors import NotFound
+from beatbun.i18n import N_
 from beatbun.runtime.base import Database, Row, Statement
 from beatbun.tracks.models import Track
 
@@ -47,7 +48,9 @@ async def get_track(db: Database, *, account_id: str, track_id: str) -> Track:
         .first()
     )
     if row is None:
-        raise NotFound(f"Track '{track_id}' not found.", code="track_not_found")
+        raise NotFound(
+            N_("Track '%(id)s' not found."), code="track_not_found", params={"id": track_id}
+        )
     return track_from_row(row)
 
 

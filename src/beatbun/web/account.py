@@ -9,6 +9,7 @@ from beatbun.accounts import profile, service
 from beatbun.accounts.sessions import ABSOLUTE_TIMEOUT, MFA_STEP_TIMEOUT
 from beatbun.api.deps import CurrentVisitor, PendingLogin, RuntimeDep
 from beatbun.errors import InvalidInput
+from beatbun.web.choices import language_of
 from beatbun.web.forms import Text, client_of, render_form, render_token_page, see_other
 from beatbun.web.security import clear_session_cookie, set_session_cookie
 
@@ -41,7 +42,9 @@ async def signup(
         parental_consent=parental_consent == "yes",
     )
     try:
-        await service.sign_up(runtime, form, client=client_of(request))
+        await service.sign_up(
+            runtime, form, client=client_of(request), language=language_of(request)
+        )
     except InvalidInput as exc:
         values = {
             "email": email,
@@ -96,14 +99,7 @@ async def login(
             previous_token=visitor.token,
         )
     except service.InvalidCredentials as exc:
-        page = render_form(
-            request,
-            "account/login.html",
-            error=InvalidInput(exc.message, code=exc.code),
-            values={"email": email},
-        )
-        page.status_code = exc.status
-        return page
+        return render_form(request, "account/login.html", error=exc, values={"email": email})
     redirect = see_other("/login/code" if outcome.needs_second_factor else "/account")
     max_age = MFA_STEP_TIMEOUT if outcome.needs_second_factor else ABSOLUTE_TIMEOUT
     set_session_cookie(redirect, outcome.token, max_age=max_age)
@@ -146,7 +142,7 @@ async def forgot_password_page(request: Request) -> HTMLResponse:
 @router.post("/forgot-password", response_model=None)
 async def forgot_password(request: Request, runtime: RuntimeDep, email: Text = "") -> Response:
     try:
-        await profile.request_password_reset(runtime, email=email)
+        await profile.request_password_reset(runtime, email=email, language=language_of(request))
     except InvalidInput as exc:
         return render_form(
             request, "account/forgot_password.html", error=exc, values={"email": email}

@@ -12,7 +12,9 @@ from beatbun.accounts.models import Account
 from beatbun.accounts.security_log import EVENT_LABELS, list_events, record_event
 from beatbun.api.deps import CurrentAccount, CurrentSession, RuntimeDep
 from beatbun.errors import InvalidInput, NotFound
+from beatbun.i18n import N_
 from beatbun.runtime.base import Runtime
+from beatbun.web.choices import language_of
 from beatbun.web.forms import Text, client_of, render_form, render_token_page, see_other
 from beatbun.web.security import set_session_cookie
 
@@ -54,6 +56,7 @@ async def change_email(
             password=current_password,
             code=code,
             client=client_of(request),
+            language=language_of(request),
         )
     except InvalidInput as exc:
         return _overview_error(request, account, exc)
@@ -133,7 +136,9 @@ async def end_session(
     if session_id == session.id or not await sessions.revoke_session(
         runtime.db, session_id, account_id=session.account_id, now=now
     ):
-        raise NotFound(f"Session '{session_id}' not found among your other sessions.")
+        raise NotFound(
+            N_("Session '%(id)s' not found among your other sessions."), params={"id": session_id}
+        )
     await _log(request, runtime, account_id=session.account_id, kind="session_ended", now=now)
     return see_other("/account/sessions")
 

@@ -15,8 +15,9 @@ from beatbun.analytics.models import Kind
 from beatbun.analytics.service import Report, build_report, parse_event, record_event
 from beatbun.analytics.store import is_operator
 from beatbun.api.deps import RuntimeDep, runtime_of, visitor_of
-from beatbun.consent.registry import N_, PERFORMANCE_COOKIE
+from beatbun.consent.registry import PERFORMANCE_COOKIE
 from beatbun.errors import ConsentRequired, NotFound
+from beatbun.i18n import N_
 from beatbun.web.choices import choices_of
 from beatbun.web.templates import templates
 
@@ -56,7 +57,7 @@ async def operator_only(request: Request) -> None:
     visitor = await visitor_of(request)
     account = visitor.account if visitor.session and visitor.session.is_full else None
     if account is None or not await is_operator(runtime_of(request).db, account.id):
-        raise NotFound(f"Page '{request.url.path}' not found.")
+        raise NotFound(N_("Page '%(path)s' not found."), params={"path": request.url.path})
 
 
 @router.post("/analytics/events", status_code=204)
@@ -64,7 +65,7 @@ async def collect_event(request: Request, runtime: RuntimeDep, event: EventIn) -
     """Count one event; refused unless performance measurement is allowed for this browser."""
     visitor_id = request.cookies.get(PERFORMANCE_COOKIE)
     if not choices_of(request).consent.allows("performance") or not visitor_id:
-        raise ConsentRequired("Performance measurement is not allowed in this browser.")
+        raise ConsentRequired(N_("Performance measurement is not allowed in this browser."))
     parsed = parse_event(kind=event.kind, label=event.label, value=event.value)
     await record_event(runtime.db, visitor_id=visitor_id, event=parsed, now=runtime.clock.now())
     return Response(status_code=204)

@@ -1,7 +1,8 @@
 """`/api/docs`: the API reference as a plain page, read from the app's own OpenAPI schema.
 
 Swagger UI needs CDN scripts and an inline script, which the CSP forbids; this page needs
-neither, and links to `/api/openapi.json` for tools.
+neither, and links to `/api/openapi.json` for tools. The schema stays English; each route's
+`summary` and `description` are `N_` strings, so this page shows them in the reader's language.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from beatbun.api.deps import API_PREFIX
+from beatbun.i18n import translate
+from beatbun.web.choices import language_of
 from beatbun.web.templates import templates
 
 router = APIRouter()
@@ -29,24 +32,29 @@ class Operation:
 
 @router.get("/api/docs", response_class=HTMLResponse, include_in_schema=False)
 async def api_reference(request: Request) -> HTMLResponse:
-    operations = list_operations(request.app.openapi())
+    operations = list_operations(request.app.openapi(), language_of(request))
     page: HTMLResponse = templates.TemplateResponse(
         request, "api/docs.html", {"operations": operations, "openapi_url": request.app.openapi_url}
     )
     return page
 
 
-def list_operations(schema: dict[str, Any]) -> list[Operation]:
-    """The `/api/` operations of an OpenAPI schema, in path order."""
+def list_operations(schema: dict[str, Any], language: str) -> list[Operation]:
+    """The `/api/` operations of an OpenAPI schema, in path order, their text in `language`."""
     return [
         Operation(
             method=method.upper(),
             path=path,
-            summary=str(spec.get("summary", "")),
-            description=str(spec.get("description", "")),
+            summary=_translated(language, spec.get("summary")),
+            description=_translated(language, spec.get("description")),
         )
         for path, item in sorted(schema.get("paths", {}).items())
         if path.startswith(API_PREFIX)
         for method, spec in item.items()
         if method in METHODS
     ]
+
+
+def _translated(language: str, text: object) -> str:
+    # gettext("") is the catalog's header, not an empty text.
+    return translate(language, text) if isinstance(text, str) and text else ""

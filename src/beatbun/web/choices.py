@@ -39,7 +39,8 @@ from beatbun.consent.registry import (
     storage_items,
 )
 from beatbun.consent.service import resolve_consent
-from beatbun.web.i18n import LANGUAGES, choose_language, template_callables, translations_for
+from beatbun.i18n import LANGUAGES, choose_language, translations_for
+from beatbun.web.i18n import template_callables
 
 ANALYTICS_SCRIPT = "/static/js/analytics.js"
 
@@ -74,6 +75,11 @@ def choices_of(request: Request) -> Choices:
     if loaded is not None:
         return loaded
     return Choices(consent=ConsentState(record=None, gpc=False), display=_display(request, None))
+
+
+def language_of(request: Request) -> str:
+    """The interface language of this request's pages and messages."""
+    return choices_of(request).display.language
 
 
 def has_gpc_signal(request: Request) -> bool:

@@ -19,7 +19,6 @@ from beatbun.consent.registry import (
     CATEGORY_DESCRIPTIONS,
     CATEGORY_TITLES,
     CONSENT_COOKIE,
-    N_,
     items_in,
 )
 from beatbun.consent.service import (
@@ -30,9 +29,9 @@ from beatbun.consent.service import (
     record_choice,
     resolve_consent,
 )
+from beatbun.i18n import LANGUAGES, N_
 from beatbun.web.choices import choices_of, has_gpc_signal, set_choices
 from beatbun.web.forms import see_other
-from beatbun.web.i18n import LANGUAGES
 from beatbun.web.templates import templates
 
 router = APIRouter()

@@ -9,7 +9,9 @@ from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from beatbun.accounts.models import Client
-from beatbun.errors import InvalidInput
+from beatbun.errors import AppError, InvalidInput
+from beatbun.web.choices import language_of
+from beatbun.web.i18n import error_text
 from beatbun.web.templates import templates
 
 Text = Annotated[str, Form()]
@@ -21,17 +23,19 @@ def render_form(
     request: Request,
     template: str,
     *,
-    error: InvalidInput | None = None,
+    error: AppError | None = None,
     values: Mapping[str, str] | None = None,
     context: Mapping[str, Any] | None = None,
 ) -> HTMLResponse:
-    """The page again, 422 with the error next to its field (or in the summary) when given."""
-    errors = {(error.field or "form"): error.message} if error else {}
+    """The page again, with the error's status and its text next to its field (or in the summary)."""
+    errors = {}
+    if error is not None:
+        errors[getattr(error, "field", None) or "form"] = error_text(error, language_of(request))
     page: HTMLResponse = templates.TemplateResponse(
         request,
         template,
         {"errors": errors, "values": dict(values or {}), **(context or {})},
-        status_code=422 if error else 200,
+        status_code=error.status if error else 200,
     )
     return page
 

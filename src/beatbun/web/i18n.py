@@ -1,56 +1,55 @@
-"""Interface language: gettext catalogs, the Jinja2 callables, and which language a request gets.
-
-Catalogs are `locale/<lang>/LC_MESSAGES/messages.po`, compiled to `.mo` by `make catalogs`
-(Babel, a development tool) and read at run time by the standard library's `gettext`, so the
-Worker needs no extra package. The order of choice is cookie > account > Accept-Language.
-"""
+"""Pages in the reader's language: the Jinja2 gettext callables and the text of errors."""
 
 from __future__ import annotations
 
-import gettext
 from collections.abc import Callable
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
-LOCALE_DIR = Path(__file__).parent / "locale"
-DOMAIN = "messages"
-DEFAULT_LANGUAGE = "en"
-# Each language here has a complete catalog; tests/web/test_i18n_catalogs.py holds them to it.
-LANGUAGES: dict[str, str] = {"en": "English", "de": "Deutsch", "fr": "Français"}
+from beatbun.errors import AppError, RuntimeFailure
+from beatbun.i18n import N_, translate, translations_for
+
+# A platform failure's own message names D1, R2 or a provider; it goes to the logs and the API.
+SERVICE_TROUBLE = N_("Something went wrong on our side. Try again in a moment.")
+# Titles of the error page, by status; any other status falls back to its class.
+ERROR_TITLES = {
+    400: N_("Bad request"),
+    401: N_("Log in needed"),
+    402: N_("Not enough credits"),
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    405: N_("Not allowed"),
+    409: N_("Conflict"),
+    413: N_("Too large"),
+    416: N_("Range not satisfiable"),
+    422: N_("Please check your input"),
+    429: N_("Too many attempts"),
+}
+CLIENT_ERROR = N_("Request not accepted")
+SERVER_ERROR = N_("Service unavailable")
 
 
-@cache
-def translations_for(language: str) -> gettext.NullTranslations:
-    """The catalog for `language`; English is the source text and needs none.
-
-    Raises FileNotFoundError when a language in `LANGUAGES` has no compiled catalog.
-    """
-    if language == DEFAULT_LANGUAGE:
-        return gettext.NullTranslations()
-    return gettext.translation(DOMAIN, localedir=LOCALE_DIR, languages=[language])
+def error_text(error: AppError, language: str) -> str:
+    """What a page says about `error`, in `language`."""
+    if isinstance(error, RuntimeFailure):
+        return translate(language, SERVICE_TROUBLE)
+    return translate(language, error.template, error.params)
 
 
-def choose_language(*, chosen: str | None, account: str | None, accept_language: str) -> str:
-    """The first supported of: the visitor's choice, the account's, the browser's preferences."""
-    for candidate in (chosen, account):
-        if candidate in LANGUAGES:
-            return candidate
-    for candidate in _accepted(accept_language):
-        if candidate in LANGUAGES:
-            return candidate
-    return DEFAULT_LANGUAGE
+def error_title(status: int, language: str) -> str:
+    fallback = CLIENT_ERROR if status < 500 else SERVER_ERROR
+    return translate(language, ERROR_TITLES.get(status, fallback))
 
 
 def template_callables(language: str) -> dict[str, Callable[..., str]]:
-    """`gettext`, `ngettext` and `_` for one render, newstyle like `install_gettext_callables`.
+    """`gettext`, `ngettext`, `pgettext` and `_` for one render, newstyle like Jinja2's own.
 
     Newstyle means `{% trans %}` and `_()` take keyword variables and escape them under
-    autoescape, so a translation can never smuggle markup in through a variable.
+    autoescape, so a translation can never smuggle markup in through a variable. `pgettext`
+    tells apart words spelled alike in English ("Key" of a song, "Key" of the API).
     """
     translations = translations_for(language)
 
@@ -63,7 +62,11 @@ def template_callables(language: str) -> dict[str, Callable[..., str]]:
         variables.setdefault("num", num)
         return _format(context, translations.ngettext(singular, plural, num), variables)
 
-    return {"gettext": gettext_, "ngettext": ngettext_, "_": gettext_}
+    @pass_context
+    def pgettext_(context: Context, message_context: str, message: str, **variables: Any) -> str:
+        return _format(context, translations.pgettext(message_context, message), variables)
+
+    return {"gettext": gettext_, "ngettext": ngettext_, "pgettext": pgettext_, "_": gettext_}
 
 
 def _format(context: Context, text: str, variables: dict[str, Any]) -> str:
@@ -71,19 +74,3 @@ def _format(context: Context, text: str, variables: dict[str, Any]) -> str:
         # Catalog text is ours (reviewed .po files); variables are still escaped by `%`.
         text = Markup(text)  # noqa: S704
     return text % variables
-
-
-def _accepted(header: str) -> list[str]:
-    """Primary language subtags from `Accept-Language`, best first (RFC 9110 §12.5.4)."""
-    weighted: list[tuple[float, int, str]] = []
-    for index, part in enumerate(header.split(",")):
-        tag, _, params = part.strip().partition(";")
-        quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                quality = 0.0
-        if tag and quality > 0:
-            weighted.append((-quality, index, tag.split("-")[0].lower()))
-    return [tag for _, _, tag in sorted(weighted)]

@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse
 
 from beatbun.api.deps import RuntimeDep
 from beatbun.errors import NotFound
+from beatbun.errors_http import NOTHING_HERE
 from beatbun.runtime.base import Outbox
 from beatbun.web.templates import templates
 
@@ -17,7 +18,7 @@ router = APIRouter()
 async def outbox(request: Request, runtime: RuntimeDep) -> HTMLResponse:
     mailer = runtime.mailer
     if runtime.settings.is_production or not isinstance(mailer, Outbox):
-        raise NotFound(f"Nothing is at {request.url.path}.")
+        raise NotFound(NOTHING_HERE, params={"path": request.url.path})
     page: HTMLResponse = templates.TemplateResponse(
         request, "dev/outbox.html", {"messages": mailer.messages()}
     )

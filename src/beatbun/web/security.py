@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from beatbun.api.deps import API_PREFIX, SESSION_COOKIE, runtime_of, visitor_of
 from beatbun.errors import PermissionDenied
+from beatbun.i18n import N_
 
 CSRF_COOKIE = "__Host-csrf"
 CSRF_FIELD = "csrf_token"
@@ -28,6 +29,7 @@ STRIPE_FORM_ACTIONS = "https://checkout.stripe.com https://billing.stripe.com"
 PERMISSIONS_POLICY = (
     "camera=(), microphone=(), geolocation=(), usb=(), payment=(), interest-cohort=()"
 )
+FROM_ANOTHER_SITE = N_("Requests from other sites cannot change anything here.")
 
 
 class CrossSiteRequest(PermissionDenied):
@@ -83,7 +85,10 @@ async def guard_browser_request(request: Request) -> None:
     sent = request.headers.get(CSRF_HEADER) or await _form_token(request)
     if not sent or not hmac.compare_digest(sent, csrf_token(request)):
         raise CsrfTokenMissing(
-            "This form has expired or did not come from this site. Reload the page and try again."
+            N_(
+                "This form has expired or did not come from this site."
+                " Reload the page and try again."
+            )
         )
 
 
@@ -118,14 +123,14 @@ def _anonymous_secret(request: Request) -> str:
 def _refuse_cross_site(request: Request) -> None:
     fetch_site = request.headers.get("sec-fetch-site")
     if fetch_site is not None and fetch_site not in ("same-origin", "none"):
-        raise CrossSiteRequest("Requests from other sites cannot change anything here.")
+        raise CrossSiteRequest(FROM_ANOTHER_SITE)
     origin = request.headers.get("origin")
     # Under `Referrer-Policy: no-referrer` (our token pages) browsers send `Origin: null`;
     # that is accepted only when Sec-Fetch-Site vouches for the same origin.
     if origin == "null" and fetch_site == "same-origin":
         return
     if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
-        raise CrossSiteRequest("Requests from other sites cannot change anything here.")
+        raise CrossSiteRequest(FROM_ANOTHER_SITE)
 
 
 async def _form_token(request: Request) -> str | None:

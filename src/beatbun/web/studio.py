@@ -35,9 +35,12 @@ from beatbun.generation.service import (
     queue_snapshot,
     submit_generation,
 )
+from beatbun.i18n import N_, translate
 from beatbun.runtime.base import Runtime
 from beatbun.tracks.service import tracks_of
+from beatbun.web.choices import language_of
 from beatbun.web.forms import see_other
+from beatbun.web.i18n import error_text
 from beatbun.web.templates import templates
 
 router = APIRouter()
@@ -49,6 +52,25 @@ INSTRUMENTS = ("piano", "guitar", "strings", "synth", "pads", "bass", "brass", "
 POLL_SECONDS = 0.5
 POLLS_PER_STREAM = 600
 KEEPALIVE_EVERY = 30
+
+# Why a track failed, by the job's error code, for the person who asked for it. The stored
+# message is the API's: it may name the provider, its limits, or settings only we can change.
+PROVIDER_BUSY = N_("The music service is busy or unavailable right now. Please try again.")
+TOO_SLOW = N_("Making the track took too long.")
+FAILURE_REASONS = {
+    "prompt_refused": N_(
+        "The music service refused this prompt: it names a copyrighted work or artist."
+    ),
+    "provider_busy": PROVIDER_BUSY,
+    "provider_overloaded": PROVIDER_BUSY,
+    "provider_unavailable": PROVIDER_BUSY,
+    "provider_unreachable": PROVIDER_BUSY,
+    "queue_unavailable": PROVIDER_BUSY,
+    "provider_timeout": TOO_SLOW,
+    "deadline_exceeded": TOO_SLOW,
+    "interrupted": N_("Making the track was interrupted."),
+}
+UNKNOWN_FAILURE = N_("The track could not be made.")
 
 
 @router.get("/studio", response_class=HTMLResponse)
@@ -98,16 +120,18 @@ async def events(
     """Server-sent events of the user's queue, from `Last-Event-ID` (or `?after=`) onwards."""
     start = request.headers.get("last-event-id") or request.query_params.get("after") or "0"
     if not start.isdigit():
-        raise InvalidInput("The last event id must be a whole number.", code="invalid_event_id")
+        raise InvalidInput(N_("The last event id must be a whole number."), code="invalid_event_id")
     return StreamingResponse(
-        _event_stream(request, runtime, account_id=account.id, after=int(start)),
+        _event_stream(
+            request, runtime, account_id=account.id, after=int(start), language=language_of(request)
+        ),
         media_type="text/event-stream",
         headers={"cache-control": "no-store", "x-accel-buffering": "no"},
     )
 
 
 async def _event_stream(
-    request: Request, runtime: Runtime, *, account_id: str, after: int
+    request: Request, runtime: Runtime, *, account_id: str, after: int, language: str
 ) -> AsyncIterator[str]:
     yield "retry: 1500\n\n"
     for poll in range(POLLS_PER_STREAM):
@@ -115,6 +139,9 @@ async def _event_stream(
             return
         for event in await queue_events(runtime, account_id=account_id, after=after):
             after = int(event["seq"])
+            if isinstance(error := event.get("error"), dict):
+                reason = failure_reason(error.get("code"), language)
+                event = {**event, "error": {**error, "message": reason}}
             yield f"id: {after}\nevent: job\ndata: {json.dumps(event, separators=(',', ':'))}\n\n"
         if poll % KEEPALIVE_EVERY == KEEPALIVE_EVERY - 1:
             yield ": still here\n\n"
@@ -134,9 +161,10 @@ async def _render(
     jobs = await list_generations(runtime, account_id=account.id, limit=10)
     tracks = await tracks_of(runtime, account_id=account.id, limit=1)
     duration = float((values or {}).get("duration_seconds") or 30)
+    language = language_of(request)
     errors = {}
     if error is not None:
-        errors[getattr(error, "field", None) or "form"] = error.message
+        errors[getattr(error, "field", None) or "form"] = error_text(error, language)
     status = error.status if error is not None else 200
     page: HTMLResponse = templates.TemplateResponse(
         request,
@@ -159,10 +187,15 @@ async def _render(
             "lyrics_multiplier": LYRICS_MULTIPLIER,
             "supports_lyrics": provider_name(runtime) != "composer",
             "can_spend": account.can_spend_credits,
+            "failure_reason": lambda job: failure_reason(job.error_code, language),
         },
         status_code=status,
     )
     return page
+
+
+def failure_reason(code: str | None, language: str) -> str:
+    return translate(language, FAILURE_REASONS.get(code or "", UNKNOWN_FAILURE))
 
 
 def _request_data(

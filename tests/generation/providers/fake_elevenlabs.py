@@ -164,6 +164,11 @@ def _detail(status: int, kind: str, message: str) -> JSONResponse:
     return JSONResponse({"detail": {"status": kind, "message": message}}, status_code=status)
 
 
+def server_env(fake: FakeElevenLabs) -> dict[str, str]:
+    """The settings that point a live server at `fake` instead of ElevenLabs."""
+    return {"ELEVENLABS_API_KEY": API_KEY, "ELEVENLABS_BASE_URL": fake.url}
+
+
 def serve(fake: FakeElevenLabs) -> Iterator[FakeElevenLabs]:
     """Run `fake` under uvicorn in a thread on a free loopback port until the generator closes."""
     listener = socket.socket()

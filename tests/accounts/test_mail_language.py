@@ -1,0 +1,66 @@
+"""Account emails go out in the language of the request that caused them, links intact."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from beatbun.accounts import mail
+from beatbun.accounts.profile import request_email_change
+from beatbun.accounts.service import SignUpForm, sign_up
+from beatbun.i18n import LANGUAGES
+from beatbun.runtime.local.runtime import LocalRuntime
+from tests.factories import CLIENT, PASSWORD, create_verified_account
+
+LINK = "https://beatbun.test/path?token=abc123"
+MAILS = {
+    "verification": mail.VERIFICATION,
+    "already_registered": mail.ALREADY_REGISTERED,
+    "email_change": mail.EMAIL_CHANGE,
+    "reset": mail.PASSWORD_RESET,
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", MAILS)
+def test_every_mail_keeps_its_link_and_site_in_every_language(kind: str, language: str) -> None:
+    message = MAILS[kind].compose(to="a@example.com", language=language, site="Beat Bun", link=LINK)
+    assert "Beat Bun" in message.subject
+    # Whitespace after the link, so no mail client takes punctuation into the URL.
+    assert re.search(re.escape(LINK) + r"\s", message.text)
+    assert message.text.endswith("\n") and "%(" not in message.subject + message.text
+
+
+async def test_email_change_mail_is_in_the_language_of_the_request(
+    runtime: LocalRuntime,
+) -> None:
+    account = await create_verified_account(runtime)
+    await request_email_change(
+        runtime,
+        account,
+        new_email="new@example.com",
+        password=PASSWORD,
+        code="",
+        client=CLIENT,
+        language="de",
+    )
+    sent = runtime.mailer.messages()[0]
+    assert sent.to == "new@example.com"
+    assert sent.subject == "Bestätige deine neue E-Mail-Adresse für Beat Bun"
+    assert "Öffne diesen Link innerhalb von 24 Stunden" in sent.text
+
+
+async def test_parental_notice_is_in_the_language_of_the_signup(runtime: LocalRuntime) -> None:
+    form = SignUpForm(
+        email="teen@example.com",
+        password=PASSWORD,
+        display_name="Sam",
+        birth_date="2012-01-01",
+        parent_email="parent@example.com",
+        parental_consent=True,
+    )
+    await sign_up(runtime, form, client=CLIENT, language="fr")
+    notice = next(m for m in runtime.mailer.messages() if m.to == "parent@example.com")
+    assert notice.subject == "Ton enfant a rejoint Beat Bun"
+    assert notice.text.startswith("Sam a créé un compte Beat Bun")
