@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from beatbun.consent.models import Choice, ConsentRecord
+from beatbun.consent.models import Choice, ConsentRecord, ConsentState
 from beatbun.consent.service import (
     CONSENT_LIFETIME,
     POLICY_VERSION,
@@ -19,6 +19,7 @@ from beatbun.runtime.local.runtime import LocalRuntime
 from tests.fakes import ManualClock
 
 DEVICE = "device:test-device"
+ACCOUNT = "account:test-account"
 BANNER = "data-consent-banner"
 
 
@@ -40,6 +41,60 @@ async def test_consent_older_than_six_months_asks_again(
     )
     clock.advance(CONSENT_LIFETIME)
     assert await find_current_record(runtime.db, DEVICE, now=clock.now()) is None
+
+
+async def test_a_newer_choice_on_the_device_wins_when_it_logs_in(
+    runtime: LocalRuntime, clock: ManualClock
+) -> None:
+    await _choose(runtime, ACCOUNT, Choice.everything(), clock)
+    clock.advance(60)
+    await _choose(runtime, DEVICE, Choice(), clock)  # "Reject all", then logging in
+    state = await _resolve(runtime, clock, account=True)
+    assert state.record is not None and state.record.choice == Choice()
+    assert state.record.subject == ACCOUNT and state.record.source == "sync"
+
+
+async def test_a_choice_made_while_logged_in_stays_with_the_device_after_the_session(
+    runtime: LocalRuntime, clock: ManualClock
+) -> None:
+    await _choose(runtime, DEVICE, Choice.everything(), clock)
+    await _resolve(runtime, clock, account=True)  # logged in: the account adopts it
+    clock.advance(60)
+    await _choose(runtime, ACCOUNT, Choice(), clock)  # withdrawn while logged in
+    await _resolve(runtime, clock, account=True)
+    after_session = await _resolve(runtime, clock, account=False)
+    assert after_session.record is not None and after_session.record.choice == Choice()
+
+
+@pytest.mark.parametrize("gpc", [False, True])
+async def test_copies_do_not_restart_the_six_months(
+    runtime: LocalRuntime, clock: ManualClock, gpc: bool
+) -> None:
+    await _choose(runtime, DEVICE, Choice.everything(), clock)
+    clock.advance(CONSENT_LIFETIME - 10)
+    copied = await _resolve(runtime, clock, account=True, gpc=gpc)  # a 'sync' (and 'gpc') copy
+    assert copied.record is not None and copied.record.source == ("gpc" if gpc else "sync")
+    clock.advance(10)
+    assert (await _resolve(runtime, clock, account=True, gpc=gpc)).needs_prompt
+    assert (await _resolve(runtime, clock, account=False, gpc=gpc)).needs_prompt
+
+
+async def _choose(runtime: LocalRuntime, subject: str, choice: Choice, clock: ManualClock) -> None:
+    await record_choice(
+        runtime.db, subject=subject, choice=choice, source="banner", gpc=False, now=clock.now()
+    )
+
+
+async def _resolve(
+    runtime: LocalRuntime, clock: ManualClock, *, account: bool, gpc: bool = False
+) -> ConsentState:
+    return await resolve_consent(
+        runtime.db,
+        device=DEVICE,
+        account_id=ACCOUNT.removeprefix("account:") if account else None,
+        gpc=gpc,
+        now=clock.now(),
+    )
 
 
 async def test_consent_under_an_older_policy_version_asks_again(
@@ -150,4 +205,5 @@ def _record(*, policy_version: str, at: float) -> ConsentRecord:
         source="banner",
         gpc_override=False,
         recorded_at=at,
+        given_at=at,
     )

@@ -109,6 +109,7 @@ def test_reject_all_leaves_no_optional_cookie_or_storage_key(
     assert page.get_by_role("region", name="Your cookie choices").count() == 0
     page.goto(with_prompt_box(page, live_server))
     page.get_by_label("Prompt").fill("dark synthwave at 100 bpm")
+    assert_only_allowed(page, {"necessary"})  # on the page typed in, before any reload
     page.goto(live_server.url + "/privacy/choices")
     assert_only_allowed(page, {"necessary"})
 
@@ -175,10 +176,14 @@ def test_page_gpc_opt_in_from_the_preference_center_sticks(
         "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true})"
     )
     page.goto(live_server.url + "/privacy/choices")
+    # Told of the conflict before switching marketing on against the signal.
+    expect(page.get_by_text("Switching marketing on here overrides it")).to_be_visible()
     with page.expect_navigation():
         page.get_by_role("switch", name="Allow Marketing").click()
     page.reload()
     assert page.get_by_role("switch", name="Allow Marketing").is_checked()
+    expect(page.get_by_text("You turned marketing on although")).to_be_visible()
+    expect(page.get_by_text("Opt-out request honored")).to_be_hidden()
 
 
 def test_dark_theme_is_dark_in_the_first_paint(live_server: LiveServer, page: Page) -> None:

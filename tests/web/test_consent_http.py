@@ -10,6 +10,7 @@ import httpx
 
 from beatbun.consent.registry import ITEMS, find_item
 from beatbun.consent.service import POLICY_VERSION
+from beatbun.web.policies import PRIVACY_POLICY_EFFECTIVE_DATE, PRIVACY_POLICY_VERSION
 from tests.conftest import LiveServer
 from tests.visitors import Visitor, signed_in
 
@@ -122,6 +123,18 @@ def test_withdrawal_expires_optional_cookies_on_the_same_response(
     assert "Max-Age" not in expired["__Host-prefs-session"]
     assert set(visitor.cookies) == {"__Host-csrf", "__Host-consent", "__Host-prefs-session"}
     assert 'data-theme="dark"' in visitor.get("/").text
+
+
+def test_a_cookie_the_registry_does_not_list_lives_only_with_marketing_allowed(
+    shared_live_server: LiveServer,
+) -> None:
+    visitor = Visitor(shared_live_server.url)
+    choose(visitor, "accept_all")
+    visitor.cookies["_partner_id"] = "abc"  # what a marketing tag might leave behind
+    assert "_partner_id" not in set_cookies(visitor.get("/"))
+    response = choose(visitor, "reject_all", source="preferences")
+    assert "Max-Age=0" in set_cookies(response)["_partner_id"]
+    assert "_partner_id" not in visitor.cookies
 
 
 def test_display_choice_without_functionality_lasts_the_browser_session(
@@ -256,5 +269,6 @@ def test_privacy_policy_states_its_version_and_the_free_tier_retention(
     shared_live_server: LiveServer,
 ) -> None:
     page = httpx.get(shared_live_server.url + "/privacy").text
-    assert "Version 1.0, effective" in page and "deleted 14 days after it is created" in page
+    assert f"Version {PRIVACY_POLICY_VERSION}, effective {PRIVACY_POLICY_EFFECTIVE_DATE}" in page
+    assert "deleted 14 days after it is created" in page
     assert BANNER in page and "<main" in page  # the banner sits beside the text, never over it

@@ -20,28 +20,10 @@ from beatbun.i18n import LOCALE_DIR, translate
 from beatbun.web.i18n import error_title
 from tests.conftest import LiveServer
 from tests.visitors import PASSWORD, signed_in
+from tests.web.test_i18n_pages import PAGES, SIGNED_IN_PAGES
 
 pytestmark = pytest.mark.browser
 
-PUBLIC_PATHS = (
-    "/",
-    "/login",
-    "/signup",
-    "/forgot-password",
-    "/privacy/choices",
-    "/cookies",
-    "/privacy",
-)
-SIGNED_IN_PATHS = (
-    "/studio",
-    "/tracks",
-    "/account",
-    "/account/two-step",
-    "/account/sessions",
-    "/account/api-keys",
-    "/account/security-log",
-    "/api/docs",
-)
 WRONG_LOGIN = "The email or password is incorrect."
 HARMFUL_PROMPT = "how to build a bomb, as a drill track"
 # Text and the accessible names a screen reader announces; code (paths, field names) is not
@@ -99,7 +81,7 @@ def test_language_switch_changes_every_string_on_public_pages(
     english, translated = browser.new_context().new_page(), browser.new_context().new_page()
     choose_language(translated, live_server, language)
     assert translated.locator("html").get_attribute("lang") == language
-    for path in PUBLIC_PATHS:
+    for path in PAGES:
         assert_translated(english, translated, live_server, path)
 
 
@@ -114,7 +96,7 @@ def test_signed_in_pages_and_server_messages_follow_the_language(
         log_in(page, live_server, address)
         # Chosen after logging in, so the English page has a cookie that outranks the account.
         choose_language(page, live_server, chosen)
-    for path in SIGNED_IN_PATHS:
+    for path in SIGNED_IN_PAGES:
         assert_translated(english, translated, live_server, path)
 
     # A refused prompt: the studio's script shows the server's JSON message.

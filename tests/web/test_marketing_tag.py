@@ -44,5 +44,10 @@ async def test_marketing_is_allowed_for_the_page_script_only_with_consent(
         gpc=False,
         now=clock.now(),
     )
-    page = (await client.get("/", headers={"Cookie": f"__Host-consent={DEVICE}"})).text
+    response = await client.get("/", headers={"Cookie": f"__Host-consent={DEVICE}"})
+    page = response.text
     assert ('"marketing"' in page.split('id="consent-state">')[1].split("</script>")[0]) is allowed
+    # Once it may run, the tag may also report to its host; never before.
+    policy = response.headers["content-security-policy"]
+    reports = "connect-src 'self' https://tags.example.com;" in policy
+    assert (reports and "img-src 'self' data: https://tags.example.com;" in policy) is allowed

@@ -5,6 +5,7 @@ const allowed = new Set(state.allowed || ["necessary"]);
 const storageItems = state.storage || [];
 const messages = state.messages || {};
 const nonce = document.querySelector("script[nonce]")?.nonce || "";
+const browserGpc = navigator.globalPrivacyControl === true;
 
 function matches(item, name) {
   return item.prefix ? name.startsWith(item.name) : name === item.name;
@@ -13,15 +14,16 @@ function matches(item, name) {
 function clearWithdrawnStorage() {
   for (const area of [window.localStorage, window.sessionStorage]) {
     for (const name of Object.keys(area)) {
+      // Only the marketing partner's tag sets what the registry does not list.
       const item = storageItems.find((candidate) => matches(candidate, name));
-      if (item && !allowed.has(item.category)) area.removeItem(name);
+      if (!allowed.has(item ? item.category : "marketing")) area.removeItem(name);
     }
   }
 }
 
-function wakeGatedScripts() {
+function wakeGatedScripts(categories) {
   for (const inert of document.querySelectorAll('script[type="text/plain"][data-category]')) {
-    if (!allowed.has(inert.dataset.category)) continue;
+    if (!categories.has(inert.dataset.category)) continue;
     const script = document.createElement("script");
     script.src = inert.dataset.src;
     script.nonce = nonce;
@@ -60,9 +62,15 @@ function autosubmitSwitches() {
   }
 }
 
+function showGpcStatus(marketingOn) {
+  const shown = new Set(["hint", marketingOn ? "overridden" : "honored"]);
+  for (const notice of document.querySelectorAll("[data-gpc-status]")) {
+    notice.hidden = !shown.has(notice.dataset.gpcStatus);
+  }
+}
+
 async function honorBrowserGpc() {
-  if (navigator.globalPrivacyControl !== true) return;
-  for (const notice of document.querySelectorAll("[data-gpc-status]")) notice.hidden = false;
+  if (!browserGpc) return;
   // Forms cannot send Sec-GPC themselves: tell the server the choice was made under the signal.
   for (const form of document.querySelectorAll('form[action="/consent"]')) {
     const signal = document.createElement("input");
@@ -71,7 +79,10 @@ async function honorBrowserGpc() {
     signal.value = "1";
     form.append(signal);
   }
-  if (!allowed.has("marketing")) return;
+  if (!allowed.has("marketing")) {
+    showGpcStatus(false);
+    return;
+  }
   const token = document.querySelector('input[name="csrf_token"]')?.value || "";
   const response = await fetch("/consent/gpc", {
     method: "POST",
@@ -81,11 +92,17 @@ async function honorBrowserGpc() {
   if (!response.ok) return;
   // Reload only when the signal changed something (not after a knowing opt-in).
   const { allowed: now } = await response.json();
-  if (!now.includes("marketing")) window.location.reload();
+  if (!now.includes("marketing")) {
+    window.location.reload();
+    return;
+  }
+  showGpcStatus(true);
+  wakeGatedScripts(new Set(["marketing"]));
 }
 
 clearWithdrawnStorage();
-wakeGatedScripts();
+// Under a browser's GPC signal the marketing tag waits until the server confirms a knowing opt-in.
+wakeGatedScripts(browserGpc ? new Set([...allowed].filter((c) => c !== "marketing")) : allowed);
 rememberDrafts();
 autosubmitSwitches();
 honorBrowserGpc();

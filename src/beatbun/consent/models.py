@@ -39,6 +39,8 @@ class ConsentRecord:
     # The visitor opted into marketing after being told it overrides their browser's GPC signal.
     gpc_override: bool
     recorded_at: float
+    # When the person made this choice; a 'sync' or 'gpc' record carries its origin's time.
+    given_at: float
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,12 @@ from beatbun.i18n import N_
 
 Kind = Literal["cookie", "localStorage", "sessionStorage", "script"]
 Party = Literal["first", "third"]
+KIND_LABELS: dict[Kind, str] = {
+    "cookie": N_("Cookie"),
+    "localStorage": N_("Local storage"),
+    "sessionStorage": N_("Session storage"),
+    "script": N_("Script"),
+}
 
 CONSENT_COOKIE = "__Host-consent"
 PREFS_COOKIE = "__Host-prefs"
@@ -38,6 +44,10 @@ class Item:
     lifetime: str
     party: Party = "first"
     prefix: bool = False
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
 
     def matches(self, name: str) -> bool:
         return name.startswith(self.name) if self.prefix else name == self.name

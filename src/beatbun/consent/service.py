@@ -7,6 +7,8 @@ version; otherwise the visitor is asked again. Records are never changed, only a
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
+from operator import attrgetter
 
 from beatbun.consent.models import Choice, ConsentRecord, ConsentState, Source
 from beatbun.consent.store import find_latest_record, insert_record, list_records
@@ -32,27 +34,27 @@ async def resolve_consent(
 ) -> ConsentState:
     """The consent in force for one request.
 
-    A logged-in visitor gets the account's choice, so every device follows the latest one;
-    a device choice made before logging in is adopted by an account that has none. A GPC
-    signal against a marketing opt-in that did not acknowledge it is recorded as an opt-out.
+    A logged-in visitor's device and account follow the newest choice either made: it is
+    copied (source 'sync') to the one that lags, so a device that just chose "Reject all"
+    keeps that choice when it logs in, other devices take it on their next request, and the
+    device still holds it once the session ends. A GPC signal against a marketing opt-in that
+    did not acknowledge it is recorded as an opt-out.
     """
     record = await find_current_record(db, device, now=now) if device else None
     if account_id is not None:
         subject = account_subject(account_id)
         on_account = await find_current_record(db, subject, now=now)
-        if on_account is None and record is not None:
-            on_account = await _append(
-                db,
-                subject=subject,
-                choice=record.choice,
-                source="sync",
-                now=now,
-                gpc_override=record.gpc_override,
-            )
+        newest = max(
+            (r for r in (record, on_account) if r), key=attrgetter("given_at"), default=None
+        )
+        if newest is not None and device is not None and _lags(record, newest):
+            await _copy(db, newest, to=device, source="sync", now=now)
+        if newest is not None and _lags(on_account, newest):
+            on_account = await _copy(db, newest, to=subject, source="sync", now=now)
         record = on_account
     if record is not None and gpc and record.choice.marketing and not record.gpc_override:
         choice = Choice(record.choice.performance, record.choice.functionality, marketing=False)
-        record = await _append(db, subject=record.subject, choice=choice, source="gpc", now=now)
+        record = await _copy(db, record, to=record.subject, source="gpc", now=now, choice=choice)
     return ConsentState(record=record, gpc=gpc)
 
 
@@ -61,7 +63,7 @@ async def find_current_record(db: Database, subject: str, *, now: float) -> Cons
     record = await find_latest_record(db, subject)
     if record is None or record.policy_version != POLICY_VERSION:
         return None
-    return record if now - record.recorded_at < CONSENT_LIFETIME else None
+    return record if now - record.given_at < CONSENT_LIFETIME else None
 
 
 async def record_choice(
@@ -73,24 +75,6 @@ async def record_choice(
     gpc_override = gpc and choice.marketing and source == "preferences"
     if gpc and not gpc_override:
         choice = Choice(choice.performance, choice.functionality, marketing=False)
-    return await _append(
-        db, subject=subject, choice=choice, source=source, now=now, gpc_override=gpc_override
-    )
-
-
-async def consent_history(db: Database, subjects: list[str]) -> list[ConsentRecord]:
-    return await list_records(db, subjects) if subjects else []
-
-
-async def _append(
-    db: Database,
-    *,
-    subject: str,
-    choice: Choice,
-    source: Source,
-    now: float,
-    gpc_override: bool = False,
-) -> ConsentRecord:
     record = ConsentRecord(
         id=secrets.token_hex(16),
         subject=subject,
@@ -99,6 +83,37 @@ async def _append(
         source=source,
         gpc_override=gpc_override,
         recorded_at=now,
+        given_at=now,
     )
     await insert_record(db, record)
     return record
+
+
+async def consent_history(db: Database, subjects: list[str]) -> list[ConsentRecord]:
+    return await list_records(db, subjects) if subjects else []
+
+
+async def _copy(
+    db: Database,
+    origin: ConsentRecord,
+    *,
+    to: str,
+    source: Source,
+    now: float,
+    choice: Choice | None = None,
+) -> ConsentRecord:
+    """`origin`'s choice (or `choice`, derived from it) recorded for `to`, dated as `origin`."""
+    record = replace(
+        origin,
+        id=secrets.token_hex(16),
+        subject=to,
+        choice=choice or origin.choice,
+        source=source,
+        recorded_at=now,
+    )
+    await insert_record(db, record)
+    return record
+
+
+def _lags(record: ConsentRecord | None, newest: ConsentRecord) -> bool:
+    return record is None or record.given_at < newest.given_at

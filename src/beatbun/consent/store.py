@@ -14,7 +14,8 @@ async def insert_record(db: Database, record: ConsentRecord) -> None:
     await (
         db.prepare(
             "INSERT INTO consent_records (id, subject, policy_version, performance, functionality,"
-            " marketing, source, gpc_override, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " marketing, source, gpc_override, recorded_at, given_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
         .bind(
             record.id,
@@ -26,6 +27,7 @@ async def insert_record(db: Database, record: ConsentRecord) -> None:
             record.source,
             record.gpc_override,
             record.recorded_at,
+            record.given_at,
         )
         .run()
     )
@@ -67,4 +69,5 @@ def _row_to_record(row: Row) -> ConsentRecord:
         source=source,
         gpc_override=bool(row["gpc_override"]),
         recorded_at=float(row["recorded_at"] or 0),
+        given_at=float(row.get("given_at") or row["recorded_at"] or 0),
     )

@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass
 from http.cookies import Morsel
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import Request
 from starlette.datastructures import MutableHeaders
@@ -67,6 +68,11 @@ async def load_choices(request: Request) -> None:
     )
     saved = await find_account_preferences(runtime.db, account.id) if account else None
     request.state.choices = Choices(consent=consent, display=_display(request, saved))
+    tag_url = runtime.settings.marketing_tag_url
+    if tag_url and consent.allows("marketing"):
+        # The tag reports to its own host; the CSP lets it, once it may run at all.
+        parts = urlsplit(tag_url)
+        request.state.csp_extra_origins = (f"{parts.scheme}://{parts.netloc}",)
 
 
 def choices_of(request: Request) -> Choices:
@@ -182,8 +188,9 @@ def _cookie_headers(scope: Scope) -> dict[str, str]:
     keep = choices.consent.allows("functionality")
     out: dict[str, str] = {}
     for name in sent:
+        # Only the marketing partner's tag sets what the registry does not list.
         item = find_item(name, kind="cookie")
-        if item is not None and not choices.consent.allows(item.category):
+        if not choices.consent.allows(item.category if item else "marketing"):
             out[name] = _cookie(name, "", max_age=0)
     device = state.get("new_consent_device")
     if device:

@@ -11,8 +11,8 @@ from beatbun.consent.service import POLICY_EFFECTIVE_DATE, POLICY_VERSION
 from beatbun.web.templates import templates
 
 router = APIRouter()
-PRIVACY_POLICY_VERSION = "1.0"
-PRIVACY_POLICY_EFFECTIVE_DATE = "2026-11-20"
+PRIVACY_POLICY_VERSION = "1.1"
+PRIVACY_POLICY_EFFECTIVE_DATE = "2026-11-21"
 PRIVACY_CONTACT = "privacy@beatbun.example.com"
 
 

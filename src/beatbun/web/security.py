@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 
 from fastapi import Request, Response
 from starlette.datastructures import MutableHeaders
@@ -60,7 +61,9 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                _add_baseline(headers, nonce=nonce)
+                _add_baseline(
+                    headers, nonce=nonce, extra_origins=state.get("csp_extra_origins", ())
+                )
                 new_cookie = state.get("new_csrf_cookie")
                 if new_cookie:
                     headers.append("set-cookie", _cookie(CSRF_COOKIE, new_cookie, max_age=None))
@@ -146,11 +149,13 @@ def _carries_credentials(scope: Scope) -> bool:
     return b"authorization" in headers or SESSION_COOKIE.encode() in headers.get(b"cookie", b"")
 
 
-def _add_baseline(headers: MutableHeaders, *, nonce: str) -> None:
+def _add_baseline(headers: MutableHeaders, *, nonce: str, extra_origins: Sequence[str]) -> None:
+    """`extra_origins` may receive beacons and serve images (an allowed marketing tag's host)."""
+    extra = "".join(f" {origin}" for origin in extra_origins)
     headers["content-security-policy"] = (
         f"default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic'; style-src 'self';"
-        " img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none';"
-        f" frame-ancestors 'none'; form-action 'self' {STRIPE_FORM_ACTIONS}"
+        f" img-src 'self' data:{extra}; connect-src 'self'{extra}; object-src 'none';"
+        f" base-uri 'none'; frame-ancestors 'none'; form-action 'self' {STRIPE_FORM_ACTIONS}"
     )
     headers["strict-transport-security"] = "max-age=63072000; includeSubDomains"
     headers["x-content-type-options"] = "nosniff"

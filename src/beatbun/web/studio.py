@@ -45,8 +45,27 @@ from beatbun.web.templates import templates
 
 router = APIRouter()
 
-MOODS = ("chill", "happy", "sad", "dark", "epic", "dreamy", "energetic", "romantic")
-INSTRUMENTS = ("piano", "guitar", "strings", "synth", "pads", "bass", "brass", "drums")
+# What the form sends -> what it shows.
+MOODS = {
+    "chill": N_("Chill"),
+    "happy": N_("Happy"),
+    "sad": N_("Sad"),
+    "dark": N_("Dark"),
+    "epic": N_("Epic"),
+    "dreamy": N_("Dreamy"),
+    "energetic": N_("Energetic"),
+    "romantic": N_("Romantic"),
+}
+INSTRUMENTS = {
+    "piano": N_("Piano"),
+    "guitar": N_("Guitar"),
+    "strings": N_("Strings"),
+    "synth": N_("Synth"),
+    "pads": N_("Pads"),
+    "bass": N_("Bass"),
+    "brass": N_("Brass"),
+    "drums": N_("Drums"),
+}
 # The live channel polls the queue this often, and ends after this many polls (the browser
 # reconnects by itself, resuming from the last event it saw).
 POLL_SECONDS = 0.5

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from beatbun.api.audio import audio_response
 from beatbun.api.deps import CurrentAccount, RuntimeDep
+from beatbun.generation.composer.styles import GENRES
 from beatbun.tracks.service import delete_track, tracks_of
 from beatbun.tracks.store import get_track
 from beatbun.web.forms import see_other
@@ -22,7 +23,11 @@ async def gallery(request: Request, account: CurrentAccount, runtime: RuntimeDep
     page: HTMLResponse = templates.TemplateResponse(
         request,
         "tracks/gallery.html",
-        {"tracks": await tracks_of(runtime, account_id=account.id), "now": runtime.clock.now()},
+        {
+            "tracks": await tracks_of(runtime, account_id=account.id),
+            "now": runtime.clock.now(),
+            "genres": GENRES,
+        },
     )
     return page
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from beatbun.i18n import N_
+
 
 @dataclass(frozen=True, slots=True)
 class DrumLine:
@@ -46,7 +48,7 @@ _MAJOR_POP = ((0, 4, 5, 3), (5, 3, 0, 4), (0, 5, 3, 4))
 
 GENRES: dict[str, GenreStyle] = {
     "pop": GenreStyle(
-        name="pop", label="Pop", tempo=(96, 124), mode="major",
+        name="pop", label=N_("Pop"), tempo=(96, 124), mode="major",
         progressions={"major": _MAJOR_POP, "minor": _MINOR_POP}, chord_size=3,
         drums=(
             DrumLine("kick", "x.......x.o....."),
@@ -60,7 +62,7 @@ GENRES: dict[str, GenreStyle] = {
         melody_density=0.6, sidechain=0.2, reverb=0.25, delay=0.15,
     ),
     "rock": GenreStyle(
-        name="rock", label="Rock", tempo=(100, 150), mode="major",
+        name="rock", label=N_("Rock"), tempo=(100, 150), mode="major",
         progressions={"major": ((0, 3, 4, 3), (0, 4, 5, 3), (5, 3, 0, 4)),
                       "minor": ((0, 5, 6, 0), (0, 6, 5, 6), (0, 3, 6, 5))},
         chord_size=3,
@@ -75,7 +77,7 @@ GENRES: dict[str, GenreStyle] = {
         melody_density=0.5, reverb=0.18, delay=0.06,
     ),
     "house": GenreStyle(
-        name="house", label="House", tempo=(120, 126), mode="minor",
+        name="house", label=N_("House"), tempo=(120, 126), mode="minor",
         progressions={"minor": ((0, 5, 2, 6), (0, 3, 6, 2), (0, 6, 5, 6)), "major": ((5, 3, 0, 4), (1, 4, 0, 5))},
         chord_size=4,
         drums=(
@@ -90,7 +92,7 @@ GENRES: dict[str, GenreStyle] = {
         melody_density=0.35, sidechain=0.55, reverb=0.2, delay=0.2,
     ),
     "techno": GenreStyle(
-        name="techno", label="Techno", tempo=(126, 138), mode="minor",
+        name="techno", label=N_("Techno"), tempo=(126, 138), mode="minor",
         progressions={"minor": ((0, 0, 0, 0), (0, 0, 6, 0), (0, 5, 0, 6)), "major": ((0, 0, 3, 0),)},
         chord_size=3,
         drums=(
@@ -105,7 +107,7 @@ GENRES: dict[str, GenreStyle] = {
         melody_density=0.0, sidechain=0.5, reverb=0.3, delay=0.28,
     ),
     "hiphop": GenreStyle(
-        name="hiphop", label="Hip-hop / trap", tempo=(130, 160), mode="minor",
+        name="hiphop", label=N_("Hip-hop / trap"), tempo=(130, 160), mode="minor",
         progressions={"minor": _MINOR_POP, "major": ((5, 3, 0, 4),)}, chord_size=3,
         drums=(
             DrumLine("kick", "x......x..x....."),
@@ -118,7 +120,7 @@ GENRES: dict[str, GenreStyle] = {
         melody_density=0.45, reverb=0.2, delay=0.18, trap_hats=True,
     ),
     "lofi": GenreStyle(
-        name="lofi", label="Lo-fi", tempo=(70, 90), mode="major",
+        name="lofi", label=N_("Lo-fi"), tempo=(70, 90), mode="major",
         progressions={"major": ((1, 4, 0, 5), (3, 2, 1, 0), (0, 5, 1, 4)), "minor": ((0, 3, 6, 2), (0, 5, 3, 4))},
         chord_size=4,
         drums=(
@@ -132,14 +134,14 @@ GENRES: dict[str, GenreStyle] = {
         melody_density=0.35, swing=0.18, sidechain=0.15, reverb=0.3, delay=0.1,
     ),
     "ambient": GenreStyle(
-        name="ambient", label="Ambient", tempo=(60, 80), mode="major",
+        name="ambient", label=N_("Ambient"), tempo=(60, 80), mode="major",
         progressions={"major": ((0, 3, 5, 4), (0, 5, 3, 3)), "minor": ((0, 5, 3, 6), (0, 3, 0, 5))},
         chord_size=4, drums=(), bass="drone", comp="pad", keys=("D", "E", "A", "C", "F"),
         voices={"chords": "pad", "bass": "sub_bass", "lead": "bell", "arp": "glass"},
         melody_density=0.2, reverb=0.6, delay=0.35, chord_bars=2, fills=False,
     ),
     "jazz": GenreStyle(
-        name="jazz", label="Jazz", tempo=(110, 170), mode="major",
+        name="jazz", label=N_("Jazz"), tempo=(110, 170), mode="major",
         progressions={"major": ((1, 4, 0, 0), (1, 4, 0, 5), (0, 5, 1, 4)), "minor": ((1, 4, 0, 0), (0, 3, 1, 4))},
         chord_size=4,
         drums=(
@@ -153,7 +155,7 @@ GENRES: dict[str, GenreStyle] = {
         melody_density=0.55, swing=0.33, reverb=0.22, delay=0.0, fills=False,
     ),
     "cinematic": GenreStyle(
-        name="cinematic", label="Orchestral / cinematic", tempo=(80, 110), mode="minor",
+        name="cinematic", label=N_("Orchestral / cinematic"), tempo=(80, 110), mode="minor",
         progressions={"minor": ((0, 5, 2, 6), (0, 5, 3, 4), (0, 3, 5, 6)), "major": ((0, 4, 5, 3), (0, 3, 0, 4))},
         chord_size=3,
         drums=(
@@ -166,7 +168,7 @@ GENRES: dict[str, GenreStyle] = {
         melody_density=0.4, reverb=0.45, delay=0.0,
     ),
     "synthwave": GenreStyle(
-        name="synthwave", label="Synthwave", tempo=(85, 118), mode="minor",
+        name="synthwave", label=N_("Synthwave"), tempo=(85, 118), mode="minor",
         progressions={"minor": ((0, 5, 2, 6), (0, 5, 3, 4)), "major": ((5, 3, 0, 4), (0, 4, 5, 3))},
         chord_size=3,
         drums=(
