@@ -56,6 +56,11 @@ class Visitor:
     session: Session | None
     account: Account | None
 
+    @property
+    def full_account(self) -> Account | None:
+        """The account, once logged in with every factor it needs; None before that."""
+        return self.account if self.session is not None and self.session.is_full else None
+
 
 async def visitor_of(request: Request) -> Visitor:
     """Resolve the session cookie once per request (kept on `request.state.visitor`)."""
@@ -83,8 +88,9 @@ async def current_session(request: Request) -> Session:
     return visitor.session
 
 
-async def current_account(request: Request, session: CurrentSession) -> Account:
-    account = (await visitor_of(request)).account
+async def current_account(request: Request) -> Account:
+    """The fully logged-in account; raises Unauthenticated otherwise."""
+    account = (await visitor_of(request)).full_account
     if account is None:
         raise Unauthenticated(LOG_IN_TO_SEE, code="login_required")
     return account

@@ -55,7 +55,7 @@ class Chart:
 async def operator_only(request: Request) -> None:
     """Let operators through; everyone else, logged in or not, gets a plain 404."""
     visitor = await visitor_of(request)
-    account = visitor.account if visitor.session and visitor.session.is_full else None
+    account = visitor.full_account
     if account is None or not await is_operator(runtime_of(request).db, account.id):
         raise NotFound(N_("Page '%(path)s' not found."), params={"path": request.url.path})
 

@@ -58,7 +58,7 @@ async def load_choices(request: Request) -> None:
         return
     runtime = runtime_of(request)
     visitor = await visitor_of(request)
-    account = visitor.account if visitor.session and visitor.session.is_full else None
+    account = visitor.full_account
     consent = await resolve_consent(
         runtime.db,
         device=request.cookies.get(CONSENT_COOKIE) or None,

@@ -162,9 +162,8 @@ def _known_theme(value: str) -> Theme | None:
 
 
 def _full_account_id(visitor: Visitor) -> str | None:
-    if visitor.account and visitor.session and visitor.session.is_full:
-        return visitor.account.id
-    return None
+    account = visitor.full_account
+    return account.id if account else None
 
 
 def _subjects(request: Request, visitor: Visitor) -> list[str]:

@@ -18,13 +18,12 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 
 def _site(request: Request) -> dict[str, Any]:
     visitor = getattr(request.state, "visitor", None)
-    session = visitor.session if visitor else None
     return {
         **choices_context(request),
         "site_name": runtime_of(request).settings.site_name,
         "csp_nonce": getattr(request.state, "csp_nonce", ""),
         "csrf_token": lambda: csrf_token(request),
-        "current_account": visitor.account if visitor and session and session.is_full else None,
+        "current_account": visitor.full_account if visitor else None,
     }
 
 
