@@ -13,7 +13,7 @@ from workers import DurableObject, WorkerEntrypoint
 
 from beatbun.generation.queue import UserQueue as UserQueueActor
 from beatbun.main import create_app
-from beatbun.runtime.actors import serve_call
+from beatbun.runtime.actors import serve_in_turn
 from beatbun.runtime.cloudflare import DurableObjectStorage, runtime_from_env
 from beatbun.scheduled import run_scheduled
 
@@ -49,10 +49,7 @@ class UserQueue(DurableObject):
         self.lock = asyncio.Lock()
 
     async def call(self, method: str, args: list[Any]) -> dict[str, Any]:
-        if not self.actor.is_exclusive(method):
-            return await serve_call(self.actor, method, list(args))
-        async with self.lock:
-            return await serve_call(self.actor, method, list(args))
+        return await serve_in_turn(self.actor, self.lock, method, list(args))
 
     async def alarm(self, alarm_info: Any = None) -> None:
         async with self.lock:

@@ -15,13 +15,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException
 
+from beatbun.api.deps import API_PREFIX
 from beatbun.errors import AppError
 from beatbun.i18n import N_, translate
 from beatbun.web.choices import language_of
 from beatbun.web.i18n import error_text, error_title
 from beatbun.web.templates import templates
 
-API_PREFIX = "/api/"
 NOTHING_HERE = N_("Nothing is at %(path)s.")
 CHECK_FIELD = N_("Check %(field)s and try again.")
 UNREADABLE = N_("The request could not be read.")

@@ -42,7 +42,7 @@ def create_app(
     app = FastAPI(
         title=Settings.site_name,
         version=VERSION,
-        # /api/docs is our own page (web/api_docs.py): Swagger UI needs scripts the CSP refuses.
+        # /docs/api is our own page (web/api_docs.py): Swagger UI needs scripts the CSP refuses.
         docs_url=None,
         redoc_url=None,
         openapi_url="/api/openapi.json",

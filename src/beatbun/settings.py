@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Literal
 
 Environment = Literal["development", "test", "production"]
@@ -85,6 +85,10 @@ class Settings:
                     f"Config '{name}' still has its placeholder value. "
                     f"Set it with `wrangler secret put {name}` before deploying."
                 )
+
+
+# The variable each field is read from: its name in capitals (on Workers, a var or a secret).
+ENV_VARS: tuple[str, ...] = tuple(field.name.upper() for field in fields(Settings))
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -9,6 +9,7 @@ import pytest
 
 from beatbun.runtime.local.database import LocalDatabase
 from beatbun.runtime.local.migrations import apply_migrations
+from beatbun.tracks.models import FREE_RETENTION_SECONDS
 from tests.conformance.wrangler import PROJECT_ROOT, d1_execute, run_wrangler
 
 pytestmark = pytest.mark.wrangler
@@ -68,5 +69,9 @@ def test_r2_lifecycle_expires_free_tier_audio_after_14_days() -> None:
     rules = json.loads((PROJECT_ROOT / "r2" / "lifecycle.json").read_text())["rules"]
     free = next(rule for rule in rules if rule["conditions"].get("prefix") == "tracks/free/")
     assert free["enabled"] is True
-    assert free["deleteObjectsTransition"]["condition"] == {"type": "Age", "maxAge": 14 * 86400}
+    assert free["deleteObjectsTransition"]["condition"] == {
+        "type": "Age",
+        "maxAge": FREE_RETENTION_SECONDS,
+    }
+    assert FREE_RETENTION_SECONDS == 14 * 86400
     assert not any(rule["conditions"].get("prefix", "").startswith("tracks/paid") for rule in rules)

@@ -6,8 +6,8 @@ import httpx
 import pytest
 
 from beatbun.consent.models import Choice, ConsentRecord, ConsentState
+from beatbun.consent.registry import CONSENT_MAX_AGE
 from beatbun.consent.service import (
-    CONSENT_LIFETIME,
     POLICY_VERSION,
     find_current_record,
     record_choice,
@@ -29,7 +29,7 @@ async def test_consent_within_six_months_is_in_force(
     await record_choice(
         runtime.db, subject=DEVICE, choice=Choice(), source="banner", gpc=False, now=clock.now()
     )
-    clock.advance(CONSENT_LIFETIME - 1)
+    clock.advance(CONSENT_MAX_AGE - 1)
     assert await find_current_record(runtime.db, DEVICE, now=clock.now()) is not None
 
 
@@ -39,7 +39,7 @@ async def test_consent_older_than_six_months_asks_again(
     await record_choice(
         runtime.db, subject=DEVICE, choice=Choice(), source="banner", gpc=False, now=clock.now()
     )
-    clock.advance(CONSENT_LIFETIME)
+    clock.advance(CONSENT_MAX_AGE)
     assert await find_current_record(runtime.db, DEVICE, now=clock.now()) is None
 
 
@@ -71,7 +71,7 @@ async def test_copies_do_not_restart_the_six_months(
     runtime: LocalRuntime, clock: ManualClock, gpc: bool
 ) -> None:
     await _choose(runtime, DEVICE, Choice.everything(), clock)
-    clock.advance(CONSENT_LIFETIME - 10)
+    clock.advance(CONSENT_MAX_AGE - 10)
     copied = await _resolve(runtime, clock, account=True, gpc=gpc)  # a 'sync' (and 'gpc') copy
     assert copied.record is not None and copied.record.source == ("gpc" if gpc else "sync")
     clock.advance(10)
@@ -169,7 +169,7 @@ async def test_expired_consent_shows_the_banner_again(
     await insert_record(runtime.db, _record(policy_version=POLICY_VERSION, at=clock.now()))
     cookie = {"Cookie": f"__Host-consent={DEVICE}"}
     assert BANNER not in (await client.get("/", headers=cookie)).text
-    clock.advance(CONSENT_LIFETIME)
+    clock.advance(CONSENT_MAX_AGE)
     assert BANNER in (await client.get("/", headers=cookie)).text
 
 
@@ -185,7 +185,7 @@ async def test_expired_consent_expires_the_optional_cookies(
     runtime: LocalRuntime, clock: ManualClock, client: httpx.AsyncClient
 ) -> None:
     await insert_record(runtime.db, _record(policy_version=POLICY_VERSION, at=clock.now()))
-    clock.advance(CONSENT_LIFETIME)
+    clock.advance(CONSENT_MAX_AGE)
     response = await client.get(
         "/", headers={"Cookie": f"__Host-consent={DEVICE}; __Host-perf=abc; __Host-prefs=dark.de"}
     )

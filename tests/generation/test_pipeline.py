@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
-from beatbun.billing.credits import FREE_MONTHLY_GRANT, adjust_balance, get_wallet, open_wallet
+from beatbun.accounts.models import Account
+from beatbun.billing.credits import FREE_MONTHLY_GRANT, get_wallet, open_wallet
 from beatbun.errors import Conflict, InvalidInput, PaymentRequired, StorageError
 from beatbun.generation.composer.provider import Composer
-from beatbun.generation.models import GenerationRequest
+from beatbun.generation.models import GenerationRequest, Job
 from beatbun.generation.provider import MusicRequest, ProviderError, ProviderResult
 from beatbun.generation.service import (
     cancel_generation,
@@ -33,6 +34,15 @@ def _request(**overrides: Any) -> GenerationRequest:
     return GenerationRequest.parse({**SHORT, **overrides})
 
 
+async def _submitted(runtime: LocalRuntime) -> tuple[Account, Job]:
+    """A new verified account, and the job of its first (short) request."""
+    account = await create_verified_account(runtime)
+    submission = await submit_generation(
+        runtime, account_id=account.id, request=_request(), idempotency_key=None
+    )
+    return account, submission.job
+
+
 async def _ledger(runtime: LocalRuntime, account_id: str) -> list[dict[str, Any]]:
     result = (
         await runtime.db.prepare(
@@ -44,17 +54,21 @@ async def _ledger(runtime: LocalRuntime, account_id: str) -> list[dict[str, Any]
     return result.results
 
 
-async def _account_with_balance(runtime: LocalRuntime, clock: ManualClock, balance: int) -> Any:
+async def _account_with_balance(runtime: LocalRuntime, clock: ManualClock, balance: int) -> Account:
     """A verified account whose wallet holds `balance` credits after an operator's adjustment."""
     account = await create_verified_account(runtime)
     await open_wallet(runtime.db, account.id, now=clock.now())
-    await adjust_balance(
-        runtime.db,
-        account_id=account.id,
-        amount=balance - FREE_MONTHLY_GRANT,
-        kind="adjustment",
-        note="test",
-        now=clock.now(),
+    db = runtime.db
+    await db.batch(
+        [
+            db.prepare("UPDATE wallets SET balance = ? WHERE account_id = ?").bind(
+                balance, account.id
+            ),
+            db.prepare(
+                "INSERT INTO credit_ledger (account_id, kind, amount, balance_after, note, created_at)"
+                " VALUES (?, 'adjustment', ?, ?, 'test', ?)"
+            ).bind(account.id, balance - FREE_MONTHLY_GRANT, balance, int(clock.now())),
+        ]
     )
     return account
 
@@ -100,15 +114,11 @@ async def test_submit_charges_queues_renders_and_stores_the_track(
 
 async def test_events_tell_the_whole_story_in_order(open_runtime: Callable[..., Any]) -> None:
     async with open_runtime() as runtime:
-        account = await create_verified_account(runtime)
-        submission = await submit_generation(
-            runtime, account_id=account.id, request=_request(), idempotency_key=None
-        )
+        account, queued = await _submitted(runtime)
         await drain(runtime)
         events = await queue_events(runtime, account_id=account.id, after=0)
         assert [event["type"] for event in events] == ["queued", "running", "succeeded"]
-        assert [event["seq"] for event in events] == sorted(event["seq"] for event in events)
-        assert all(event["job_id"] == submission.job.id for event in events)
+        assert all(event["job_id"] == queued.id for event in events)
         assert (
             await queue_events(runtime, account_id=account.id, after=events[1]["seq"]) == events[2:]
         )
@@ -273,13 +283,10 @@ async def test_fault_ends_the_job_failed_with_exactly_one_refund(
 ) -> None:
     quick = dataclasses.replace(settings, job_deadline_seconds=1)
     async with open_runtime(user_queue=queue_with(FAULTS[fault]), settings=quick) as runtime:
-        account = await create_verified_account(runtime)
-        submission = await submit_generation(
-            runtime, account_id=account.id, request=_request(), idempotency_key=None
-        )
+        account, queued = await _submitted(runtime)
         await drain(runtime)
         await drain(runtime)  # a second pass must not refund again
-        job = await get_generation(runtime, account_id=account.id, job_id=submission.job.id)
+        job = await get_generation(runtime, account_id=account.id, job_id=queued.id)
         assert (job.status, job.error_code) == ("failed", fault)
         refunds = [row for row in await _ledger(runtime, account.id) if row["kind"] == "refund"]
         assert refunds == [{"kind": "refund", "amount": 1, "job_id": job.id}]
@@ -296,23 +303,17 @@ async def test_blob_store_write_failure_fails_the_job_with_one_refund(
             raise StorageError("R2 put failed: InternalError", code="blob_store_error")
 
         runtime.blobs.put = refuse_put  # type: ignore[method-assign]
-        account = await create_verified_account(runtime)
-        submission = await submit_generation(
-            runtime, account_id=account.id, request=_request(), idempotency_key=None
-        )
+        account, queued = await _submitted(runtime)
         await drain(runtime)
-        job = await get_generation(runtime, account_id=account.id, job_id=submission.job.id)
+        job = await get_generation(runtime, account_id=account.id, job_id=queued.id)
         assert (job.status, job.error_code) == ("failed", "blob_store_error")
         assert len([r for r in await _ledger(runtime, account.id) if r["kind"] == "refund"]) == 1
 
 
 async def test_cancel_before_start_refunds_in_full(open_runtime: Callable[..., Any]) -> None:
     async with open_runtime() as runtime:
-        account = await create_verified_account(runtime)
-        submission = await submit_generation(
-            runtime, account_id=account.id, request=_request(), idempotency_key=None
-        )
-        job = await cancel_generation(runtime, account_id=account.id, job_id=submission.job.id)
+        account, queued = await _submitted(runtime)
+        job = await cancel_generation(runtime, account_id=account.id, job_id=queued.id)
         await drain(runtime)
         assert job.status == "canceled"
         assert (await get_wallet(runtime.db, account.id)).balance == FREE_MONTHLY_GRANT
@@ -322,13 +323,10 @@ async def test_cancel_before_start_refunds_in_full(open_runtime: Callable[..., A
 
 async def test_cancel_after_start_is_refused(open_runtime: Callable[..., Any]) -> None:
     async with open_runtime() as runtime:
-        account = await create_verified_account(runtime)
-        submission = await submit_generation(
-            runtime, account_id=account.id, request=_request(), idempotency_key=None
-        )
+        account, queued = await _submitted(runtime)
         await runtime.user_queues.run_due_alarms()  # the first alarm starts the job
         with pytest.raises(Conflict) as raised:
-            await cancel_generation(runtime, account_id=account.id, job_id=submission.job.id)
+            await cancel_generation(runtime, account_id=account.id, job_id=queued.id)
         assert raised.value.code == "already_started"
 
 
@@ -357,14 +355,11 @@ async def test_free_plan_runs_one_job_at_a_time_in_order(open_runtime: Callable[
 
 async def test_restart_mid_job_resumes_it(open_runtime: Callable[..., Any]) -> None:
     async with open_runtime() as runtime:
-        account = await create_verified_account(runtime)
-        submission = await submit_generation(
-            runtime, account_id=account.id, request=_request(), idempotency_key=None
-        )
+        account, queued = await _submitted(runtime)
         await runtime.user_queues.run_due_alarms()  # started, then the server stops before it runs
     async with open_runtime() as restarted:
         await drain(restarted)
-        job = await get_generation(restarted, account_id=account.id, job_id=submission.job.id)
+        job = await get_generation(restarted, account_id=account.id, job_id=queued.id)
         assert job.status == "succeeded"
 
 
@@ -372,15 +367,12 @@ async def test_restart_during_a_render_resumes_it_on_the_next_alarm(
     open_runtime: Callable[..., Any], clock: ManualClock
 ) -> None:
     async with open_runtime(user_queue=CrashingQueue) as runtime:
-        account = await create_verified_account(runtime)
-        submission = await submit_generation(
-            runtime, account_id=account.id, request=_request(), idempotency_key=None
-        )
+        account, queued = await _submitted(runtime)
         with pytest.raises(ProcessKilled):
             await drain(runtime)
     async with open_runtime() as restarted:
         await drain(restarted, clock=clock, step=10)
-        job = await get_generation(restarted, account_id=account.id, job_id=submission.job.id)
+        job = await get_generation(restarted, account_id=account.id, job_id=queued.id)
         assert job.status == "succeeded"
 
 
@@ -399,17 +391,14 @@ async def test_job_interrupted_too_often_is_failed_and_refunded(
     open_runtime: Callable[..., Any], clock: ManualClock
 ) -> None:
     async with open_runtime(user_queue=CrashingQueue) as runtime:
-        account = await create_verified_account(runtime)
-        submission = await submit_generation(
-            runtime, account_id=account.id, request=_request(), idempotency_key=None
-        )
+        account, queued = await _submitted(runtime)
     for _ in range(3):
         async with open_runtime(user_queue=CrashingQueue) as restarted:
             with pytest.raises(ProcessKilled):
                 await drain(restarted, clock=clock, step=10)
     async with open_runtime() as final:
         await drain(final, clock=clock, step=10)
-        job = await get_generation(final, account_id=account.id, job_id=submission.job.id)
+        job = await get_generation(final, account_id=account.id, job_id=queued.id)
         assert (job.status, job.error_code) == ("failed", "interrupted")
         assert (await get_wallet(final.db, account.id)).balance == FREE_MONTHLY_GRANT
 

@@ -134,14 +134,12 @@ def test_request_key_is_normalized(
     assert request.mode == resolved_mode
 
 
-def test_provider_error_is_runtime_failure_with_retry_hint() -> None:
-    error = ProviderError(
-        "busy", provider="elevenlabs", retryable=True, code="provider_busy", retry_after_seconds=5
-    )
+def test_provider_error_is_a_runtime_failure_with_its_own_default_code() -> None:
+    error = ProviderError("busy", provider="elevenlabs", retryable=True)
 
     assert isinstance(error, RuntimeFailure)
     assert error.status == 503
-    assert (error.code, error.retryable, error.retry_after_seconds) == ("provider_busy", True, 5)
+    assert error.code == "provider_error"
 
 
 async def test_composer_generate_returns_wav_result() -> None:
@@ -157,5 +155,5 @@ async def test_composer_generate_returns_wav_result() -> None:
     assert result.duration_seconds == 5.0
     assert bytes(result.audio[:4]) == b"RIFF"
     assert result.plan["genre"] == "techno"
-    assert result.seed == 1
+    assert result.plan["seed"] == 1
     assert result.correlation_id == "job-1"

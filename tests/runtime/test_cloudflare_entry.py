@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -10,8 +11,14 @@ import pytest
 
 import entry
 from beatbun.errors import CoordinatorError, DatabaseError, NotFound
-from beatbun.runtime.cloudflare import D1Database, DurableObjectNamespace, DurableObjectStorage
+from beatbun.runtime.cloudflare import (
+    D1Database,
+    DurableObjectNamespace,
+    DurableObjectStorage,
+    runtime_from_env,
+)
 from beatbun.runtime.local.migrations import apply_migrations
+from beatbun.settings import Settings
 from tests.runtime.js_bindings import (
     FakeD1Binding,
     FakeDurableObjectNamespace,
@@ -66,6 +73,24 @@ async def test_healthz_reports_a_broken_binding(env: FakeEnv) -> None:
     )
     assert response["status"] == 503
     assert json.loads(response["body"])["bindings"]["DB"] is False
+
+
+def test_every_settings_field_is_read_from_the_worker_env() -> None:
+    """A field whose variable the Worker does not pass through would keep its default there."""
+    expected: dict[str, object] = {}
+    variables: dict[str, str] = {}
+    for field in dataclasses.fields(Settings):
+        if field.name == "environment":
+            value: object = "test"
+        elif isinstance(field.default, int):
+            value = field.default + 1
+        else:
+            value = f"{field.name}-from-worker"
+        expected[field.name] = value
+        variables[field.name.upper()] = str(value)
+    worker_env = FakeEnv(**variables, DB=FakeD1Binding(), AUDIO=FakeR2Binding(), USER_QUEUE=None)
+    settings = runtime_from_env(worker_env).settings
+    assert {name: getattr(settings, name) for name in expected} == expected
 
 
 async def test_scheduled_records_the_cron_run(env: FakeEnv) -> None:

@@ -38,6 +38,22 @@ async def test_webcrypto_and_hashlib_derive_identical_bytes(
     assert local == edge and len(local) == length
 
 
+# RFC 7914 §11: PBKDF2-HMAC-SHA256, P = "passwd", S = "salt", c = 1, dkLen = 64. The fake
+# WebCrypto derives with hashlib too, so only a published vector shows either one is right.
+PBKDF2_SHA256_VECTOR = bytes.fromhex(
+    "55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc"
+    "49ca9cccf179b645991664b39d77ef317c71b845b1e30bd509112041d3a19783"
+)
+
+
+@pytest.mark.parametrize("kdf", [HashlibKeyDerivation(), WebCryptoKeyDerivation()])
+async def test_both_kdfs_match_the_published_pbkdf2_sha256_vector(
+    kdf: HashlibKeyDerivation,
+) -> None:
+    derived = await kdf.pbkdf2_sha256(b"passwd", b"salt", iterations=1, length=64)
+    assert derived == PBKDF2_SHA256_VECTOR
+
+
 @pytest.mark.parametrize("kdf", [HashlibKeyDerivation(), WebCryptoKeyDerivation()])
 async def test_both_kdfs_refuse_iterations_above_the_cap(kdf: HashlibKeyDerivation) -> None:
     with pytest.raises(ValueError, match="100000"):

@@ -239,11 +239,51 @@ def test_disabling_totp_needs_a_fresh_code(shared_live_server: LiveServer) -> No
         "/account/two-step/disable",
         {"current_password": PASSWORD, "code": pyotp.TOTP(secret).now()},
     )
-    assert reused.status_code == 422
-    assert (
-        "two-step" in visitor.get("/account/two-step").text
-        and "is <strong>on</strong>" in visitor.get("/account/two-step").text
+    assert reused.status_code == 422 and 'id="code-error"' in reused.text
+    assert "is <strong>on</strong>" in visitor.get("/account/two-step").text
+
+
+def test_disabling_totp_with_a_wrong_password_names_the_password_field(
+    shared_live_server: LiveServer,
+) -> None:
+    server, address = shared_live_server, _email()
+    visitor = signed_in(server.url, server.state_dir, address)
+    _, codes = enable_totp(visitor)
+    wrong = visitor.post(
+        "/account/two-step/disable",
+        {"current_password": "not the right password at all", "code": codes[0]},
     )
+    assert wrong.status_code == 422
+    assert 'id="current_password-error">Your password is not correct.<' in wrong.text
+    assert "is <strong>on</strong>" in visitor.get("/account/two-step").text
+
+
+def test_disabling_totp_with_a_short_password_names_the_password_field(
+    shared_live_server: LiveServer,
+) -> None:
+    server, address = shared_live_server, _email()
+    visitor = signed_in(server.url, server.state_dir, address)
+    _, codes = enable_totp(visitor)
+    short = "short pw 1"
+    changed = visitor.post(
+        "/account/password",
+        {"current_password": PASSWORD, "new_password": short, "code": codes[0]},
+    )
+    assert changed.status_code == 303
+    refused = visitor.post(
+        "/account/two-step/disable", {"current_password": short, "code": codes[1]}
+    )
+    assert refused.status_code == 422
+    assert 'id="current_password-error">Your password is shorter than 15' in refused.text
+    assert "is <strong>on</strong>" in visitor.get("/account/two-step").text
+
+
+def test_password_hint_gives_the_minimum_for_the_account(shared_live_server: LiveServer) -> None:
+    server = shared_live_server
+    visitor = signed_in(server.url, server.state_dir, _email())
+    assert "At least 15 characters." in visitor.get("/account").text
+    enable_totp(visitor)
+    assert "At least 8 characters." in visitor.get("/account").text
 
 
 def test_api_key_authenticates_bearer_and_revocation_ends_it(

@@ -69,7 +69,14 @@ def read_events(
     visitor: Visitor, *, until: str, headers: dict[str, str] | None = None, after: int = 0
 ) -> list[dict[str, Any]]:
     """Read the event stream until an event of type `until` arrives."""
-    events: list[dict[str, Any]] = []
+    return [event for _, event in read_stream(visitor, until=until, headers=headers, after=after)]
+
+
+def read_stream(
+    visitor: Visitor, *, until: str, headers: dict[str, str] | None = None, after: int = 0
+) -> list[tuple[int | None, dict[str, Any]]]:
+    """Each event up to one of type `until`, with the `id:` the browser would resend for it."""
+    events: list[tuple[int | None, dict[str, Any]]] = []
     cookie = "; ".join(f"{k}={v}" for k, v in visitor.cookies.items())
     with httpx.stream(
         "GET",
@@ -84,8 +91,7 @@ def read_events(
                 event_id = int(line[4:])
             elif line.startswith("data: "):
                 event = json.loads(line[6:])
-                assert event["seq"] == event_id
-                events.append(event)
+                events.append((event_id, event))
                 if event["type"] == until:
                     return events
     raise AssertionError(f"The stream ended before a {until!r} event")
@@ -117,6 +123,20 @@ def test_form_with_a_bad_field_is_shown_again_with_the_error_next_to_it(server: 
     assert 'aria-invalid="true" aria-describedby="duration-error"' in response.text
     assert "Duration 900 s is outside 5..300 s" in response.text
     assert "sunny pop" in response.text  # what was typed is kept
+
+
+@pytest.mark.parametrize(
+    ("duration", "error"),
+    [("abc", "Input should be a valid number"), ("nan", "Duration nan s is outside 5..300 s")],
+)
+def test_form_with_a_duration_that_is_not_a_length_is_shown_again_with_the_error(
+    server: LiveServer, duration: str, error: str
+) -> None:
+    visitor = signed_in(server.url, server.state_dir, f"length-{duration}@example.com")
+    response = submit(visitor, duration_seconds=duration)
+    assert response.status_code == 422
+    assert 'aria-invalid="true" aria-describedby="duration-error"' in response.text
+    assert error in response.text
 
 
 @pytest.mark.parametrize(
@@ -182,11 +202,12 @@ def test_resubmitting_the_same_form_does_not_charge_twice(server: LiveServer) ->
 def test_events_arrive_in_order_and_resume_after_the_last_one_seen(server: LiveServer) -> None:
     visitor = signed_in(server.url, server.state_dir, "live@example.com")
     submit(visitor)
-    events = read_events(visitor, until="succeeded")
+    stream = read_stream(visitor, until="succeeded")
+    events = [event for _, event in stream]
     assert [event["type"] for event in events] == ["queued", "running", "succeeded"]
-    resumed = read_events(
-        visitor, until="succeeded", headers={"Last-Event-ID": str(events[0]["seq"])}
-    )
+    # The browser resends the `id:` line it saw last, whatever the event's data says.
+    first_id = stream[0][0]
+    resumed = read_events(visitor, until="succeeded", headers={"Last-Event-ID": str(first_id)})
     assert resumed == events[1:]
 
 

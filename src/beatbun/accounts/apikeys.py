@@ -36,8 +36,14 @@ async def create_api_key(
             field="scopes",
             params={"scopes": ", ".join(SCOPES)},
         )
-    live = await list_api_keys(db, account_id)
-    if sum(1 for key in live if key.revoked_at is None) >= MAX_KEYS_PER_ACCOUNT:
+    live = await (
+        db.prepare(
+            "SELECT count(*) AS live FROM api_keys WHERE account_id = ? AND revoked_at IS NULL"
+        )
+        .bind(account_id)
+        .first("live")
+    )
+    if int(live) >= MAX_KEYS_PER_ACCOUNT:
         raise InvalidInput(
             N_("An account can hold %(maximum)s live keys; revoke one first."),
             field="name",

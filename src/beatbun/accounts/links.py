@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from beatbun.accounts import mail
 from beatbun.accounts.tokens import hash_token, new_token
 from beatbun.errors import InvalidInput
 from beatbun.i18n import N_
-from beatbun.runtime.base import Database
+from beatbun.runtime.base import Database, Runtime
 
 LIFETIMES = {"verify": 48 * 3600.0, "change_email": 24 * 3600.0, "reset": 3600.0}
+# Where each link leads, and the email that carries it.
+PAGES = {
+    "verify": "/verify-email",
+    "change_email": "/account/email/confirm",
+    "reset": "/reset-password",
+}
+MAILS = {
+    "verify": mail.VERIFICATION,
+    "change_email": mail.EMAIL_CHANGE,
+    "reset": mail.PASSWORD_RESET,
+}
 ALREADY_USED = N_("This link was already used. Ask for a new one.")
 
 
@@ -17,6 +29,21 @@ ALREADY_USED = N_("This link was already used. Ask for a new one.")
 class LinkTarget:
     account_id: str
     email: str
+
+
+async def send_link(
+    runtime: Runtime, *, account_id: str, purpose: str, email: str, language: str
+) -> None:
+    """Issue a `purpose` token for `email` and mail it its link, in `language`."""
+    token = await issue_link_token(
+        runtime.db, account_id=account_id, purpose=purpose, email=email, now=runtime.clock.now()
+    )
+    link = f"{runtime.settings.public_url}{PAGES[purpose]}?token={token}"
+    await runtime.mailer.send(
+        MAILS[purpose].compose(
+            to=email, language=language, site=runtime.settings.site_name, link=link
+        )
+    )
 
 
 async def issue_link_token(
@@ -56,7 +83,15 @@ async def peek_link_token(db: Database, token: str, *, purpose: str, now: float)
 async def consume_link_token(db: Database, token: str, *, purpose: str, now: float) -> LinkTarget:
     """Use the token up; raises InvalidInput when it is unknown, used or expired."""
     target = await peek_link_token(db, token, purpose=purpose, now=now)
-    # The `used_at IS NULL` guard makes two racing uses produce one winner.
+    await mark_link_used(db, token, now=now)
+    return target
+
+
+async def mark_link_used(db: Database, token: str, *, now: float) -> None:
+    """Use up a token already found live by `peek_link_token`; raises InvalidInput if it lost.
+
+    The `used_at IS NULL` guard makes two racing uses produce one winner.
+    """
     result = (
         await db.prepare(
             "UPDATE email_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL"
@@ -66,4 +101,3 @@ async def consume_link_token(db: Database, token: str, *, purpose: str, now: flo
     )
     if result.meta.changes != 1:
         raise InvalidInput(ALREADY_USED, code="used_link")
-    return target

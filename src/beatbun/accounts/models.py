@@ -34,9 +34,16 @@ class Account:
         return self.is_verified
 
 
+# What is kept of a User-Agent header (`Client.user_agent`), in sessions and the security log.
+MAX_USER_AGENT = 300
+
+
 @dataclass(frozen=True)
 class Client:
-    """Who is on the other end of a request, as far as the security log cares."""
+    """Who is on the other end of a request, as far as the security log cares.
+
+    `user_agent` arrives cut to MAX_USER_AGENT characters (see `web.forms.client_of`).
+    """
 
     ip: str
     user_agent: str

@@ -17,9 +17,10 @@ from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
+from beatbun.accounts.models import Account
 from beatbun.errors import InvalidInput
 from beatbun.i18n import N_
-from beatbun.runtime.base import MAX_PBKDF2_ITERATIONS, KeyDerivation
+from beatbun.runtime.base import MAX_PBKDF2_ITERATIONS, KeyDerivation, Runtime
 
 MIN_LENGTH_SINGLE_FACTOR = 15
 MIN_LENGTH_WITH_SECOND_FACTOR = 8
@@ -41,6 +42,11 @@ TOO_SHORT_WITH_SECOND_FACTOR = N_(
 TOO_SHORT_ALONE = N_(
     "Use at least %(minimum)s characters without a second factor; a few unrelated words work well."
 )
+WRONG_CURRENT_PASSWORD = N_("Your current password is not correct.")
+
+
+def minimum_length(*, has_second_factor: bool) -> int:
+    return MIN_LENGTH_WITH_SECOND_FACTOR if has_second_factor else MIN_LENGTH_SINGLE_FACTOR
 
 
 def check_password(
@@ -52,7 +58,7 @@ def check_password(
     account's own words (email, name).
     """
     normalized = normalize(password)
-    minimum = MIN_LENGTH_WITH_SECOND_FACTOR if has_second_factor else MIN_LENGTH_SINGLE_FACTOR
+    minimum = minimum_length(has_second_factor=has_second_factor)
     if len(normalized) < minimum:
         raise InvalidInput(
             TOO_SHORT_WITH_SECOND_FACTOR if has_second_factor else TOO_SHORT_ALONE,
@@ -81,6 +87,16 @@ def check_password(
             field=field,
         )
     return normalized
+
+
+async def check_current_password(
+    runtime: Runtime, account: Account, password: str, *, message: str = WRONG_CURRENT_PASSWORD
+) -> None:
+    """Raise InvalidInput(field="current_password") unless `password` is the account's."""
+    if not await verify_password(
+        password, account.password_hash, kdf=runtime.kdf, pepper=runtime.settings.password_pepper
+    ):
+        raise InvalidInput(message, field="current_password")
 
 
 def normalize(password: str) -> str:

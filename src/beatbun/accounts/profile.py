@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from beatbun.accounts import links, mail, passwords, sessions
+from beatbun.accounts import links, passwords, sessions
 from beatbun.accounts.models import Account, Client, Session
 from beatbun.accounts.secondfactor import require_fresh_code
 from beatbun.accounts.security_log import record_event
@@ -41,22 +41,19 @@ async def request_email_change(
     email = normalize_email(new_email, field="new_email")
     if email == account.email:
         raise InvalidInput(N_("That is already your address."), field="new_email")
-    await _check_current_password(runtime, account, password)
+    await passwords.check_current_password(runtime, account, password)
     await require_fresh_code(runtime, account, code=code, client=client)
-    now = runtime.clock.now()
     # An address owned by someone else gets no link; the requester sees the same result.
     if await find_account_by_email(runtime.db, email) is None:
-        token = await links.issue_link_token(
-            runtime.db, account_id=account.id, purpose="change_email", email=email, now=now
-        )
-        link = f"{runtime.settings.public_url}/account/email/confirm?token={token}"
-        await runtime.mailer.send(
-            mail.EMAIL_CHANGE.compose(
-                to=email, language=language, site=runtime.settings.site_name, link=link
-            )
+        await links.send_link(
+            runtime, account_id=account.id, purpose="change_email", email=email, language=language
         )
     await record_event(
-        runtime.db, account_id=account.id, kind="email_change_requested", client=client, now=now
+        runtime.db,
+        account_id=account.id,
+        kind="email_change_requested",
+        client=client,
+        now=runtime.clock.now(),
     )
 
 
@@ -87,9 +84,9 @@ async def change_password(
     client: Client,
 ) -> str:
     """Set a new password, end every other session and return this session's new token."""
-    await _check_current_password(runtime, account, current_password)
+    await passwords.check_current_password(runtime, account, current_password)
     await require_fresh_code(runtime, account, code=code, client=client)
-    await _set_password(runtime, account, new_password, field="new_password")
+    await _set_password(runtime, account.id, _check_new_password(account, new_password))
     now = runtime.clock.now()
     await sessions.revoke_other_sessions(
         runtime.db, account_id=account.id, keep_id=session.id, now=now
@@ -106,18 +103,8 @@ async def request_password_reset(runtime: Runtime, *, email: str, language: str)
     account = await find_account_by_email(runtime.db, address)
     if account is None:
         return
-    token = await links.issue_link_token(
-        runtime.db,
-        account_id=account.id,
-        purpose="reset",
-        email=address,
-        now=runtime.clock.now(),
-    )
-    link = f"{runtime.settings.public_url}/reset-password?token={token}"
-    await runtime.mailer.send(
-        mail.PASSWORD_RESET.compose(
-            to=address, language=language, site=runtime.settings.site_name, link=link
-        )
+    await links.send_link(
+        runtime, account_id=account.id, purpose="reset", email=address, language=language
     )
 
 
@@ -130,47 +117,36 @@ async def reset_password(
     The password is checked before the token is spent, so a rejected one can be retried.
     """
     now = runtime.clock.now()
-    account = await find_reset_account(runtime, token)
-    passwords.check_password(
-        new_password,
+    target = await check_reset_link(runtime, token)
+    account = await get_account(runtime.db, target.account_id)
+    normalized = _check_new_password(account, new_password)
+    await require_fresh_code(runtime, account, code=code, client=client)
+    await links.mark_link_used(runtime.db, token, now=now)
+    await _set_password(runtime, account.id, normalized)
+    await sessions.revoke_other_sessions(runtime.db, account_id=account.id, keep_id=None, now=now)
+    await record_event(
+        runtime.db, account_id=account.id, kind="password_reset", client=client, now=now
+    )
+
+
+async def check_reset_link(runtime: Runtime, token: str) -> links.LinkTarget:
+    """Where a reset link points, without using it up; raises InvalidInput if dead."""
+    return await links.peek_link_token(runtime.db, token, purpose="reset", now=runtime.clock.now())
+
+
+def _check_new_password(account: Account, password: str) -> str:
+    """The normalized new password, or InvalidInput(field="new_password") saying what is wrong."""
+    return passwords.check_password(
+        password,
         has_second_factor=account.has_totp,
         context=(account.email, account.display_name),
         field="new_password",
     )
-    await require_fresh_code(runtime, account, code=code, client=client)
-    target = await links.consume_link_token(runtime.db, token, purpose="reset", now=now)
-    await _set_password(runtime, account, new_password, field="new_password")
-    await sessions.revoke_other_sessions(
-        runtime.db, account_id=target.account_id, keep_id=None, now=now
-    )
-    await record_event(
-        runtime.db, account_id=target.account_id, kind="password_reset", client=client, now=now
-    )
 
 
-async def find_reset_account(runtime: Runtime, token: str) -> Account:
-    """The account a reset link is for, without using it up; raises InvalidInput if dead."""
-    target = await links.peek_link_token(
-        runtime.db, token, purpose="reset", now=runtime.clock.now()
-    )
-    return await get_account(runtime.db, target.account_id)
-
-
-async def _check_current_password(runtime: Runtime, account: Account, password: str) -> None:
-    if not await passwords.verify_password(
-        password, account.password_hash, kdf=runtime.kdf, pepper=runtime.settings.password_pepper
-    ):
-        raise InvalidInput(N_("Your current password is not correct."), field="current_password")
-
-
-async def _set_password(runtime: Runtime, account: Account, password: str, *, field: str) -> None:
-    normalized = passwords.check_password(
-        password,
-        has_second_factor=account.has_totp,
-        context=(account.email, account.display_name),
-        field=field,
-    )
+async def _set_password(runtime: Runtime, account_id: str, normalized: str) -> None:
+    """Store a password `_check_new_password` already accepted."""
     password_hash = await passwords.hash_password(
         normalized, kdf=runtime.kdf, pepper=runtime.settings.password_pepper
     )
-    await update_account(runtime.db, account.id, values={"password_hash": password_hash})
+    await update_account(runtime.db, account_id, values={"password_hash": password_hash})

@@ -105,10 +105,9 @@ async def disable_totp(
     The password must meet the single-factor length (15), since it will stand alone.
     """
     now = runtime.clock.now()
-    if not await passwords.verify_password(
-        password, account.password_hash, kdf=runtime.kdf, pepper=runtime.settings.password_pepper
-    ):
-        raise InvalidInput(N_("Your password is not correct."), field="password")
+    await passwords.check_current_password(
+        runtime, account, password, message=N_("Your password is not correct.")
+    )
     await check_second_factor(runtime, account, code=code, client=client)
     if len(passwords.normalize(password)) < passwords.MIN_LENGTH_SINGLE_FACTOR:
         raise InvalidInput(
@@ -116,7 +115,7 @@ async def disable_totp(
                 "Your password is shorter than %(minimum)s characters."
                 " Change it first: without a second factor it must be longer."
             ),
-            field="password",
+            field="current_password",
             params={"minimum": passwords.MIN_LENGTH_SINGLE_FACTOR},
         )
     await update_account(

@@ -39,7 +39,7 @@ async def record_event(
         db.prepare(
             "INSERT INTO security_events (account_id, kind, at, ip, user_agent) VALUES (?, ?, ?, ?, ?)"
         )
-        .bind(account_id, kind, now, client.ip, client.user_agent[:300])
+        .bind(account_id, kind, now, client.ip, client.user_agent)
         .run()
     )
 

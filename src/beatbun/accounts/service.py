@@ -113,27 +113,15 @@ async def sign_up(
         },
     )
     await record_event(runtime.db, account_id=account_id, kind="signed_up", client=client, now=now)
-    await send_verification(runtime, account_id=account_id, email=email, language=language)
+    await links.send_link(
+        runtime, account_id=account_id, purpose="verify", email=email, language=language
+    )
     if parent_email:
         await runtime.mailer.send(
             mail.PARENTAL_NOTICE.compose(
                 to=parent_email, language=language, site=site, child=display_name
             )
         )
-
-
-async def send_verification(
-    runtime: Runtime, *, account_id: str, email: str, language: str
-) -> None:
-    token = await links.issue_link_token(
-        runtime.db, account_id=account_id, purpose="verify", email=email, now=runtime.clock.now()
-    )
-    link = f"{runtime.settings.public_url}/verify-email?token={token}"
-    await runtime.mailer.send(
-        mail.VERIFICATION.compose(
-            to=email, language=language, site=runtime.settings.site_name, link=link
-        )
-    )
 
 
 async def verify_email(runtime: Runtime, token: str, *, client: Client) -> None:
@@ -196,13 +184,17 @@ async def log_in(
     return LoginOutcome(token=token, needs_second_factor=stage == "mfa")
 
 
-async def complete_login(runtime: Runtime, session: Session, *, code: str, client: Client) -> str:
+async def complete_login(
+    runtime: Runtime, session: Session, account: Account, *, code: str, client: Client
+) -> str:
     """Second login step: check the TOTP or recovery code and return the full session's token.
 
-    Wrong codes count towards the same throttle as wrong passwords.
+    `account` is the session's own, as the request already loaded it. Wrong codes count
+    towards the same throttle as wrong passwords.
     """
     now = runtime.clock.now()
-    account = await get_account(runtime.db, session.account_id)
+    if account.id != session.account_id:
+        raise ValueError("complete_login() needs the session's own account.")
     subjects = throttle.login_subjects(email=account.email, ip=client.ip)
     await throttle.check_attempt_allowed(runtime.db, subjects, now=now)
     try:

@@ -6,7 +6,8 @@ and a short window for the second step of a two-factor login.
 
 from __future__ import annotations
 
-from beatbun.accounts.models import Client, Session
+from beatbun.accounts.models import Account, Client, Session
+from beatbun.accounts.store import row_to_account
 from beatbun.accounts.tokens import hash_token, new_id, new_token
 from beatbun.runtime.base import Database, Row
 
@@ -15,7 +16,6 @@ ABSOLUTE_TIMEOUT = 14 * 24 * 3600
 MFA_STEP_TIMEOUT = 5 * 60
 # last_seen_at is written at most this often, so a busy page does not write D1 per request.
 TOUCH_INTERVAL = 60
-MAX_USER_AGENT = 300
 
 
 async def create_session(
@@ -27,7 +27,7 @@ async def create_session(
         id=new_id(),
         account_id=account_id,
         stage=stage,
-        user_agent=client.user_agent[:MAX_USER_AGENT],
+        user_agent=client.user_agent,
         ip=client.ip,
         created_at=now,
         last_seen_at=now,
@@ -52,26 +52,29 @@ async def create_session(
     return session, token
 
 
-async def find_session(db: Database, token: str, *, now: float) -> Session | None:
-    """The live session for a cookie token, or None when unknown, revoked or timed out."""
+async def find_session_and_account(
+    db: Database, token: str, *, now: float
+) -> tuple[Session, Account] | None:
+    """The live session for a cookie token and its account, in one query; None when the
+    token is unknown, revoked or timed out."""
     row = (
-        await db.prepare("SELECT * FROM sessions WHERE token_hash = ? AND revoked_at IS NULL")
+        await db.prepare(
+            # The session's columns get names of their own next to `accounts.*`.
+            "SELECT a.*, s.id AS session_id, s.account_id AS session_account_id,"
+            " s.stage AS session_stage, s.user_agent AS session_user_agent, s.ip AS session_ip,"
+            " s.created_at AS session_created_at, s.last_seen_at AS session_last_seen_at"
+            " FROM sessions AS s JOIN accounts AS a ON a.id = s.account_id"
+            " WHERE s.token_hash = ? AND s.revoked_at IS NULL"
+        )
         .bind(hash_token(token))
         .first()
     )
     if not row:
         return None
-    session = _row_to_session(row)
-    if _has_expired(session, now=now):
-        await revoke_session(db, session.id, account_id=session.account_id, now=now)
+    session = _row_to_session(row, prefix="session_")
+    if not await _still_live(db, session, now=now):
         return None
-    if now - session.last_seen_at >= TOUCH_INTERVAL:
-        await (
-            db.prepare("UPDATE sessions SET last_seen_at = ? WHERE id = ?")
-            .bind(now, session.id)
-            .run()
-        )
-    return session
+    return session, row_to_account(row)
 
 
 async def rotate_session(db: Database, session: Session, *, stage: str) -> str:
@@ -133,19 +136,33 @@ async def list_sessions(db: Database, account_id: str, *, now: float) -> list[Se
     return [session for session in sessions if not _has_expired(session, now=now)]
 
 
+async def _still_live(db: Database, session: Session, *, now: float) -> bool:
+    """False (and revoked) once timed out; otherwise True, last_seen_at touched when due."""
+    if _has_expired(session, now=now):
+        await revoke_session(db, session.id, account_id=session.account_id, now=now)
+        return False
+    if now - session.last_seen_at >= TOUCH_INTERVAL:
+        await (
+            db.prepare("UPDATE sessions SET last_seen_at = ? WHERE id = ?")
+            .bind(now, session.id)
+            .run()
+        )
+    return True
+
+
 def _has_expired(session: Session, *, now: float) -> bool:
     if session.stage == "mfa":
         return now - session.created_at > MFA_STEP_TIMEOUT
     return now - session.last_seen_at > IDLE_TIMEOUT or now - session.created_at > ABSOLUTE_TIMEOUT
 
 
-def _row_to_session(row: Row) -> Session:
+def _row_to_session(row: Row, *, prefix: str = "") -> Session:
     return Session(
-        id=str(row["id"]),
-        account_id=str(row["account_id"]),
-        stage=str(row["stage"]),
-        user_agent=str(row["user_agent"]),
-        ip=str(row["ip"]),
-        created_at=float(row["created_at"]),  # type: ignore[arg-type]
-        last_seen_at=float(row["last_seen_at"]),  # type: ignore[arg-type]
+        id=str(row[prefix + "id"]),
+        account_id=str(row[prefix + "account_id"]),
+        stage=str(row[prefix + "stage"]),
+        user_agent=str(row[prefix + "user_agent"]),
+        ip=str(row[prefix + "ip"]),
+        created_at=float(row[prefix + "created_at"]),  # type: ignore[arg-type]
+        last_seen_at=float(row[prefix + "last_seen_at"]),  # type: ignore[arg-type]
     )

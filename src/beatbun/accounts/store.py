@@ -33,7 +33,7 @@ async def insert_account(db: Database, *, values: Mapping[str, SqlValue]) -> Non
 
 async def find_account(db: Database, account_id: str) -> Account | None:
     row = await db.prepare("SELECT * FROM accounts WHERE id = ?").bind(account_id).first()
-    return _row_to_account(row) if row else None
+    return row_to_account(row) if row else None
 
 
 async def get_account(db: Database, account_id: str) -> Account:
@@ -45,7 +45,7 @@ async def get_account(db: Database, account_id: str) -> Account:
 
 async def find_account_by_email(db: Database, email: str) -> Account | None:
     row = await db.prepare("SELECT * FROM accounts WHERE email = ?").bind(email).first()
-    return _row_to_account(row) if row else None
+    return row_to_account(row) if row else None
 
 
 async def update_account(db: Database, account_id: str, *, values: Mapping[str, SqlValue]) -> None:
@@ -57,7 +57,7 @@ async def update_account(db: Database, account_id: str, *, values: Mapping[str, 
     await db.prepare(sql).bind(*values.values(), account_id).run()
 
 
-def _row_to_account(row: Row) -> Account:
+def row_to_account(row: Row) -> Account:
     return Account(
         id=str(row["id"]),
         email=str(row["email"]),

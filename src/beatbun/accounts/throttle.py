@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from beatbun.accounts.tokens import hash_token
 from beatbun.errors import AppError
 from beatbun.i18n import N_
-from beatbun.runtime.base import Database
+from beatbun.runtime.base import Database, Row
 
 # Failures allowed before delays start: an account is targeted on its own, while one address
 # (an office, a carrier NAT) can carry many people.
@@ -45,25 +45,34 @@ def login_subjects(*, email: str, ip: str) -> list[str]:
 
 
 async def check_attempt_allowed(db: Database, subjects: Sequence[str], *, now: float) -> None:
-    """Raise TooManyAttempts while any subject is inside its delay."""
-    waits = [await _wait(db, subject, now=now) for subject in subjects]
-    longest = max(waits, default=0.0)
+    """Raise TooManyAttempts while any subject is inside its delay (one query for all)."""
+    if not subjects:
+        return
+    marks = ", ".join("?" for _ in subjects)  # only placeholders go into the SQL
+    rows = (
+        await db.prepare(
+            "SELECT subject, failures, last_failure_at FROM login_failures"  # noqa: S608
+            f" WHERE subject IN ({marks})"
+        )
+        .bind(*subjects)
+        .all()
+    )
+    longest = max((_wait(row, now=now) for row in rows.results), default=0.0)
     if longest > 0:
         raise TooManyAttempts(max(int(longest + 0.999), 1))
 
 
 async def record_failure(db: Database, subjects: Sequence[str], *, now: float) -> None:
-    for subject in subjects:
-        await (
-            db.prepare(
-                "INSERT INTO login_failures (subject, failures, last_failure_at) VALUES (?, 1, ?)"
-                " ON CONFLICT (subject) DO UPDATE SET last_failure_at = excluded.last_failure_at,"
-                " failures = CASE WHEN excluded.last_failure_at - last_failure_at > ?"
-                " THEN 1 ELSE failures + 1 END"
-            )
-            .bind(subject, now, FORGET_AFTER)
-            .run()
-        )
+    """Count one more failure for every subject, in one batch."""
+    if not subjects:
+        return
+    upsert = db.prepare(
+        "INSERT INTO login_failures (subject, failures, last_failure_at) VALUES (?, 1, ?)"
+        " ON CONFLICT (subject) DO UPDATE SET last_failure_at = excluded.last_failure_at,"
+        " failures = CASE WHEN excluded.last_failure_at - last_failure_at > ?"
+        " THEN 1 ELSE failures + 1 END"
+    )
+    await db.batch([upsert.bind(subject, now, FORGET_AFTER) for subject in subjects])
 
 
 async def clear_failures(db: Database, subject: str) -> None:
@@ -78,16 +87,11 @@ def delay_after(failures: int, *, kind: str) -> float:
     return float(min(FIRST_DELAY * 2**over, MAX_DELAY))
 
 
-async def _wait(db: Database, subject: str, *, now: float) -> float:
-    row = (
-        await db.prepare("SELECT failures, last_failure_at FROM login_failures WHERE subject = ?")
-        .bind(subject)
-        .first()
-    )
-    if not row:
-        return 0.0
-    last = float(row["last_failure_at"])
+def _wait(row: Row, *, now: float) -> float:
+    """Seconds a `login_failures` row still holds its subject back."""
+    last = float(row["last_failure_at"])  # type: ignore[arg-type]
     if now - last > FORGET_AFTER:
         return 0.0
-    delay = delay_after(int(row["failures"]), kind=subject.split(":", 1)[0])
+    failures = int(row["failures"])  # type: ignore[arg-type]
+    delay = delay_after(failures, kind=str(row["subject"]).split(":", 1)[0])
     return max(last + delay - now, 0.0)

@@ -25,18 +25,17 @@ def count_statements(db: Database, *, day: str, pseudonym: str, event: Event) ->
 async def salt_for(db: Database, day: str) -> str:
     """Today's salt, created on first use; earlier days' salts are deleted as it is."""
     candidate = secrets.token_hex(32)
-    await db.batch(
+    results = await db.batch(
         [
             db.prepare("INSERT OR IGNORE INTO analytics_salts (day, salt) VALUES (?, ?)").bind(
                 day, candidate
             ),
             db.prepare("DELETE FROM analytics_salts WHERE day < ?").bind(day),
+            # Read back in the same batch: a concurrent first event may have won the insert.
+            db.prepare("SELECT salt FROM analytics_salts WHERE day = ?").bind(day),
         ]
     )
-    salt = (
-        await db.prepare("SELECT salt FROM analytics_salts WHERE day = ?").bind(day).first("salt")
-    )
-    return str(salt)
+    return str(results[-1].results[0]["salt"])
 
 
 async def list_counts(db: Database, *, since: str) -> list[Count]:

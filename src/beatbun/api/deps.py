@@ -10,8 +10,8 @@ from fastapi import Depends, Request
 from beatbun.accounts.apikeys import KEY_PREFIX, authenticate_api_key
 from beatbun.accounts.models import Account, ApiKey, Session
 from beatbun.accounts.service import require_spending_allowed
-from beatbun.accounts.sessions import find_session
-from beatbun.accounts.store import find_account, get_account
+from beatbun.accounts.sessions import find_session_and_account
+from beatbun.accounts.store import get_account
 from beatbun.errors import InvalidInput, PermissionDenied, Unauthenticated
 from beatbun.i18n import N_
 from beatbun.runtime.base import Runtime
@@ -63,15 +63,22 @@ class Visitor:
 
 
 async def visitor_of(request: Request) -> Visitor:
-    """Resolve the session cookie once per request (kept on `request.state.visitor`)."""
+    """Resolve the session cookie once per request (kept on `request.state.visitor`).
+
+    Session and account come from one query; session and account are both set or both None.
+    """
     cached: Visitor | None = getattr(request.state, "visitor", None)
     if cached is not None:
         return cached
     runtime = runtime_of(request)
     token = request.cookies.get(SESSION_COOKIE) or None
-    session = await find_session(runtime.db, token, now=runtime.clock.now()) if token else None
-    account = await find_account(runtime.db, session.account_id) if session else None
-    visitor = Visitor(token=token, session=session if account else None, account=account)
+    found = (
+        await find_session_and_account(runtime.db, token, now=runtime.clock.now())
+        if token
+        else None
+    )
+    session, account = found if found else (None, None)
+    visitor = Visitor(token=token, session=session, account=account)
     request.state.visitor = visitor
     return visitor
 
@@ -98,10 +105,21 @@ async def current_account(request: Request) -> Account:
 
 async def pending_login(request: Request) -> Session:
     """A session waiting for its second factor; raises Unauthenticated otherwise."""
-    session = (await visitor_of(request)).session
-    if session is None or session.is_full:
-        raise Unauthenticated(N_("Start again from the login page."), code="login_required")
+    session, _ = await _pending(request)
     return session
+
+
+async def pending_login_account(request: Request) -> Account:
+    """The account of the session waiting for its second factor; raises like pending_login."""
+    _, account = await _pending(request)
+    return account
+
+
+async def _pending(request: Request) -> tuple[Session, Account]:
+    visitor = await visitor_of(request)
+    if visitor.session is None or visitor.account is None or visitor.session.is_full:
+        raise Unauthenticated(N_("Start again from the login page."), code="login_required")
+    return visitor.session, visitor.account
 
 
 class ApiKeyRequired(Unauthenticated):
@@ -157,4 +175,5 @@ CurrentVisitor = Annotated[Visitor, Depends(get_visitor)]
 CurrentSession = Annotated[Session, Depends(current_session)]
 CurrentAccount = Annotated[Account, Depends(current_account)]
 PendingLogin = Annotated[Session, Depends(pending_login)]
+PendingLoginAccount = Annotated[Account, Depends(pending_login_account)]
 CurrentApiCaller = Annotated[ApiCaller, Depends(api_caller)]

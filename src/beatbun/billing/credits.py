@@ -162,30 +162,6 @@ def refund_statements(
     ]
 
 
-async def adjust_balance(
-    db: Database, *, account_id: str, amount: int, kind: LedgerKind, note: str, now: float
-) -> Wallet:
-    """A purchase or an operator's adjustment; refused when it would overdraw."""
-    if kind not in ("purchase", "adjustment", "grant") or amount == 0:
-        raise InvalidInput(
-            N_("Cannot record a %(kind)s of %(amount)s."),
-            code="invalid_amount",
-            params={"kind": kind, "amount": amount},
-        )
-    await db.batch(
-        [
-            db.prepare("INSERT OR IGNORE INTO wallets (account_id, updated_at) VALUES (?, ?)").bind(
-                account_id, int(now)
-            ),
-            db.prepare(
-                "UPDATE wallets SET balance = balance + ?, updated_at = ? WHERE account_id = ?"
-            ).bind(amount, int(now), account_id),
-            _ledger_row(db, account_id=account_id, kind=kind, amount=amount, note=note, now=now),
-        ]
-    )
-    return await get_wallet(db, account_id)
-
-
 def _ledger_row(
     db: Database,
     *,

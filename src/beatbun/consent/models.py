@@ -8,8 +8,6 @@ from typing import Literal
 Category = Literal["necessary", "performance", "functionality", "marketing"]
 Source = Literal["banner", "preferences", "gpc", "sync"]
 CATEGORIES: tuple[Category, ...] = ("necessary", "performance", "functionality", "marketing")
-# The categories a visitor chooses; strictly necessary items need no consent (ePrivacy art. 5(3)).
-OPTIONAL_CATEGORIES: tuple[Category, ...] = ("performance", "functionality", "marketing")
 SOURCES: tuple[Source, ...] = ("banner", "preferences", "gpc", "sync")
 
 

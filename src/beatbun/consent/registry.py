@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from beatbun.consent.models import Category
+from beatbun.consent.models import CATEGORIES, Category
 from beatbun.i18n import N_
 
 Kind = Literal["cookie", "localStorage", "sessionStorage", "script"]
@@ -149,6 +149,23 @@ def find_item(name: str, *, kind: Kind) -> Item | None:
 
 def items_in(category: Category) -> tuple[Item, ...]:
     return tuple(item for item in ITEMS if item.category == category)
+
+
+@dataclass(frozen=True)
+class CategoryTable:
+    """One category as the cookie policy and the preference center list it."""
+
+    key: Category
+    title: str
+    description: str
+    items: tuple[Item, ...]
+
+
+def category_tables() -> list[CategoryTable]:
+    return [
+        CategoryTable(key, CATEGORY_TITLES[key], CATEGORY_DESCRIPTIONS[key], items_in(key))
+        for key in CATEGORIES
+    ]
 
 
 def storage_items() -> tuple[Item, ...]:

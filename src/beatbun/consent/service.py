@@ -11,13 +11,13 @@ from dataclasses import replace
 from operator import attrgetter
 
 from beatbun.consent.models import Choice, ConsentRecord, ConsentState, Source
-from beatbun.consent.store import find_latest_record, insert_record, list_records
+from beatbun.consent.registry import CONSENT_MAX_AGE
+from beatbun.consent.store import find_latest_records, insert_record, list_records
 from beatbun.runtime.base import Database
 
 # Bump when the cookie policy changes what we set or why: everyone is asked again at once.
 POLICY_VERSION = "2026-11-20"
 POLICY_EFFECTIVE_DATE = "2026-11-20"
-CONSENT_LIFETIME = 183 * 86400
 
 
 def new_device_subject() -> str:
@@ -40,10 +40,12 @@ async def resolve_consent(
     device still holds it once the session ends. A GPC signal against a marketing opt-in that
     did not acknowledge it is recorded as an opt-out.
     """
-    record = await find_current_record(db, device, now=now) if device else None
-    if account_id is not None:
-        subject = account_subject(account_id)
-        on_account = await find_current_record(db, subject, now=now)
+    subject = account_subject(account_id) if account_id is not None else None
+    wanted = [s for s in (device, subject) if s]
+    latest = await find_latest_records(db, wanted) if wanted else {}
+    record = _in_force(latest.get(device or ""), now=now)
+    if subject is not None:
+        on_account = _in_force(latest.get(subject), now=now)
         newest = max(
             (r for r in (record, on_account) if r), key=attrgetter("given_at"), default=None
         )
@@ -52,18 +54,30 @@ async def resolve_consent(
         if newest is not None and _lags(on_account, newest):
             on_account = await _copy(db, newest, to=subject, source="sync", now=now)
         record = on_account
-    if record is not None and gpc and record.choice.marketing and not record.gpc_override:
-        choice = Choice(record.choice.performance, record.choice.functionality, marketing=False)
-        record = await _copy(db, record, to=record.subject, source="gpc", now=now, choice=choice)
+    if gpc:
+        record = await honor_gpc(db, record, now=now)
     return ConsentState(record=record, gpc=gpc)
+
+
+async def honor_gpc(
+    db: Database, record: ConsentRecord | None, *, now: float
+) -> ConsentRecord | None:
+    """Under a GPC signal, a marketing opt-in that did not acknowledge it becomes an opt-out."""
+    if record is None or not record.choice.marketing or record.gpc_override:
+        return record
+    choice = Choice(record.choice.performance, record.choice.functionality, marketing=False)
+    return await _copy(db, record, to=record.subject, source="gpc", now=now, choice=choice)
 
 
 async def find_current_record(db: Database, subject: str, *, now: float) -> ConsentRecord | None:
     """The subject's latest record, or None when it has expired or predates this policy."""
-    record = await find_latest_record(db, subject)
+    return _in_force((await find_latest_records(db, [subject])).get(subject), now=now)
+
+
+def _in_force(record: ConsentRecord | None, *, now: float) -> ConsentRecord | None:
     if record is None or record.policy_version != POLICY_VERSION:
         return None
-    return record if now - record.given_at < CONSENT_LIFETIME else None
+    return record if now - record.given_at < CONSENT_MAX_AGE else None
 
 
 async def record_choice(

@@ -33,15 +33,16 @@ async def insert_record(db: Database, record: ConsentRecord) -> None:
     )
 
 
-async def find_latest_record(db: Database, subject: str) -> ConsentRecord | None:
-    row = (
-        await db.prepare(
-            "SELECT * FROM consent_records WHERE subject = ? ORDER BY recorded_at DESC LIMIT 1"
-        )
-        .bind(subject)
-        .first()
+async def find_latest_records(db: Database, subjects: Sequence[str]) -> dict[str, ConsentRecord]:
+    """Each subject's latest record, in one query (a logged-in request has two subjects)."""
+    marks = ", ".join("?" for _ in subjects)
+    sql = (
+        f"SELECT * FROM consent_records AS c WHERE c.subject IN ({marks}) AND c.rowid = ("
+        " SELECT rowid FROM consent_records WHERE subject = c.subject"
+        " ORDER BY recorded_at DESC LIMIT 1)"
     )
-    return _row_to_record(row) if row else None
+    rows = (await db.prepare(sql).bind(*subjects).all()).results
+    return {record.subject: record for record in map(_row_to_record, rows)}
 
 
 async def list_records(db: Database, subjects: Sequence[str]) -> list[ConsentRecord]:

@@ -3,15 +3,27 @@
 Jobs wait in one line ordered by rank = joined_at - head start (paid plans get a head start), so
 paid jobs go first when load surges, yet a free job is overtaken only by paid jobs that joined
 within the head start after it: nobody waits forever. A slot is a lease that ends by itself at
-the job's deadline, so a crashed render cannot hold one.
+the job's deadline, so a crashed render cannot hold one; the batch that ends a job frees its
+slot at once (`lifecycle`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from beatbun.billing.credits import Plan
-from beatbun.runtime.base import Database
+from beatbun.runtime.base import Database, Statement
 
 PAID_HEAD_START_SECONDS = 120
+
+
+@dataclass(frozen=True)
+class SlotRequest:
+    """Where a job stands after asking for a slot."""
+
+    held: bool
+    # 1 for the next job to get a slot; None once the job has one (or left the line).
+    line_position: int | None
 
 
 async def try_acquire_slot(
@@ -24,7 +36,7 @@ async def try_acquire_slot(
     leased_until: float,
     now: float,
     capacity: int,
-) -> bool:
+) -> SlotRequest:
     """Join the line (once) and take a free slot if this job is among the first in line."""
     rank = joined_at - (PAID_HEAD_START_SECONDS if plan == "paid" else 0)
     results = await db.batch(
@@ -46,32 +58,25 @@ async def try_acquire_slot(
                 "DELETE FROM render_line WHERE job_id = ?1"
                 " AND EXISTS (SELECT 1 FROM render_slots WHERE job_id = ?1)"
             ).bind(job_id),
+            # Read back in the same batch: one round trip per attempt.
+            db.prepare("SELECT 1 AS held FROM render_slots WHERE job_id = ?").bind(job_id),
+            db.prepare(
+                "SELECT (SELECT count(*) FROM render_line AS ahead"
+                " WHERE ahead.rank < me.rank OR (ahead.rank = me.rank AND ahead.job_id < me.job_id))"
+                " + 1 AS position FROM render_line AS me WHERE me.job_id = ?"
+            ).bind(job_id),
         ]
     )
-    held = (
-        await db.prepare("SELECT 1 AS held FROM render_slots WHERE job_id = ?").bind(job_id).first()
+    line = results[-1].results
+    return SlotRequest(
+        held=bool(results[-2].results),
+        line_position=int(line[0]["position"]) if line else None,  # type: ignore[arg-type]
     )
-    return results[2].meta.changes == 1 or held is not None
 
 
-async def line_position(db: Database, *, job_id: str) -> int | None:
-    """1 for the next job to get a slot; None once the job has one (or left the line)."""
-    row = (
-        await db.prepare(
-            "SELECT (SELECT count(*) FROM render_line AS ahead"
-            " WHERE ahead.rank < me.rank OR (ahead.rank = me.rank AND ahead.job_id < me.job_id)) + 1"
-            " AS position FROM render_line AS me WHERE me.job_id = ?"
-        )
-        .bind(job_id)
-        .first()
-    )
-    return None if row is None else int(row["position"])
-
-
-async def release_slot(db: Database, *, job_id: str) -> None:
-    await db.batch(
-        [
-            db.prepare("DELETE FROM render_slots WHERE job_id = ?").bind(job_id),
-            db.prepare("DELETE FROM render_line WHERE job_id = ?").bind(job_id),
-        ]
-    )
+def release_slot_statements(db: Database, *, job_id: str) -> list[Statement]:
+    """Free the job's slot and its place in line, for the batch that ends the job."""
+    return [
+        db.prepare("DELETE FROM render_slots WHERE job_id = ?").bind(job_id),
+        db.prepare("DELETE FROM render_line WHERE job_id = ?").bind(job_id),
+    ]

@@ -1,12 +1,14 @@
 """The D1 side of a job's life: start, finish with a track, or end with a refund.
 
 Each transition is one batch guarded by the status it leaves, so the D1 row, the ledger and the
-track table always agree, and a repeated call changes nothing.
+track table always agree, and a repeated call changes nothing. The batches that end a job also
+free its render slot and its place in the line: a finished job holds neither.
 """
 
 from __future__ import annotations
 
 from beatbun.billing.credits import refund_statements
+from beatbun.generation.capacity import release_slot_statements
 from beatbun.generation.models import Job
 from beatbun.generation.store import (
     list_overdue_jobs,
@@ -19,6 +21,9 @@ from beatbun.tracks.models import Track
 from beatbun.tracks.store import insert_track_statement
 
 OVERDUE_GRACE_SECONDS = 60
+# How a job that ran out of time ends, whoever notices first: its queue or the cron sweep.
+DEADLINE_EXCEEDED = "deadline_exceeded"
+DEADLINE_MESSAGE = "The track was not ready in time. Your credits were refunded."
 
 
 async def start_job(db: Database, job: Job, *, now: float) -> bool:
@@ -40,19 +45,24 @@ async def end_job(
             *refund_statements(
                 db, account_id=job.account_id, amount=job.cost, job_id=job.id, note=note, now=now
             ),
+            *release_slot_statements(db, job_id=job.id),
         ]
     )
     return results[0].meta.changes == 1
 
 
 async def complete_job(db: Database, job: Job, *, track: Track, now: float) -> bool:
-    """Record the track and mark the job succeeded together; False if the job had ended meanwhile."""
+    """Record the track and mark the job succeeded together; False if the job had ended meanwhile.
+
+    The slot is freed either way: a job that ended meanwhile no longer needs it.
+    """
     results = await db.batch(
         [
             mark_succeeded_statement(
                 db, job_id=job.id, track_id=track.id, plan=track.plan, now=now
             ),
             insert_track_statement(db, track),
+            *release_slot_statements(db, job_id=job.id),
         ]
     )
     return results[0].meta.changes == 1
@@ -72,8 +82,8 @@ async def fail_overdue_jobs(runtime: Runtime) -> int:
             runtime.db,
             job,
             status="failed",
-            code="deadline_exceeded",
-            message="The track was not ready in time. Your credits were refunded.",
+            code=DEADLINE_EXCEEDED,
+            message=DEADLINE_MESSAGE,
             now=now,
         ):
             ended += 1

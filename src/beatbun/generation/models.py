@@ -9,7 +9,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from beatbun.generation.provider import MusicRequest, invalid_input
+from beatbun.generation.provider import (
+    DEFAULT_DURATION_SECONDS,
+    MAX_GENRE_TAGS,
+    MAX_PROMPT_CHARS,
+    MusicRequest,
+    invalid_input,
+)
 
 JobStatus = Literal["queued", "running", "succeeded", "failed", "canceled"]
 MAX_LYRICS_CHARS = 3000
@@ -25,14 +31,14 @@ class GenerationRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    prompt: str = Field(max_length=2000)
-    genres: list[str] = Field(default_factory=list, max_length=8)
+    prompt: str = Field(max_length=MAX_PROMPT_CHARS)
+    genres: list[str] = Field(default_factory=list, max_length=MAX_GENRE_TAGS)
     mood: str | None = Field(default=None, max_length=40)
     instruments: list[str] = Field(default_factory=list, max_length=MAX_INSTRUMENTS)
     bpm: float | None = None
     key: str | None = Field(default=None, max_length=12)
     mode: str | None = Field(default=None, max_length=8)
-    duration_seconds: float = 30.0
+    duration_seconds: float = DEFAULT_DURATION_SECONDS
     instrumental: bool = True
     lyrics: str | None = Field(default=None, max_length=MAX_LYRICS_CHARS)
     seed: int | None = None

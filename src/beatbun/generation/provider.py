@@ -20,6 +20,7 @@ from beatbun.i18n import N_
 
 MIN_DURATION_SECONDS = 5.0
 MAX_DURATION_SECONDS = 300.0
+DEFAULT_DURATION_SECONDS = 30.0
 MIN_BPM = 40.0
 MAX_BPM = 240.0
 MAX_PROMPT_CHARS = 2000
@@ -104,7 +105,7 @@ class MusicRequest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
     prompt: str
-    duration_seconds: float = 30.0
+    duration_seconds: float = DEFAULT_DURATION_SECONDS
     genres: tuple[str, ...] = ()
     mood: str | None = None
     bpm: float | None = None
@@ -204,10 +205,11 @@ class ProviderResult:
     """A finished track.
 
     `audio` is the encoded file in `media_type` (a bytearray when the provider built it in place,
-    to avoid a second copy of a large buffer). `peaks` holds (min, max) pairs in -1..1 for the
-    player, empty when the provider cannot decode its own output. `plan` is JSON-able and says
-    what the provider understood (genre, tempo, key, sections, instruments). `correlation_id` is
-    the pipeline's id for the call, echoed so logs and retries can be tied back to the job.
+    to avoid a second copy of a large buffer). `peaks` holds (min, max) pairs in -1..1 rounded to
+    4 places (`compute_peaks` gives them) for the player, empty when the provider cannot decode
+    its own output. `plan` is JSON-able and says what the provider understood (genre, tempo, key,
+    sections, instruments). `correlation_id` is the pipeline's id for the call, echoed so logs
+    and retries can be tied back to the job.
     """
 
     audio: bytes | bytearray
@@ -218,7 +220,6 @@ class ProviderResult:
     provider: str
     peaks: tuple[tuple[float, float], ...] = ()
     plan: Mapping[str, object] = field(default_factory=dict)
-    seed: int | None = None
     correlation_id: str = ""
 
     @property
@@ -238,12 +239,10 @@ class ProviderError(RuntimeFailure):
         provider: str,
         retryable: bool,
         code: str | None = None,
-        retry_after_seconds: float | None = None,
     ) -> None:
         super().__init__(message, code=code)
         self.provider = provider
         self.retryable = retryable
-        self.retry_after_seconds = retry_after_seconds
 
 
 class MusicProvider(Protocol):

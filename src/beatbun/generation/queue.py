@@ -20,8 +20,8 @@ import httpx
 
 from beatbun.billing.credits import Plan
 from beatbun.errors import AppError, Conflict, NotFound
-from beatbun.generation.capacity import line_position, release_slot, try_acquire_slot
-from beatbun.generation.lifecycle import end_job, start_job
+from beatbun.generation.capacity import try_acquire_slot
+from beatbun.generation.lifecycle import DEADLINE_EXCEEDED, DEADLINE_MESSAGE, end_job, start_job
 from beatbun.generation.models import Job
 from beatbun.generation.provider import MusicProvider
 from beatbun.generation.providers.elevenlabs import provider_from_settings
@@ -29,7 +29,7 @@ from beatbun.generation.runner import run_job
 from beatbun.generation.store import JOB_NOT_FOUND
 from beatbun.i18n import N_
 from beatbun.runtime.actors import Actor
-from beatbun.runtime.base import Row
+from beatbun.runtime.base import ActorStorage, Row, Runtime
 
 logger = logging.getLogger(__name__)
 
@@ -59,12 +59,17 @@ class UserQueue(Actor):
     )
     READ_ONLY_METHODS: ClassVar[frozenset[str]] = frozenset({"ping", "events_since", "snapshot"})
 
+    def __init__(self, *, actor_id: str, storage: ActorStorage, runtime: Runtime) -> None:
+        super().__init__(actor_id=actor_id, storage=storage, runtime=runtime)
+        # Once per instance, not per call: the tables outlive it, and the SQL API is synchronous.
+        for statement in _SCHEMA:
+            self.storage.sql(statement)
+
     async def ping(self) -> str:
         return "pong"
 
     async def enqueue(self, job: dict[str, Any], plan: Plan) -> dict[str, int | None]:
         """Take a paid-for job (idempotent: the same job twice is queued once)."""
-        self._ensure_schema()
         inserted = self.storage.sql(
             "INSERT OR IGNORE INTO queue (id, status, plan, created_at, deadline_at, job)"
             " VALUES (?, 'queued', ?, ?, ?, ?) RETURNING id",
@@ -74,14 +79,17 @@ class UserQueue(Actor):
             job["deadline_at"],
             json.dumps(job, separators=(",", ":")),
         )
+        position = self._positions().get(job["id"])
         if inserted:
-            self._emit(job["id"], "queued", status="queued", position=self._position(job["id"]))
+            self._emit(job["id"], "queued", status="queued", position=position)
             await self._wake(self.runtime.clock.now())
-        return {"position": self._position(job["id"]), "seq": self._last_seq()}
+        return {"position": position, "seq": self._last_seq()}
 
     async def cancel(self, job_id: str) -> dict[str, str]:
-        """Cancel a job that has not started, with a full refund; a started one cannot be."""
-        self._ensure_schema()
+        """Cancel a job that has not started, with a full refund; a started one cannot be.
+
+        Raises NotFound for a job this queue never received, which covers other users' jobs.
+        """
         row = self._row(job_id)
         status = str(row["status"])
         if status == "running":
@@ -98,7 +106,6 @@ class UserQueue(Actor):
 
     async def events_since(self, seq: int, limit: int = 200) -> list[dict[str, Any]]:
         """Every event after `seq`, oldest first: how a reconnecting client catches up."""
-        self._ensure_schema()
         rows = self.storage.sql(
             "SELECT seq, at, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", seq, limit
         )
@@ -108,7 +115,7 @@ class UserQueue(Actor):
 
     async def snapshot(self) -> dict[str, Any]:
         """The unfinished jobs with their positions, and the last event's number."""
-        self._ensure_schema()
+        positions = self._positions()
         rows = self.storage.sql(
             "SELECT id, status FROM queue WHERE status IN ('queued', 'running') ORDER BY rowid"
         )
@@ -116,14 +123,13 @@ class UserQueue(Actor):
             {
                 "job_id": row["id"],
                 "status": row["status"],
-                "position": self._position(str(row["id"])),
+                "position": positions.get(str(row["id"])),
             }
             for row in rows
         ]
         return {"jobs": jobs, "seq": self._last_seq()}
 
     async def alarm(self) -> None:
-        self._ensure_schema()
         now = self.runtime.clock.now()
         await self._expire(now)
         await self._run_started()
@@ -143,22 +149,19 @@ class UserQueue(Actor):
             await self._end(
                 row,
                 status="failed",
-                code="deadline_exceeded",
-                message="The track was not ready in time. Your credits were refunded.",
+                code=DEADLINE_EXCEEDED,
+                message=DEADLINE_MESSAGE,
             )
 
     async def _run_started(self) -> None:
+        # Count the attempt before running, so a crash mid-run is remembered.
+        self.storage.sql("UPDATE queue SET attempts = attempts + 1 WHERE status = 'running'")
         rows = self.storage.sql("SELECT * FROM queue WHERE status = 'running' ORDER BY rowid")
         if not rows:
             return
-        # Count the attempt before running, so a crash mid-run is remembered.
-        for row in rows:
-            self.storage.sql(
-                "UPDATE queue SET attempts = attempts + 1 WHERE id = ?", str(row["id"])
-            )
         # If this run dies with the process, this alarm resumes it (or fails it, past its attempts).
         await self.storage.set_alarm(self.runtime.clock.now() + RESUME_AFTER_SECONDS)
-        await asyncio.gather(*(self._run(self._row(str(row["id"]))) for row in rows))
+        await asyncio.gather(*(self._run(row) for row in rows))
 
     async def _run(self, row: Row) -> None:
         job = _job_of(row)
@@ -177,7 +180,6 @@ class UserQueue(Actor):
             logger.warning("Job %s failed: %s (%s)", job.id, exc.message, exc.code)
             await self._end(row, status="failed", code=exc.code, message=_user_message(exc))
             return
-        await release_slot(self.runtime.db, job_id=job.id)
         if track is None:  # the job ended while it ran (its deadline passed): already refunded
             self._set_status(job.id, "failed")
             return
@@ -191,7 +193,7 @@ class UserQueue(Actor):
             if running >= CONCURRENCY.get(str(row["plan"]), 1):
                 break
             job = _job_of(row)
-            acquired = await try_acquire_slot(
+            slot = await try_acquire_slot(
                 self.runtime.db,
                 job_id=job.id,
                 account_id=job.account_id,
@@ -201,8 +203,8 @@ class UserQueue(Actor):
                 now=now,
                 capacity=self.runtime.settings.render_capacity,
             )
-            if not acquired:
-                await self._announce_waiting(row)
+            if not slot.held:
+                self._announce_waiting(row, slot.line_position)
                 break
             if not await start_job(self.runtime.db, job, now=now):
                 continue
@@ -237,7 +239,6 @@ class UserQueue(Actor):
             message=message,
             now=self.runtime.clock.now(),
         )
-        await release_slot(self.runtime.db, job_id=job.id)
         self._set_status(job.id, status)
         if ended:
             self._emit(
@@ -248,8 +249,7 @@ class UserQueue(Actor):
                 refunded=job.cost,
             )
 
-    async def _announce_waiting(self, row: Row) -> None:
-        position = await line_position(self.runtime.db, job_id=str(row["id"]))
+    def _announce_waiting(self, row: Row, position: int | None) -> None:
         if position is not None and position != row["line_position"]:
             self.storage.sql(
                 "UPDATE queue SET line_position = ? WHERE id = ?", position, str(row["id"])
@@ -257,9 +257,8 @@ class UserQueue(Actor):
             self._emit(str(row["id"]), "waiting", status="queued", line_position=position)
 
     def _announce_positions(self) -> None:
-        for row in self.storage.sql("SELECT id FROM queue WHERE status = 'queued' ORDER BY rowid"):
-            job_id = str(row["id"])
-            self._emit(job_id, "queued", status="queued", position=self._position(job_id))
+        for job_id, position in self._positions().items():
+            self._emit(job_id, "queued", status="queued", position=position)
 
     def _emit(self, job_id: str, event_type: str, **body: Any) -> None:
         payload = json.dumps({"job_id": job_id, "type": event_type, **body}, separators=(",", ":"))
@@ -273,11 +272,13 @@ class UserQueue(Actor):
             "DELETE FROM events WHERE seq <= (SELECT max(seq) FROM events) - ?", EVENTS_KEPT
         )
 
-    def _position(self, job_id: str) -> int | None:
-        """1 for the next of this user's jobs to start; None once it has started or ended."""
+    def _positions(self) -> dict[str, int]:
+        """The queued jobs in order, each with its position: 1 for the next of them to start.
+
+        A job that has started or ended has none.
+        """
         rows = self.storage.sql("SELECT id FROM queue WHERE status = 'queued' ORDER BY rowid")
-        ids = [str(row["id"]) for row in rows]
-        return ids.index(job_id) + 1 if job_id in ids else None
+        return {str(row["id"]): n for n, row in enumerate(rows, start=1)}
 
     def _last_seq(self) -> int:
         return int(self.storage.sql("SELECT coalesce(max(seq), 0) AS seq FROM events")[0]["seq"])  # type: ignore[arg-type]
@@ -290,10 +291,6 @@ class UserQueue(Actor):
 
     def _set_status(self, job_id: str, status: str) -> None:
         self.storage.sql("UPDATE queue SET status = ? WHERE id = ?", status, job_id)
-
-    def _ensure_schema(self) -> None:
-        for statement in _SCHEMA:
-            self.storage.sql(statement)
 
 
 def _job_of(row: Row) -> Job:

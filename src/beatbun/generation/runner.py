@@ -33,7 +33,6 @@ async def run_job(
     result = await _generate(runtime, job, provider=provider, request=request)
     now = runtime.clock.now()
     track_id = uuid.uuid4().hex
-    retention: Plan = plan
     track = Track(
         id=track_id,
         account_id=job.account_id,
@@ -44,11 +43,11 @@ async def run_job(
         media_type=result.media_type,
         duration_seconds=round(result.duration_seconds, 3),
         size_bytes=len(result.audio),
-        blob_key=blob_key_for(retention=retention, account_id=job.account_id, track_id=track_id),
-        peaks=[[round(low, 4), round(high, 4)] for low, high in result.peaks],
-        retention=retention,
+        blob_key=blob_key_for(retention=plan, account_id=job.account_id, track_id=track_id),
+        peaks=[list(pair) for pair in result.peaks],
+        retention=plan,
         created_at=int(now),
-        expires_at=int(now) + FREE_RETENTION_SECONDS if retention == "free" else None,
+        expires_at=int(now) + FREE_RETENTION_SECONDS if plan == "free" else None,
     )
     await runtime.blobs.put(
         track.blob_key,

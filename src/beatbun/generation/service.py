@@ -16,10 +16,12 @@ from beatbun.errors import (
     PaymentRequired,
     RuntimeFailure,
 )
+from beatbun.generation.composer.provider import Composer
 from beatbun.generation.lifecycle import end_job
 from beatbun.generation.models import GenerationRequest, Job
 from beatbun.generation.moderation import moderate
 from beatbun.generation.pricing import price_in_credits
+from beatbun.generation.providers.elevenlabs import provider_name
 from beatbun.generation.store import find_job_by_key, get_job, insert_job_statement, list_jobs
 from beatbun.i18n import N_
 from beatbun.runtime.base import ActorStub, Runtime
@@ -34,15 +36,11 @@ class Submission:
     created: bool
 
 
-def provider_name(runtime: Runtime) -> str:
-    return "elevenlabs" if runtime.settings.elevenlabs_api_key else "composer"
-
-
 def quote(runtime: Runtime, request: GenerationRequest) -> int:
     """The price in credits, after every check that could refuse the request."""
     moderate(prompt=request.prompt, lyrics=request.lyrics)
     request.to_music_request()  # raises InvalidInput for out-of-range values
-    if request.has_lyrics and provider_name(runtime) == "composer":
+    if request.has_lyrics and provider_name(runtime.settings) == Composer.name:
         raise InvalidInput(
             N_(
                 "The built-in composer makes instrumentals only. Remove the lyrics, or ask the "
@@ -79,7 +77,7 @@ async def submit_generation(
         status="queued",
         request=request.model_dump(),
         cost=cost,
-        provider=provider_name(runtime),
+        provider=provider_name(runtime.settings),
         correlation_id=uuid.uuid4().hex,
         created_at=int(now),
         deadline_at=int(now) + runtime.settings.job_deadline_seconds,
@@ -133,8 +131,11 @@ async def list_generations(
 
 
 async def cancel_generation(runtime: Runtime, *, account_id: str, job_id: str) -> Job:
-    """Cancel a job that has not started (refunded in full); raises Conflict once it has."""
-    await get_job(runtime.db, account_id=account_id, job_id=job_id)  # ownership: NotFound otherwise
+    """Cancel a job that has not started (refunded in full); raises Conflict once it has.
+
+    Ownership needs no check of its own: the account's queue holds only its jobs, and answers
+    NotFound for any other, as `get_job` would.
+    """
     await _queue_of(runtime, account_id).call("cancel", job_id)
     return await get_job(runtime.db, account_id=account_id, job_id=job_id)
 

@@ -7,6 +7,7 @@ pass arguments through the same RPC rules, so what works locally can be sent on 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -63,6 +64,16 @@ async def serve_call(actor: Actor, method: str, args: list[Any]) -> dict[str, An
                 "field": getattr(exc, "field", None),
             }
         }
+
+
+async def serve_in_turn(
+    actor: Actor, lock: asyncio.Lock, method: str, args: list[Any]
+) -> dict[str, Any]:
+    """`serve_call` under the instance's lock, unless the method may run alongside others."""
+    if not actor.is_exclusive(method):
+        return await serve_call(actor, method, args)
+    async with lock:
+        return await serve_call(actor, method, args)
 
 
 def unwrap_reply(reply: Mapping[str, Any]) -> Any:

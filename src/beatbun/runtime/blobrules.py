@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from beatbun.errors import BlobStoreError
 from beatbun.runtime.base import MAX_KEYS_PER_CALL, BlobObject, ByteRange, Conditions
@@ -16,6 +16,19 @@ def check_key(key: str) -> None:
             f"Object key must be 1 to {MAX_KEY_BYTES} bytes long, got {len(key.encode())}.",
             code="invalid_key",
         )
+
+
+def check_delete_keys(keys: str | Sequence[str]) -> list[str]:
+    """The keys of a `delete()` call as a list, after checking all of them before any is deleted.
+
+    Raises ValueError past R2's 1000 keys per call, BlobStoreError for an invalid key.
+    """
+    many = [keys] if isinstance(keys, str) else list(keys)
+    if len(many) > MAX_KEYS_PER_CALL:
+        raise ValueError(f"delete() takes at most {MAX_KEYS_PER_CALL} keys, got {len(many)}.")
+    for key in many:
+        check_key(key)
+    return many
 
 
 def check_list_limit(limit: int) -> None:

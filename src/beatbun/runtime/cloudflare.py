@@ -30,33 +30,23 @@ from beatbun.runtime.base import (
     Runtime,
     SqlValue,
 )
-from beatbun.runtime.blobrules import check_key, check_list_limit, custom_metadata_of
+from beatbun.runtime.blobrules import (
+    check_delete_keys,
+    check_key,
+    check_list_limit,
+    custom_metadata_of,
+)
 from beatbun.runtime.clock import SystemClock
-from beatbun.runtime.d1rules import check_params, check_sql, error_from_message
+from beatbun.runtime.d1rules import check_params, check_sql, error_from_message, first_of
 from beatbun.runtime.kdfrules import check_pbkdf2
 from beatbun.runtime.resend import ResendMailer
-from beatbun.settings import Settings
-
-# The vars and secrets Settings reads; bindings are looked up separately.
-SETTINGS_VARS = (
-    "SITE_NAME",
-    "ENVIRONMENT",
-    "APP_SECRET",
-    "PUBLIC_URL",
-    "PASSWORD_PEPPER",
-    "MAIL_API_KEY",
-    "MAIL_FROM",
-    "ELEVENLABS_API_KEY",
-    "ELEVENLABS_MODEL",
-    "ELEVENLABS_BASE_URL",
-    "RENDER_CAPACITY",
-    "JOB_DEADLINE_SECONDS",
-)
+from beatbun.settings import ENV_VARS, Settings
 
 
 def runtime_from_env(env: Any) -> Runtime:
     """Build the runtime from a Worker's (wrapped) `env`; cheap, so done per request."""
-    values = {name: str(getattr(env, name)) for name in SETTINGS_VARS if hasattr(env, name)}
+    # Bindings are looked up separately; only the vars and secrets Settings reads are copied.
+    values = {name: str(getattr(env, name)) for name in ENV_VARS if hasattr(env, name)}
     settings = Settings.from_env(values)
     return Runtime(
         settings=settings,
@@ -125,16 +115,7 @@ class D1Statement:
         return _query_result(await self._call("run"))
 
     async def first(self, column: str | None = None) -> Any:
-        # Pick the column here rather than with D1's first(column), so a missing column fails
-        # with the same error as the local adapter.
-        result = _query_result(await self._call("all"))
-        if not result.results:
-            return None
-        if column is None:
-            return result.results[0]
-        if column not in result.results[0]:
-            raise error_from_message(f"Column '{column}' not found in the result.")
-        return result.results[0][column]
+        return first_of(_query_result(await self._call("all")).results, column)
 
     async def raw(self, *, column_names: bool = False) -> list[list[SqlValue]]:
         rows = await self._call("raw", columnNames=column_names)
@@ -216,11 +197,7 @@ class R2BlobStore:
         return None if found is None else _blob_object(found)
 
     async def delete(self, keys: str | Sequence[str]) -> None:
-        many = [keys] if isinstance(keys, str) else list(keys)
-        if len(many) > MAX_KEYS_PER_CALL:
-            raise ValueError(f"delete() takes at most {MAX_KEYS_PER_CALL} keys, got {len(many)}.")
-        for key in many:
-            check_key(key)
+        many = check_delete_keys(keys)
         await self._call("delete", many[0] if isinstance(keys, str) else many)
 
     async def list(

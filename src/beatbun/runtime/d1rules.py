@@ -15,6 +15,7 @@ from beatbun.runtime.base import (
     MAX_BINDABLE_INTEGER,
     MAX_BOUND_PARAMETERS,
     MAX_STATEMENT_BYTES,
+    Row,
     SqlValue,
 )
 
@@ -53,6 +54,21 @@ def check_params(params: Sequence[Any]) -> list[SqlValue]:
             f"Too many bound parameters: {len(params)}; D1 allows at most {MAX_BOUND_PARAMETERS}."
         )
     return [_check_value(index, value) for index, value in enumerate(params, start=1)]
+
+
+def first_of(rows: Sequence[Row], column: str | None) -> Any:
+    """What `first(column)` returns: the first row, its `column`, or None when there are no rows.
+
+    Picked here rather than with D1's own first(column), so a missing column fails with the
+    same error on both runtimes.
+    """
+    if not rows:
+        return None
+    if column is None:
+        return rows[0]
+    if column not in rows[0]:
+        raise DatabaseError(f"Column '{column}' not found in the result.")
+    return rows[0][column]
 
 
 def error_from_message(message: str) -> DatabaseError:

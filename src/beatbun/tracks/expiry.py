@@ -8,7 +8,7 @@ listing them on time.
 from __future__ import annotations
 
 from beatbun.runtime.base import Runtime
-from beatbun.tracks.store import delete_expired_track_rows, list_expired_tracks
+from beatbun.tracks.store import delete_expired_track_rows, expired_blob_keys
 
 # R2 deletes at most 1000 keys per call.
 BATCH = 500
@@ -16,9 +16,9 @@ BATCH = 500
 
 async def delete_expired_tracks(runtime: Runtime) -> int:
     now = runtime.clock.now()
-    expired = await list_expired_tracks(runtime.db, now=now, limit=BATCH)
-    if not expired:
+    blob_keys = await expired_blob_keys(runtime.db, now=now, limit=BATCH)
+    if not blob_keys:
         return 0
-    await runtime.blobs.delete([track.blob_key for track in expired])
+    await runtime.blobs.delete(blob_keys)
     await delete_expired_track_rows(runtime.db, now=now, limit=BATCH)
-    return len(expired)
+    return len(blob_keys)

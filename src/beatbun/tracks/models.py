@@ -23,7 +23,8 @@ class Track:
     duration_seconds: float
     size_bytes: int
     blob_key: str
-    peaks: list[list[float]]
+    # The waveform, (min, max) pairs; None when read without it (`get_track(with_peaks=True)`).
+    peaks: list[list[float]] | None
     retention: Retention
     created_at: int
     expires_at: int | None

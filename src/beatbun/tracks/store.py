@@ -9,16 +9,17 @@ from beatbun.i18n import N_
 from beatbun.runtime.base import Database, Row, Statement
 from beatbun.tracks.models import Track
 
+# Every column but `peaks` (some 16 KB of JSON a row), which only the player reads.
 _COLUMNS = (
     "id, account_id, job_id, title, prompt, plan, media_type, duration_seconds, size_bytes,"
-    " blob_key, peaks, retention, created_at, expires_at"
+    " blob_key, retention, created_at, expires_at"
 )
 
 
 def insert_track_statement(db: Database, track: Track) -> Statement:
     """Insert the track only if its job was just marked succeeded with it, in the same batch."""
     return db.prepare(
-        f"INSERT INTO tracks ({_COLUMNS}) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+        f"INSERT INTO tracks ({_COLUMNS}, peaks) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
         " WHERE EXISTS (SELECT 1 FROM jobs WHERE id = ? AND track_id = ? AND status = 'succeeded')"
     ).bind(
         track.id,
@@ -31,19 +32,22 @@ def insert_track_statement(db: Database, track: Track) -> Statement:
         track.duration_seconds,
         track.size_bytes,
         track.blob_key,
-        json.dumps(track.peaks, separators=(",", ":")),
         track.retention,
         track.created_at,
         track.expires_at,
+        json.dumps(track.peaks, separators=(",", ":")),
         track.job_id,
         track.id,
     )
 
 
-async def get_track(db: Database, *, account_id: str, track_id: str) -> Track:
+async def get_track(
+    db: Database, *, account_id: str, track_id: str, with_peaks: bool = False
+) -> Track:
     """The track if the account owns it; someone else's is NotFound, never Forbidden."""
+    columns = f"{_COLUMNS}, peaks" if with_peaks else _COLUMNS
     row = (
-        await db.prepare(f"SELECT {_COLUMNS} FROM tracks WHERE id = ? AND account_id = ?")
+        await db.prepare(f"SELECT {columns} FROM tracks WHERE id = ? AND account_id = ?")
         .bind(track_id, account_id)
         .first()
     )
@@ -65,20 +69,21 @@ async def list_tracks(db: Database, *, account_id: str, limit: int = 100) -> lis
     return [track_from_row(row) for row in result.results]
 
 
-async def list_expired_tracks(db: Database, *, now: float, limit: int = 500) -> list[Track]:
+async def expired_blob_keys(db: Database, *, now: float, limit: int) -> list[str]:
+    """Where the audio of the first `limit` expired tracks is, soonest expired first."""
     result = await (
         db.prepare(
-            f"SELECT {_COLUMNS} FROM tracks WHERE expires_at IS NOT NULL AND expires_at <= ?"
+            "SELECT blob_key FROM tracks WHERE expires_at IS NOT NULL AND expires_at <= ?"
             " ORDER BY expires_at LIMIT ?"
         )
         .bind(int(now), limit)
         .all()
     )
-    return [track_from_row(row) for row in result.results]
+    return [str(row["blob_key"]) for row in result.results]
 
 
 async def delete_expired_track_rows(db: Database, *, now: float, limit: int) -> None:
-    """The same rows `list_expired_tracks` returns, in one statement."""
+    """The rows of the audio `expired_blob_keys` found, in one statement."""
     await (
         db.prepare(
             "DELETE FROM tracks WHERE id IN (SELECT id FROM tracks WHERE expires_at IS NOT NULL"
@@ -99,6 +104,7 @@ async def delete_track_row(db: Database, *, account_id: str, track_id: str) -> N
 
 def track_from_row(row: Row) -> Track:
     expires_at = row.get("expires_at")
+    peaks = row.get("peaks")
     return Track(
         id=str(row["id"]),
         account_id=str(row["account_id"]),
@@ -110,7 +116,7 @@ def track_from_row(row: Row) -> Track:
         duration_seconds=float(row["duration_seconds"]),  # type: ignore[arg-type]
         size_bytes=int(row["size_bytes"]),  # type: ignore[arg-type]
         blob_key=str(row["blob_key"]),
-        peaks=json.loads(str(row["peaks"])),
+        peaks=None if peaks is None else json.loads(str(peaks)),
         retention=row["retention"],  # type: ignore[arg-type]
         created_at=int(row["created_at"]),  # type: ignore[arg-type]
         expires_at=None if expires_at is None else int(expires_at),

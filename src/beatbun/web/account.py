@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from beatbun.accounts import profile, service
 from beatbun.accounts.sessions import ABSOLUTE_TIMEOUT, MFA_STEP_TIMEOUT
-from beatbun.api.deps import CurrentVisitor, PendingLogin, RuntimeDep
+from beatbun.api.deps import CurrentVisitor, PendingLogin, PendingLoginAccount, RuntimeDep
 from beatbun.errors import InvalidInput
 from beatbun.web.choices import language_of
 from beatbun.web.forms import Text, client_of, render_form, render_token_page, see_other
@@ -71,7 +71,7 @@ async def verify_email(request: Request, runtime: RuntimeDep, token: Text = "") 
     try:
         await service.verify_email(runtime, token, client=client_of(request))
     except InvalidInput as exc:
-        return render_form(request, "account/verify_email.html", error=exc, values={"token": ""})
+        return render_form(request, "account/verify_email.html", error=exc)
     return see_other("/login?verified=1")
 
 
@@ -113,10 +113,16 @@ async def login_code_page(request: Request, session: PendingLogin) -> HTMLRespon
 
 @router.post("/login/code", response_model=None)
 async def login_code(
-    request: Request, runtime: RuntimeDep, session: PendingLogin, code: Text = ""
+    request: Request,
+    runtime: RuntimeDep,
+    session: PendingLogin,
+    account: PendingLoginAccount,
+    code: Text = "",
 ) -> Response:
     try:
-        token = await service.complete_login(runtime, session, code=code, client=client_of(request))
+        token = await service.complete_login(
+            runtime, session, account, code=code, client=client_of(request)
+        )
     except InvalidInput as exc:
         return render_form(request, "account/login_code.html", error=exc)
     redirect = see_other("/account")
@@ -155,7 +161,7 @@ async def reset_password_page(
     request: Request, runtime: RuntimeDep, token: str = ""
 ) -> HTMLResponse:
     try:
-        await profile.find_reset_account(runtime, token)
+        await profile.check_reset_link(runtime, token)
     except InvalidInput as exc:
         return render_token_page(request, "account/reset_password.html", token="", error=exc)
     return render_token_page(request, "account/reset_password.html", token=token)

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from beatbun.accounts import apikeys, profile, secondfactor, sessions, totp
+from beatbun.accounts import apikeys, passwords, profile, secondfactor, sessions, totp
 from beatbun.accounts.models import Account
 from beatbun.accounts.security_log import EVENT_LABELS, list_events, record_event
 from beatbun.api.deps import CurrentAccount, CurrentSession, RuntimeDep
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/account")
 
 @router.get("", response_class=HTMLResponse)
 async def overview(request: Request, account: CurrentAccount) -> HTMLResponse:
-    return render_form(request, "account/overview.html", context={"account": account})
+    return render_form(request, "account/overview.html", context=_overview(account))
 
 
 @router.post("/name", response_model=None)
@@ -200,8 +200,6 @@ async def two_step_disable(
             client=client_of(request),
         )
     except InvalidInput as exc:
-        if exc.field == "password":
-            exc.field = "current_password"
         return render_form(
             request, "account/two_step.html", error=exc, context=await _two_step(runtime, account)
         )
@@ -264,7 +262,12 @@ async def _log(
 
 
 def _overview_error(request: Request, account: Account, exc: InvalidInput) -> HTMLResponse:
-    return render_form(request, "account/overview.html", error=exc, context={"account": account})
+    return render_form(request, "account/overview.html", error=exc, context=_overview(account))
+
+
+def _overview(account: Account) -> dict[str, Any]:
+    minimum = passwords.minimum_length(has_second_factor=account.has_totp)
+    return {"account": account, "min_password_length": minimum}
 
 
 async def _two_step(runtime: Runtime, account: Account) -> dict[str, Any]:

@@ -1,4 +1,7 @@
-"""`/api/docs`: the API reference as a plain page, read from the app's own OpenAPI schema.
+"""`/docs/api`: the API reference as a plain page, read from the app's own OpenAPI schema.
+
+It is a page like any other (session, consent, display choices), so it lives outside `/api/`,
+where requests are API calls; `/api/docs` only redirects here.
 
 Swagger UI needs CDN scripts and an inline script, which the CSP forbids; this page needs
 neither, and links to `/api/openapi.json` for tools. The schema stays English; each route's
@@ -11,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from beatbun.api.deps import API_PREFIX
 from beatbun.i18n import translate
@@ -19,6 +22,7 @@ from beatbun.web.choices import language_of
 from beatbun.web.templates import templates
 
 router = APIRouter()
+REFERENCE_PATH = "/docs/api"
 METHODS = ("get", "post", "put", "patch", "delete")
 
 
@@ -30,7 +34,12 @@ class Operation:
     description: str
 
 
-@router.get("/api/docs", response_class=HTMLResponse, include_in_schema=False)
+@router.get("/api/docs", include_in_schema=False)
+async def api_reference_redirect() -> RedirectResponse:
+    return RedirectResponse(REFERENCE_PATH, status_code=308)
+
+
+@router.get(REFERENCE_PATH, response_class=HTMLResponse, include_in_schema=False)
 async def api_reference(request: Request) -> HTMLResponse:
     operations = list_operations(request.app.openapi(), language_of(request))
     page: HTMLResponse = templates.TemplateResponse(

@@ -40,7 +40,7 @@ from beatbun.consent.registry import (
     storage_items,
 )
 from beatbun.consent.service import resolve_consent
-from beatbun.i18n import LANGUAGES, choose_language, translations_for
+from beatbun.i18n import LANGUAGES, N_, choose_language, translate
 from beatbun.web.i18n import template_callables
 
 ANALYTICS_SCRIPT = "/static/js/analytics.js"
@@ -66,8 +66,12 @@ async def load_choices(request: Request) -> None:
         gpc=has_gpc_signal(request),
         now=runtime.clock.now(),
     )
-    saved = await find_account_preferences(runtime.db, account.id) if account else None
-    request.state.choices = Choices(consent=consent, display=_display(request, saved))
+    chosen = _chosen_display(request)
+    # The account's theme and language matter only when this browser has chosen none.
+    saved = None
+    if account is not None and (chosen is None or chosen.language not in LANGUAGES):
+        saved = await find_account_preferences(runtime.db, account.id)
+    request.state.choices = Choices(consent=consent, display=_display(request, chosen, saved))
     tag_url = runtime.settings.marketing_tag_url
     if tag_url and consent.allows("marketing"):
         # The tag reports to its own host; the CSP lets it, once it may run at all.
@@ -80,7 +84,8 @@ def choices_of(request: Request) -> Choices:
     loaded: Choices | None = getattr(request.state, "choices", None)
     if loaded is not None:
         return loaded
-    return Choices(consent=ConsentState(record=None, gpc=False), display=_display(request, None))
+    display = _display(request, _chosen_display(request), None)
+    return Choices(consent=ConsentState(record=None, gpc=False), display=display)
 
 
 def language_of(request: Request) -> str:
@@ -96,13 +101,12 @@ def has_gpc_signal(request: Request) -> bool:
 def choices_context(request: Request) -> dict[str, Any]:
     """What `base.html` needs to render the first byte right: language, theme, banner, scripts."""
     choices = choices_of(request)
-    # API pages (the /api/docs reference) are outside browser consent: no banner, no scripts.
+    # API calls, and pages rendered before routing (a 404), have no choices loaded.
     in_scope = getattr(request.state, "choices", None) is not None
     settings = runtime_of(request).settings
     gated = [{"category": "performance", "src": ANALYTICS_SCRIPT}]
     if settings.marketing_tag_url:
         gated.append({"category": "marketing", "src": settings.marketing_tag_url})
-    gettext = translations_for(choices.display.language).gettext
     return {
         **template_callables(choices.display.language),
         "lang": choices.display.language,
@@ -121,7 +125,9 @@ def choices_context(request: Request) -> dict[str, Any]:
                 for item in storage_items()
             ],
             "messages": {
-                "draftRestored": gettext("We kept your unfinished prompt from last time.")
+                "draftRestored": translate(
+                    choices.display.language, N_("We kept your unfinished prompt from last time.")
+                )
             },
         },
     }
@@ -145,10 +151,15 @@ def set_choices(
         request.state.new_consent_device = new_device
 
 
-def _display(request: Request, saved: DisplayPreferences | None) -> DisplayPreferences:
-    chosen = parse_preferences(
+def _chosen_display(request: Request) -> DisplayPreferences | None:
+    return parse_preferences(
         request.cookies.get(PREFS_COOKIE) or request.cookies.get(PREFS_SESSION_COOKIE)
     )
+
+
+def _display(
+    request: Request, chosen: DisplayPreferences | None, saved: DisplayPreferences | None
+) -> DisplayPreferences:
     language = choose_language(
         chosen=chosen.language if chosen else None,
         account=saved.language if saved else None,

@@ -8,26 +8,21 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from beatbun.api.deps import CurrentVisitor, RuntimeDep, Visitor
-from beatbun.consent.models import CATEGORIES, Choice, ConsentState, Source
+from beatbun.consent.models import Choice, ConsentState, Source
 from beatbun.consent.preferences import (
     THEMES,
     DisplayPreferences,
     Theme,
     save_account_preferences,
 )
-from beatbun.consent.registry import (
-    CATEGORY_DESCRIPTIONS,
-    CATEGORY_TITLES,
-    CONSENT_COOKIE,
-    items_in,
-)
+from beatbun.consent.registry import CONSENT_COOKIE, category_tables
 from beatbun.consent.service import (
     POLICY_EFFECTIVE_DATE,
     account_subject,
     consent_history,
+    honor_gpc,
     new_device_subject,
     record_choice,
-    resolve_consent,
 )
 from beatbun.i18n import LANGUAGES, N_
 from beatbun.web.choices import choices_of, has_gpc_signal, set_choices
@@ -48,23 +43,11 @@ SOURCE_LABELS: dict[Source, str] = {
 async def preference_center(
     request: Request, runtime: RuntimeDep, visitor: CurrentVisitor
 ) -> HTMLResponse:
-    consent = choices_of(request).consent
-    categories = [
-        {
-            "key": key,
-            "title": CATEGORY_TITLES[key],
-            "description": CATEGORY_DESCRIPTIONS[key],
-            "items": items_in(key),
-            "allowed": consent.allows(key),
-            "locked": key == "necessary",
-        }
-        for key in CATEGORIES
-    ]
     history = await consent_history(runtime.db, _subjects(request, visitor))
     page: HTMLResponse = templates.TemplateResponse(
         request,
         "consent/preferences.html",
-        {"categories": categories, "history": history, "source_labels": SOURCE_LABELS},
+        {"categories": category_tables(), "history": history, "source_labels": SOURCE_LABELS},
     )
     return page
 
@@ -114,15 +97,13 @@ async def give_consent(
 
 
 @router.post("/consent/gpc")
-async def browser_gpc(request: Request, runtime: RuntimeDep, visitor: CurrentVisitor) -> Response:
+async def browser_gpc(request: Request, runtime: RuntimeDep) -> Response:
     """`navigator.globalPrivacyControl` seen by the page: honor it like the `Sec-GPC` header."""
-    consent = await resolve_consent(
-        runtime.db,
-        device=request.cookies.get(CONSENT_COOKIE) or None,
-        account_id=_full_account_id(visitor),
-        gpc=True,
-        now=runtime.clock.now(),
+    # The request's consent is already resolved (`load_choices`); only the signal is new.
+    record = await honor_gpc(
+        runtime.db, choices_of(request).consent.record, now=runtime.clock.now()
     )
+    consent = ConsentState(record=record, gpc=True)
     set_choices(request, consent=consent)
     return JSONResponse({"allowed": list(consent.allowed)})
 

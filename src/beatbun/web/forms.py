@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from beatbun.accounts.models import Client
+from beatbun.accounts.models import MAX_USER_AGENT, Client
 from beatbun.errors import AppError, InvalidInput
 from beatbun.web.choices import language_of
 from beatbun.web.i18n import error_text
@@ -59,4 +59,4 @@ def client_of(request: Request) -> Client:
         ip = request.headers.get("cf-connecting-ip", "")
     else:
         ip = request.client.host if request.client else ""
-    return Client(ip=ip, user_agent=request.headers.get("user-agent", ""))
+    return Client(ip=ip, user_agent=request.headers.get("user-agent", "")[:MAX_USER_AGENT])

@@ -5,8 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from beatbun.consent.models import CATEGORIES
-from beatbun.consent.registry import CATEGORY_DESCRIPTIONS, CATEGORY_TITLES, items_in
+from beatbun.consent.registry import category_tables
 from beatbun.consent.service import POLICY_EFFECTIVE_DATE, POLICY_VERSION
 from beatbun.web.templates import templates
 
@@ -32,18 +31,13 @@ async def privacy_policy(request: Request) -> HTMLResponse:
 
 @router.get("/cookies", response_class=HTMLResponse)
 async def cookie_policy(request: Request) -> HTMLResponse:
-    tables = [
-        {
-            "key": key,
-            "title": CATEGORY_TITLES[key],
-            "description": CATEGORY_DESCRIPTIONS[key],
-            "items": items_in(key),
-        }
-        for key in CATEGORIES
-    ]
     page: HTMLResponse = templates.TemplateResponse(
         request,
         "policies/cookies.html",
-        {"tables": tables, "version": POLICY_VERSION, "effective": POLICY_EFFECTIVE_DATE},
+        {
+            "tables": category_tables(),
+            "version": POLICY_VERSION,
+            "effective": POLICY_EFFECTIVE_DATE,
+        },
     )
     return page

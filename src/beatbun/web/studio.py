@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -23,14 +24,21 @@ from beatbun.accounts.service import require_spending_allowed
 from beatbun.api.deps import CurrentAccount, RuntimeDep
 from beatbun.billing.credits import open_wallet
 from beatbun.errors import AppError, InvalidInput
+from beatbun.generation.composer.provider import Composer
 from beatbun.generation.composer.styles import GENRES
+from beatbun.generation.lifecycle import DEADLINE_EXCEEDED
 from beatbun.generation.models import GenerationRequest
 from beatbun.generation.pricing import LYRICS_MULTIPLIER, SECONDS_PER_CREDIT, price_in_credits
-from beatbun.generation.provider import TONICS
+from beatbun.generation.provider import (
+    DEFAULT_DURATION_SECONDS,
+    MAX_DURATION_SECONDS,
+    MIN_DURATION_SECONDS,
+    TONICS,
+)
+from beatbun.generation.providers.elevenlabs import provider_name
 from beatbun.generation.service import (
     cancel_generation,
     list_generations,
-    provider_name,
     queue_events,
     queue_snapshot,
     submit_generation,
@@ -86,7 +94,7 @@ FAILURE_REASONS = {
     "provider_unreachable": PROVIDER_BUSY,
     "queue_unavailable": PROVIDER_BUSY,
     "provider_timeout": TOO_SLOW,
-    "deadline_exceeded": TOO_SLOW,
+    DEADLINE_EXCEEDED: TOO_SLOW,
     "interrupted": N_("Making the track was interrupted."),
 }
 UNKNOWN_FAILURE = N_("The track could not be made.")
@@ -179,7 +187,6 @@ async def _render(
     snapshot = await queue_snapshot(runtime, account_id=account.id)
     jobs = await list_generations(runtime, account_id=account.id, limit=10)
     tracks = await tracks_of(runtime, account_id=account.id, limit=1)
-    duration = float((values or {}).get("duration_seconds") or 30)
     language = language_of(request)
     errors = {}
     if error is not None:
@@ -201,10 +208,10 @@ async def _render(
             "instruments": INSTRUMENTS,
             "tonics": TONICS,
             "request_token": uuid.uuid4().hex,
-            "cost": price_in_credits(duration_seconds=min(max(duration, 5), 300), has_lyrics=False),
+            "cost": price_in_credits(duration_seconds=_duration_of(values or {}), has_lyrics=False),
             "seconds_per_credit": SECONDS_PER_CREDIT,
             "lyrics_multiplier": LYRICS_MULTIPLIER,
-            "supports_lyrics": provider_name(runtime) != "composer",
+            "supports_lyrics": provider_name(runtime.settings) != Composer.name,
             "can_spend": account.can_spend_credits,
             "failure_reason": lambda job: failure_reason(job.error_code, language),
         },
@@ -215,6 +222,21 @@ async def _render(
 
 def failure_reason(code: str | None, language: str) -> str:
     return translate(language, FAILURE_REASONS.get(code or "", UNKNOWN_FAILURE))
+
+
+def _duration_of(values: dict[str, str]) -> float:
+    """The typed length within the allowed range, for the price beside the form.
+
+    The form may come back with an error about this very field ("abc", "nan", "900"): those
+    price as the default or the nearest limit rather than failing the page.
+    """
+    try:
+        duration = float(values.get("duration_seconds") or DEFAULT_DURATION_SECONDS)
+    except ValueError:
+        return DEFAULT_DURATION_SECONDS
+    if math.isnan(duration):
+        return DEFAULT_DURATION_SECONDS
+    return min(max(duration, MIN_DURATION_SECONDS), MAX_DURATION_SECONDS)
 
 
 def _request_data(

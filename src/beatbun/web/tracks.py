@@ -37,7 +37,7 @@ async def track_details(
     track_id: str, account: CurrentAccount, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """The track with its waveform peaks, for the studio's player."""
-    track = await get_track(runtime.db, account_id=account.id, track_id=track_id)
+    track = await get_track(runtime.db, account_id=account.id, track_id=track_id, with_peaks=True)
     return {
         **track.to_public(runtime.clock.now()),
         "audio_url": f"/tracks/{track.id}/audio",

@@ -121,7 +121,6 @@ async def test_generate_plan_records_what_was_sent_and_the_song_id(
         "output_format": "pcm_44100",
         "song_id": SONG_ID,
     }
-    assert result.seed == 3
 
 
 def _refusal(kind: str, field: str) -> dict[str, object]:
@@ -175,28 +174,6 @@ async def test_generate_bad_prompt_message_quotes_the_suggestion(
 
     assert "copyrighted" in error.message
     assert "'an upbeat 80s synth-pop song'" in error.message
-
-
-async def test_generate_system_busy_honours_retry_after(
-    fake_elevenlabs: FakeElevenLabs, http_client: httpx.AsyncClient
-) -> None:
-    fake_elevenlabs.answer_next(
-        429, {"detail": {"status": "system_busy"}}, headers={"Retry-After": "7"}
-    )
-
-    error = await _failure(_provider(fake_elevenlabs, http_client))
-
-    assert error.retry_after_seconds == 7.0
-
-
-async def test_generate_retry_after_as_http_date_is_left_to_backoff(
-    fake_elevenlabs: FakeElevenLabs, http_client: httpx.AsyncClient
-) -> None:
-    fake_elevenlabs.answer_next(503, b"", headers={"Retry-After": "Wed, 21 Oct 2026 07:28:00 GMT"})
-
-    error = await _failure(_provider(fake_elevenlabs, http_client))
-
-    assert (error.code, error.retry_after_seconds) == ("provider_unavailable", None)
 
 
 async def test_generate_wrong_key_fails_as_auth_without_the_key(

@@ -39,6 +39,5 @@ class Composer:
             provider=self.name,
             peaks=compute_peaks(track.samples),
             plan=described,
-            seed=plan.seed,
             correlation_id=correlation_id,
         )

@@ -90,7 +90,6 @@ class ElevenLabsProvider:
                 provider=PROVIDER,
                 code=code,
                 retryable=retryable,
-                retry_after_seconds=_retry_after(response) if retryable else None,
             )
         wav, samples = _wav_from_pcm(
             response.content, requested_frames=round(request.duration_seconds * SAMPLE_RATE)
@@ -108,7 +107,6 @@ class ElevenLabsProvider:
                 "output_format": OUTPUT_FORMAT,
                 "song_id": response.headers.get("song-id"),
             },
-            seed=request.seed,
             correlation_id=correlation_id,
         )
 
@@ -140,9 +138,14 @@ class ElevenLabsProvider:
             ) from exc
 
 
-def provider_from_settings(settings: Settings, client: httpx.AsyncClient) -> MusicProvider:
+def provider_name(settings: Settings) -> str:
     """ElevenLabs when a key is configured, else the built-in composer, everyone's default."""
-    if not settings.elevenlabs_api_key:
+    return PROVIDER if settings.elevenlabs_api_key else Composer.name
+
+
+def provider_from_settings(settings: Settings, client: httpx.AsyncClient) -> MusicProvider:
+    """The provider `provider_name` names."""
+    if provider_name(settings) == Composer.name:
         return Composer()
     return ElevenLabsProvider(
         client,
@@ -252,9 +255,3 @@ def _reason(status: int, detail: object) -> str:
     else:
         said = detail if isinstance(detail, str) else ""
     return f"HTTP {status} {said}".strip()[:MAX_REASON_CHARS]
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    """Retry-After in delay-seconds (RFC 9110 §10.2.3); an HTTP-date is left to our backoff."""
-    value = response.headers.get("retry-after", "").strip()
-    return float(value) if value.isdigit() else None

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from beatbun.runtime.actors import Actor, serve_call, to_rpc, unwrap_reply
+from beatbun.runtime.actors import Actor, serve_in_turn, to_rpc, unwrap_reply
 from beatbun.runtime.base import Clock, Row, Runtime, SqlValue
 from beatbun.runtime.d1rules import check_params, error_from_message
 
@@ -103,11 +103,7 @@ class LocalActorNamespace:
 
     async def call(self, actor_id: str, method: str, args: list[Any]) -> Any:
         actor, lock, _ = self._instance(actor_id)
-        if actor.is_exclusive(method):
-            async with lock:
-                reply = await serve_call(actor, method, to_rpc(args))
-        else:
-            reply = await serve_call(actor, method, to_rpc(args))
+        reply = await serve_in_turn(actor, lock, method, to_rpc(args))
         return unwrap_reply(to_rpc(reply))
 
     def next_alarm(self) -> float | None:

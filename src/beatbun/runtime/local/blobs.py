@@ -22,6 +22,7 @@ from beatbun.runtime.base import (
     HttpMetadata,
 )
 from beatbun.runtime.blobrules import (
+    check_delete_keys,
     check_key,
     check_list_limit,
     conditions_hold,
@@ -68,38 +69,34 @@ class LocalBlobStore:
         temporary = self._objects / f"{file_name}.partial"
         temporary.write_bytes(body)
         os.replace(temporary, self._objects / file_name)
-        uploaded_ms = int(self._clock.now() * 1000)
-        http = http_metadata or HttpMetadata()
+        row = (
+            key,
+            len(body),
+            hashlib.md5(body, usedforsecurity=False).hexdigest(),
+            int(self._clock.now() * 1000),
+            json.dumps(_http_to_dict(http_metadata or HttpMetadata())),
+            json.dumps(metadata),
+        )
         previous = self._file_of(key)
         self._index.execute(
-            "INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                key,
-                file_name,
-                len(body),
-                hashlib.md5(body, usedforsecurity=False).hexdigest(),
-                uploaded_ms,
-                json.dumps(_http_to_dict(http)),
-                json.dumps(metadata),
-            ),
+            "INSERT OR REPLACE INTO objects (file, key, size, etag, uploaded_ms, http_metadata,"
+            " custom_metadata) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (file_name, *row),
         )
         if previous:
             (self._objects / previous).unlink(missing_ok=True)
-        found = await self.head(key)
-        assert found is not None  # written just above
-        return found
+        # Built from the row just stored, exactly as head() would read it back.
+        return _object_from_row(row)
 
     async def get(
         self, key: str, *, range: ByteRange | None = None, only_if: Conditions | None = None
     ) -> BlobObject | None:
-        found = await self.head(key)
-        if found is None:
+        stored = self._lookup(key)
+        if stored is None:
             return None
+        found, file_name = stored
         if only_if is not None and not conditions_hold(found, only_if):
             return found
-        file_name = self._file_of(key)
-        if file_name is None:  # deleted between the two lookups
-            return None
         offset, length = resolve_range(range, found.size)
         with open(self._objects / file_name, "rb") as file:  # noqa: ASYNC230
             file.seek(offset)
@@ -116,20 +113,11 @@ class LocalBlobStore:
         )
 
     async def head(self, key: str) -> BlobObject | None:
-        check_key(key)
-        row = self._index.execute(
-            "SELECT key, size, etag, uploaded_ms, http_metadata, custom_metadata"
-            " FROM objects WHERE key = ?",
-            (key,),
-        ).fetchone()
-        return _object_from_row(row) if row else None
+        stored = self._lookup(key)
+        return None if stored is None else stored[0]
 
     async def delete(self, keys: str | Sequence[str]) -> None:
-        many = [keys] if isinstance(keys, str) else list(keys)
-        if len(many) > MAX_KEYS_PER_CALL:
-            raise ValueError(f"delete() takes at most {MAX_KEYS_PER_CALL} keys, got {len(many)}.")
-        for key in many:
-            check_key(key)
+        for key in check_delete_keys(keys):
             file_name = self._file_of(key)
             self._index.execute("DELETE FROM objects WHERE key = ?", (key,))
             if file_name:
@@ -174,6 +162,16 @@ class LocalBlobStore:
 
     def close(self) -> None:
         self._index.close()
+
+    def _lookup(self, key: str) -> tuple[BlobObject, str] | None:
+        """The object stored under `key` and the name of the file holding its bytes."""
+        check_key(key)
+        row = self._index.execute(
+            "SELECT file, key, size, etag, uploaded_ms, http_metadata, custom_metadata"
+            " FROM objects WHERE key = ?",
+            (key,),
+        ).fetchone()
+        return None if row is None else (_object_from_row(row[1:]), row[0])
 
     def _file_of(self, key: str) -> str | None:
         row = self._index.execute("SELECT file FROM objects WHERE key = ?", (key,)).fetchone()

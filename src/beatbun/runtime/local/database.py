@@ -8,9 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from beatbun.errors import DatabaseError
 from beatbun.runtime.base import MAX_SAFE_INTEGER, QueryMeta, QueryResult, Row, SqlValue
-from beatbun.runtime.d1rules import check_params, check_sql, error_from_message
+from beatbun.runtime.d1rules import check_params, check_sql, error_from_message, first_of
 
 
 class LocalDatabase:
@@ -85,14 +84,7 @@ class LocalStatement:
         return self._database._execute(self.sql, self.params)
 
     async def first(self, column: str | None = None) -> Any:
-        rows = self._database._execute(self.sql, self.params).results
-        if not rows:
-            return None
-        if column is None:
-            return rows[0]
-        if column not in rows[0]:
-            raise DatabaseError(f"Column '{column}' not found in the result.")
-        return rows[0][column]
+        return first_of(self._database._execute(self.sql, self.params).results, column)
 
     async def raw(self, *, column_names: bool = False) -> list[list[SqlValue]]:
         columns, values, _ = self._database._query(self.sql, self.params)
