@@ -202,7 +202,10 @@ def test_malformed_fields_give_422_with_messages(shared_live_server: LiveServer)
 def test_totp_login_needs_a_code_and_refuses_a_wrong_one(shared_live_server: LiveServer) -> None:
     server, address = shared_live_server, _email()
     visitor = signed_in(server.url, server.state_dir, address)
+    # Enrolment spends a step somewhere in [before, after]; a slow machine may cross a boundary.
+    before = time.time()
     secret, codes = enable_totp(visitor)
+    after = time.time()
     assert len(codes) == 10
     visitor.post("/logout")
     assert log_in(visitor, address).headers["location"] == "/login/code"
@@ -210,9 +213,9 @@ def test_totp_login_needs_a_code_and_refuses_a_wrong_one(shared_live_server: Liv
     assert visitor.get("/account").status_code == 401
     wrong = visitor.post("/login/code", {"code": "000000"})
     assert wrong.status_code == 422 and "not valid" in wrong.text
-    # The current step was spent on enrolment (replays are refused); one step of drift is allowed.
-    assert visitor.post("/login/code", {"code": pyotp.TOTP(secret).now()}).status_code == 422
-    next_step = pyotp.TOTP(secret).at(time.time() + 30)
+    # Steps up to the one spent on enrolment are refused (no replay); one step of drift is allowed.
+    assert visitor.post("/login/code", {"code": pyotp.TOTP(secret).at(before)}).status_code == 422
+    next_step = pyotp.TOTP(secret).at(after + 30)
     assert visitor.post("/login/code", {"code": next_step}).status_code == 303
     assert visitor.cookies["__Host-session"] != pending
     assert visitor.get("/account").status_code == 200
@@ -233,11 +236,12 @@ def test_recovery_code_works_once(shared_live_server: LiveServer) -> None:
 def test_disabling_totp_needs_a_fresh_code(shared_live_server: LiveServer) -> None:
     server, address = shared_live_server, _email()
     visitor = signed_in(server.url, server.state_dir, address)
+    before = time.time()
     secret, _ = enable_totp(visitor)
-    # The enrolment code's step is used up, so the same code cannot switch it off.
+    # Steps up to the enrolment code's are used up, so they cannot switch it off.
     reused = visitor.post(
         "/account/two-step/disable",
-        {"current_password": PASSWORD, "code": pyotp.TOTP(secret).now()},
+        {"current_password": PASSWORD, "code": pyotp.TOTP(secret).at(before)},
     )
     assert reused.status_code == 422 and 'id="code-error"' in reused.text
     assert "is <strong>on</strong>" in visitor.get("/account/two-step").text
