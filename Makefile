@@ -10,8 +10,8 @@ BUCKET := beatbun-audio
 
 .PHONY: dev test lint typecheck bench deploy wipe-local-state install catalogs
 
-dev: install  ## Serve the product on http://127.0.0.1:8787 with reload (migrations applied first)
-	$(PYTHON) -m beatbun.runtime.local.server --reload
+dev: install .dev.vars  ## Serve the product on http://127.0.0.1:8787 with reload, and the local Stripe sandbox
+	$(PYTHON) -m beatbun.runtime.local.server --reload --stripe-sandbox
 
 test: install /usr/bin/chromium  ## Run every test: unit, real server, wrangler, Chromium
 	$(PYTHON) -m pytest
@@ -46,6 +46,10 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 /usr/bin/chromium:
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+
+# A fresh clone runs with the example configuration (the Stripe sandbox, mail to /dev/outbox).
+.dev.vars:
+	cp .dev.vars.example $@
 
 wipe-local-state:  ## Delete every local account, track and queue (the .state folder)
 	rm -rf .state .wrangler

@@ -17,12 +17,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
+
+from bench.counting import CountingDatabase  # noqa: E402
 
 from beatbun.generation.models import GenerationRequest  # noqa: E402
 from beatbun.generation.queue import UserQueue  # noqa: E402
@@ -83,39 +84,6 @@ def latency(runs: int, seconds: int) -> None:
     print(
         f"  submit -> playable track: median {statistics.median(playable) * 1000:7.1f} ms, worst {max(playable) * 1000:7.1f} ms"
     )
-
-
-class CountingDatabase:
-    """Counts every call that goes to D1 (one round trip each on Cloudflare)."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.calls = 0
-
-    def prepare(self, sql: str) -> Any:
-        return _CountingStatement(self, self.inner.prepare(sql))
-
-    async def batch(self, statements: list[Any]) -> Any:
-        self.calls += 1
-        return await self.inner.batch([statement.inner for statement in statements])
-
-
-class _CountingStatement:
-    def __init__(self, database: CountingDatabase, inner: Any) -> None:
-        self.database = database
-        self.inner = inner
-
-    def bind(self, *params: Any) -> _CountingStatement:
-        return _CountingStatement(self.database, self.inner.bind(*params))
-
-    def __getattr__(self, name: str) -> Any:
-        method = getattr(self.inner, name)
-
-        async def counted(*args: Any, **kwargs: Any) -> Any:
-            self.database.calls += 1
-            return await method(*args, **kwargs)
-
-        return counted
 
 
 async def round_trips() -> None:

@@ -1,10 +1,7 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -19,8 +16,9 @@ from beatbun.runtime.local.migrations import apply_migrations
 from beatbun.runtime.local.runtime import LocalRuntime
 from beatbun.settings import Settings
 from tests.fakes import ManualClock
+from tests.processes import PROJECT_ROOT, ServerProcess
+from tests.stripe_sandbox.server import API_KEY, WEBHOOK_SECRET, RunningSandbox
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = PROJECT_ROOT / "d1" / "migrations"
 
 
@@ -58,49 +56,29 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         yield test_client
 
 
-class LiveServer:
+class LiveServer(ServerProcess):
     """The real local server (uvicorn in its own process) on a free loopback port."""
+
+    name = "Server"
+    health_path = "/healthz"
 
     def __init__(
         self, state_dir: Path, log_path: Path, *, env: dict[str, str] | None = None
     ) -> None:
+        super().__init__(log_path)
         self.state_dir = state_dir
-        self.log_path = log_path
         self.extra_env = env or {}
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> None:
-        env = {
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "beatbun.runtime.local.server", "--port", str(self.port)]
+
+    def environment(self) -> dict[str, str]:
+        return {
             **os.environ,
             "BEATBUN_PROJECT_ROOT": str(PROJECT_ROOT),
             "BEATBUN_STATE_DIR": str(self.state_dir),
             "BEATBUN_DEV_VARS": str(self._dev_vars()),
         }
-        with open(self.log_path, "ab") as log:
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "beatbun.runtime.local.server", "--port", str(self.port)],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=PROJECT_ROOT,
-            )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"Server exited early:\n{self.log_path.read_text()}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)
-        raise RuntimeError(f"Server did not answer in 30 s:\n{self.log_path.read_text()}")
-
-    def stop(self) -> None:
-        if self._process and self._process.poll() is None:
-            self._process.terminate()
-            self._process.wait(timeout=15)
 
     def _dev_vars(self) -> Path:
         """The server reads its configuration from a .dev.vars file, as `make dev` does."""
@@ -108,12 +86,6 @@ class LiveServer:
         path = self.state_dir / "test.dev.vars"
         path.write_text("".join(f'{name}="{value}"\n' for name, value in self.extra_env.items()))
         return path
-
-    def kill(self) -> None:
-        """Stop the process the hard way, as a crash or a power cut would, mid-whatever."""
-        if self._process and self._process.poll() is None:
-            self._process.kill()
-            self._process.wait(timeout=15)
 
 
 def running_live_server(tmp_path: Path, env: dict[str, str] | None = None) -> Iterator[LiveServer]:
@@ -129,11 +101,29 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     yield from running_live_server(tmp_path)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+def running_with_stripe(tmp_path: Path) -> Iterator[tuple[LiveServer, RunningSandbox]]:
+    """The live server and a Stripe sandbox that delivers its webhooks to it, as `make dev` runs."""
+    server = LiveServer(tmp_path / "state", tmp_path / "server.log")
+    sandbox = RunningSandbox(
+        tmp_path / "stripe.json",
+        tmp_path / "stripe.log",
+        webhook_url=f"{server.url}/api/webhooks/stripe",
+        extra_args=("--no-legacy-fields",),
+    )
+    server.extra_env = {
+        # Stripe sends people back to PUBLIC_URL.
+        "PUBLIC_URL": server.url,
+        "STRIPE_SECRET_KEY": API_KEY,
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "STRIPE_API_BASE": sandbox.url,
+    }
+    sandbox.start()
+    try:
+        server.start()
+        yield server, sandbox
+        server.stop()
+    finally:
+        sandbox.stop()
 
 
 # Debian's Chromium, driven by Playwright (its own browser download cannot work here). The

@@ -33,9 +33,33 @@ def test_production_accepts_a_real_secret() -> None:
             "APP_SECRET": "x" * 40,
             "PASSWORD_PEPPER": "y" * 40,
             "MAIL_API_KEY": "re_live",
+            "STRIPE_SECRET_KEY": "sk_live_x",
+            "STRIPE_WEBHOOK_SECRET": "whsec_live",
         }
     )
     assert settings.is_production
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("STRIPE_SECRET_KEY", ""),
+        ("STRIPE_SECRET_KEY", "sk_test_local_sandbox"),  # the sandbox's, from .dev.vars.example
+        ("STRIPE_WEBHOOK_SECRET", "whsec_local_sandbox"),
+    ],
+)
+def test_production_refuses_placeholder_stripe_secret(name: str, value: str) -> None:
+    env = {
+        "ENVIRONMENT": "production",
+        "APP_SECRET": "x" * 40,
+        "PASSWORD_PEPPER": "y" * 40,
+        "MAIL_API_KEY": "re_live",
+        "STRIPE_SECRET_KEY": "sk_live_x",
+        "STRIPE_WEBHOOK_SECRET": "whsec_live",
+        name: value,
+    }
+    with pytest.raises(ValueError, match=name):
+        Settings.from_env(env)
 
 
 def test_public_url_loses_trailing_slash() -> None:

@@ -11,9 +11,14 @@ import email
 import email.policy
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pyotp
+from playwright.sync_api import BrowserContext
+
+if TYPE_CHECKING:
+    from tests.conftest import LiveServer
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 LINK = re.compile(r"(https?://\S+)")
@@ -119,3 +124,22 @@ def enable_totp(visitor: Visitor) -> tuple[str, list[str]]:
     assert done.status_code == 200, done.text
     codes = re.findall(r"<li><code>([a-z0-9-]+)</code></li>", done.text)
     return secret, codes
+
+
+def sign_in_browser(context: BrowserContext, server: LiveServer, email_address: str) -> Visitor:
+    """Sign up and in over HTTP, then hand the session cookie to the browser context."""
+    visitor = signed_in(server.url, server.state_dir, email_address)
+    context.add_cookies(
+        [
+            {
+                "name": "__Host-session",
+                "value": visitor.cookies["__Host-session"],
+                "domain": "127.0.0.1",
+                "path": "/",
+                "secure": True,
+                "httpOnly": True,
+                "sameSite": "Lax",
+            }
+        ]
+    )
+    return visitor

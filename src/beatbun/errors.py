@@ -14,7 +14,10 @@ AppError
  ├── Conflict
  ├── InvalidInput
  ├── PaymentRequired
+ │    └── InsufficientCredits
+ ├── WebhookRejected
  └── RuntimeFailure
+      ├── PaymentProviderError
       ├── StorageError
       │    ├── DatabaseError
       │    │    └── ConstraintViolation
@@ -104,10 +107,23 @@ class InvalidInput(AppError):
 
 
 class PaymentRequired(AppError):
-    """The balance does not cover the cost."""
+    """The action needs a payment first: more credits, or a paid plan."""
 
     status = 402
     default_code = "insufficient_credits"
+
+
+class InsufficientCredits(PaymentRequired):
+    """A charge was refused because the balance does not cover it; pages link to /pricing."""
+
+    default_code = "insufficient_credits"
+
+
+class WebhookRejected(AppError):
+    """A webhook's signature is missing, wrong or too old: it did not come from the sender."""
+
+    status = 400
+    default_code = "invalid_signature"
 
 
 class RuntimeFailure(AppError):
@@ -115,6 +131,12 @@ class RuntimeFailure(AppError):
 
     status = 503
     default_code = "service_unavailable"
+
+
+class PaymentProviderError(RuntimeFailure):
+    """The payment provider (Stripe) could not be reached or refused a request of ours."""
+
+    default_code = "payment_provider_error"
 
 
 class StorageError(RuntimeFailure):
@@ -130,10 +152,27 @@ class DatabaseError(StorageError):
 
 
 class ConstraintViolation(DatabaseError):
-    """A UNIQUE, CHECK, NOT NULL or FOREIGN KEY constraint refused a write."""
+    """A UNIQUE, CHECK, NOT NULL or FOREIGN KEY constraint refused a write.
+
+    `kind` is the constraint's kind ("UNIQUE", "CHECK", ...) and `target` what SQLite names:
+    the columns of a UNIQUE or NOT NULL constraint, the name (or expression) of a CHECK.
+    """
 
     status = 409
     default_code = "constraint_violation"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        params: Mapping[str, object] | None = None,
+        kind: str = "",
+        target: str = "",
+    ) -> None:
+        super().__init__(message, code=code, params=params)
+        self.kind = kind
+        self.target = target
 
 
 class BlobStoreError(StorageError):

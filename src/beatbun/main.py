@@ -5,9 +5,11 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from beatbun.api import account as api_account
+from beatbun.api import billing as api_billing
 from beatbun.api import generations as api_generations
 from beatbun.api import health
 from beatbun.api import tracks as api_tracks
+from beatbun.api import webhooks as api_webhooks
 from beatbun.errors_http import install_error_handlers
 from beatbun.runtime.base import Runtime, RuntimeFactory
 from beatbun.settings import Settings
@@ -24,6 +26,8 @@ from beatbun.web import (
     tracks,
 )
 from beatbun.web import analytics as web_analytics
+from beatbun.web import billing as web_billing
+from beatbun.web import pricing as web_pricing
 from beatbun.web.choices import ChoiceCookies, load_choices
 from beatbun.web.security import SecurityHeaders, guard_browser_request
 
@@ -66,6 +70,10 @@ def create_app(
     app.include_router(api_account.router)
     app.include_router(api_generations.router)
     app.include_router(api_tracks.router)
+    app.include_router(api_billing.router)
+    app.include_router(api_webhooks.router)
     app.include_router(studio.router)
     app.include_router(tracks.router)
+    app.include_router(web_pricing.router)
+    app.include_router(web_billing.router)
     return app

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from beatbun.billing.subscriptions import end_lapsed_terms
 from beatbun.generation.lifecycle import fail_overdue_jobs
 from beatbun.runtime.base import Runtime
 from beatbun.tracks.expiry import delete_expired_tracks
+from beatbun.tracks.retention import move_all_kept_audio
 
 ScheduledTask = Callable[[Runtime], Awaitable[object]]
 
 # The periodic work of every domain, run in this order on each trigger.
-TASKS: tuple[ScheduledTask, ...] = (fail_overdue_jobs, delete_expired_tracks)
+# Grace ends before the move, so an account that lost its plan has nothing moved for it.
+TASKS: tuple[ScheduledTask, ...] = (
+    fail_overdue_jobs,
+    end_lapsed_terms,
+    delete_expired_tracks,
+    move_all_kept_audio,
+)
 
 
 async def run_scheduled(runtime: Runtime, *, cron: str, scheduled_time: float) -> None:

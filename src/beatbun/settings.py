@@ -10,7 +10,14 @@ Environment = Literal["development", "test", "production"]
 ENVIRONMENTS: tuple[Environment, ...] = ("development", "test", "production")
 # Values shipped in `.dev.vars.example`; a production deployment must replace them.
 PLACEHOLDER_SECRETS = frozenset(
-    {"", "changethis", "dev-only-secret-change-me", "dev-only-pepper-change-me"}
+    {
+        "",
+        "changethis",
+        "dev-only-secret-change-me",
+        "dev-only-pepper-change-me",
+        "sk_test_local_sandbox",
+        "whsec_local_sandbox",
+    }
 )
 
 
@@ -34,6 +41,18 @@ class Settings:
     render_capacity: int = 4
     # From submission to finished track; past it a job fails and is refunded.
     job_deadline_seconds: int = 900
+    # Stripe: the secret API key and the webhook endpoint's signing secret (both secrets).
+    # Empty key: nobody can pay, and the pricing page says so.
+    stripe_secret_key: str = ""
+    stripe_webhook_secret: str = ""
+    # Empty means Stripe itself; locally, the Stripe sandbox `make dev` starts.
+    stripe_api_base: str = ""
+    # The Stripe price of each plan and credit pack (`billing.plans`).
+    stripe_price_creator: str = "price_creator_monthly"
+    stripe_price_pro: str = "price_pro_monthly"
+    stripe_price_pack_small: str = "price_pack_small"
+    stripe_price_pack_medium: str = "price_pack_medium"
+    stripe_price_pack_large: str = "price_pack_large"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -63,6 +82,16 @@ class Settings:
             job_deadline_seconds=_positive_int(
                 env, "JOB_DEADLINE_SECONDS", cls.job_deadline_seconds
             ),
+            stripe_secret_key=env.get("STRIPE_SECRET_KEY", cls.stripe_secret_key),
+            stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET", cls.stripe_webhook_secret),
+            stripe_api_base=env.get("STRIPE_API_BASE", cls.stripe_api_base).rstrip("/"),
+            stripe_price_creator=env.get("STRIPE_PRICE_CREATOR", cls.stripe_price_creator),
+            stripe_price_pro=env.get("STRIPE_PRICE_PRO", cls.stripe_price_pro),
+            stripe_price_pack_small=env.get("STRIPE_PRICE_PACK_SMALL", cls.stripe_price_pack_small),
+            stripe_price_pack_medium=env.get(
+                "STRIPE_PRICE_PACK_MEDIUM", cls.stripe_price_pack_medium
+            ),
+            stripe_price_pack_large=env.get("STRIPE_PRICE_PACK_LARGE", cls.stripe_price_pack_large),
         )
         settings._enforce_non_default_secrets()
         return settings
@@ -71,6 +100,17 @@ class Settings:
     def is_production(self) -> bool:
         return self.environment == "production"
 
+    @property
+    def stripe_prices(self) -> dict[str, str]:
+        """The Stripe price id of each plan and pack, keyed by its id in `billing.plans`."""
+        return {
+            "creator": self.stripe_price_creator,
+            "pro": self.stripe_price_pro,
+            "pack_small": self.stripe_price_pack_small,
+            "pack_medium": self.stripe_price_pack_medium,
+            "pack_large": self.stripe_price_pack_large,
+        }
+
     def _enforce_non_default_secrets(self) -> None:
         if not self.is_production:
             return
@@ -78,6 +118,8 @@ class Settings:
             "APP_SECRET": self.app_secret,
             "PASSWORD_PEPPER": self.password_pepper,
             "MAIL_API_KEY": self.mail_api_key,
+            "STRIPE_SECRET_KEY": self.stripe_secret_key,
+            "STRIPE_WEBHOOK_SECRET": self.stripe_webhook_secret,
         }
         for name, value in secrets.items():
             if value in PLACEHOLDER_SECRETS:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from beatbun.billing.plans import FREE_RETENTION_SECONDS
 from beatbun.runtime.local.database import LocalDatabase
 from beatbun.runtime.local.migrations import apply_migrations
-from beatbun.tracks.models import FREE_RETENTION_SECONDS
 from tests.conformance.wrangler import PROJECT_ROOT, d1_execute, run_wrangler
 
 pytestmark = pytest.mark.wrangler

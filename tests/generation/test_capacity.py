@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from beatbun.billing.plans import PLANS
 from beatbun.generation.capacity import (
-    PAID_HEAD_START_SECONDS,
     SlotRequest,
     release_slot_statements,
+    rerank_statement,
     try_acquire_slot,
 )
 from beatbun.runtime.local.runtime import LocalRuntime
@@ -43,8 +44,8 @@ async def _occupy(runtime: LocalRuntime) -> None:
 @pytest.mark.parametrize(
     ("paid_joins_after", "first"),
     [
-        (10, "paid"),  # within the head start: the paid job overtakes
-        (PAID_HEAD_START_SECONDS + 10, "free"),  # past it: the free job keeps its place
+        (10, "pro"),  # within the head start: the paid job overtakes
+        (PLANS["pro"].head_start_seconds + 10, "free"),  # past it: the free job keeps its place
     ],
 )
 async def test_line_order_between_free_and_paid(
@@ -52,9 +53,9 @@ async def test_line_order_between_free_and_paid(
 ) -> None:
     await _occupy(runtime)
     assert not await _join(runtime, "free", plan="free", joined_at=T0)
-    assert not await _join(runtime, "paid", plan="paid", joined_at=T0 + paid_joins_after)
+    assert not await _join(runtime, "pro", plan="pro", joined_at=T0 + paid_joins_after)
     await runtime.db.batch(release_slot_statements(runtime.db, job_id="busy"))
-    second = "free" if first == "paid" else "paid"
+    second = "free" if first == "pro" else "pro"
     assert not await _join(
         runtime, second, plan=second, joined_at=0
     )  # joined_at is kept from the first call
@@ -82,3 +83,26 @@ async def test_an_expired_lease_frees_its_slot(runtime: LocalRuntime) -> None:
     await _occupy(runtime)
     assert not await _join(runtime, "next", plan="free", joined_at=T0, now=T0 + 1000)
     assert await _join(runtime, "next", plan="free", joined_at=T0, now=T0 + 1000 + 601)
+
+
+async def test_upgrade_gives_jobs_in_line_the_new_head_start(runtime: LocalRuntime) -> None:
+    await _occupy(runtime)
+    assert not await _join(runtime, "earlier", plan="free", joined_at=T0)
+    assert not await _join(runtime, "upgraded", plan="free", joined_at=T0 + 30)
+    # The owner of the later job subscribes to Creator while both wait.
+    await runtime.db.batch(
+        [
+            runtime.db.prepare(
+                "INSERT INTO accounts (id, email, display_name, birth_date, age_group,"
+                " password_hash, created_at) VALUES"
+                " ('owner-upgraded', 'u@example.com', 'U', '1990-01-01', 'adult', 'x', 0)"
+            ),
+            runtime.db.prepare(
+                "INSERT INTO wallets (account_id, plan, updated_at) VALUES ('owner-upgraded', 'creator', 0)"
+            ),
+            rerank_statement(runtime.db, account_id="owner-upgraded"),
+        ]
+    )
+    await runtime.db.batch(release_slot_statements(runtime.db, job_id="busy"))
+    assert not await _join(runtime, "earlier", plan="free", joined_at=T0)
+    assert await _join(runtime, "upgraded", plan="creator", joined_at=T0 + 30)

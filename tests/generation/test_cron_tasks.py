@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from beatbun.billing.credits import FREE_MONTHLY_GRANT, debit_statements, get_wallet, open_wallet
+from beatbun.billing.credits import charge, get_wallet, open_wallet
+from beatbun.billing.plans import FREE_PLAN
 from beatbun.generation.models import GenerationRequest, Job
 from beatbun.generation.service import get_generation, submit_generation
 from beatbun.generation.store import insert_job_statement
@@ -38,13 +39,14 @@ async def test_cron_refunds_a_paid_job_its_queue_never_received(
         )
         # Charged and recorded, then the process died before the queue was told.
         db = runtime.db
-        await db.batch(
-            [
-                *debit_statements(
-                    db, account_id=account.id, amount=1, job_id=job.id, idempotency_key="k", now=now
-                ),
-                insert_job_statement(db, job, request_hash="h", idempotency_key="k"),
-            ]
+        await charge(
+            db,
+            account_id=account.id,
+            amount=1,
+            job_id=job.id,
+            idempotency_key="k",
+            along_with=insert_job_statement(db, job, request_hash="h", idempotency_key="k"),
+            now=now,
         )
         await run_scheduled(runtime, cron="0 * * * *", scheduled_time=clock.now())
         assert (
@@ -54,7 +56,7 @@ async def test_cron_refunds_a_paid_job_its_queue_never_received(
         await run_scheduled(runtime, cron="0 * * * *", scheduled_time=clock.now())
         ended = await get_generation(runtime, account_id=account.id, job_id="orphan")
         assert (ended.status, ended.error_code) == ("failed", "deadline_exceeded")
-        assert (await get_wallet(runtime.db, account.id)).balance == FREE_MONTHLY_GRANT
+        assert (await get_wallet(runtime.db, account.id)).balance == FREE_PLAN.monthly_credits
 
 
 async def test_cron_deletes_free_tracks_after_14_days_with_their_audio(

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from beatbun.accounts.models import Account
-from beatbun.billing.credits import FREE_MONTHLY_GRANT, get_wallet, open_wallet
+from beatbun.billing.credits import get_wallet, open_wallet
+from beatbun.billing.plans import FREE_PLAN
 from beatbun.errors import Conflict, InvalidInput, PaymentRequired, StorageError
 from beatbun.generation.composer.provider import Composer
 from beatbun.generation.models import GenerationRequest, Job
@@ -67,7 +68,7 @@ async def _account_with_balance(runtime: LocalRuntime, clock: ManualClock, balan
             db.prepare(
                 "INSERT INTO credit_ledger (account_id, kind, amount, balance_after, note, created_at)"
                 " VALUES (?, 'adjustment', ?, ?, 'test', ?)"
-            ).bind(account.id, balance - FREE_MONTHLY_GRANT, balance, int(clock.now())),
+            ).bind(account.id, balance - FREE_PLAN.monthly_credits, balance, int(clock.now())),
         ]
     )
     return account
@@ -108,7 +109,7 @@ async def test_submit_charges_queues_renders_and_stores_the_track(
         stored = await runtime.blobs.head(str(track["blob_key"]))
         assert stored is not None and stored.custom_metadata["owner"] == account.id
         assert str(track["blob_key"]).startswith(f"tracks/free/{account.id}/")
-        assert (await get_wallet(runtime.db, account.id)).balance == FREE_MONTHLY_GRANT - 1
+        assert (await get_wallet(runtime.db, account.id)).balance == FREE_PLAN.monthly_credits - 1
         assert await _balance_matches_ledger(runtime, account.id)
 
 
@@ -290,7 +291,7 @@ async def test_fault_ends_the_job_failed_with_exactly_one_refund(
         assert (job.status, job.error_code) == ("failed", fault)
         refunds = [row for row in await _ledger(runtime, account.id) if row["kind"] == "refund"]
         assert refunds == [{"kind": "refund", "amount": 1, "job_id": job.id}]
-        assert (await get_wallet(runtime.db, account.id)).balance == FREE_MONTHLY_GRANT
+        assert (await get_wallet(runtime.db, account.id)).balance == FREE_PLAN.monthly_credits
         assert await runtime.db.prepare("SELECT count(*) AS n FROM tracks").first("n") == 0
 
 
@@ -316,7 +317,7 @@ async def test_cancel_before_start_refunds_in_full(open_runtime: Callable[..., A
         job = await cancel_generation(runtime, account_id=account.id, job_id=queued.id)
         await drain(runtime)
         assert job.status == "canceled"
-        assert (await get_wallet(runtime.db, account.id)).balance == FREE_MONTHLY_GRANT
+        assert (await get_wallet(runtime.db, account.id)).balance == FREE_PLAN.monthly_credits
         events = await queue_events(runtime, account_id=account.id, after=0)
         assert events[-1]["type"] == "canceled" and events[-1]["refunded"] == 1
 
@@ -400,7 +401,7 @@ async def test_job_interrupted_too_often_is_failed_and_refunded(
         await drain(final, clock=clock, step=10)
         job = await get_generation(final, account_id=account.id, job_id=queued.id)
         assert (job.status, job.error_code) == ("failed", "interrupted")
-        assert (await get_wallet(final.db, account.id)).balance == FREE_MONTHLY_GRANT
+        assert (await get_wallet(final.db, account.id)).balance == FREE_PLAN.monthly_credits
 
 
 async def test_job_waiting_past_its_deadline_is_refunded(

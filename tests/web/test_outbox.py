@@ -20,6 +20,8 @@ PRODUCTION_ENV = {
     "APP_SECRET": "test-app-secret-" + "a" * 32,
     "PASSWORD_PEPPER": "test-pepper-" + "b" * 32,
     "MAIL_API_KEY": "test-mail-key",
+    "STRIPE_SECRET_KEY": "test-stripe-key",
+    "STRIPE_WEBHOOK_SECRET": "test-webhook-secret",
 }
 
 

@@ -15,7 +15,7 @@ from tests.generation.providers.fake_elevenlabs import (
     server_env,
     sine_pcm,
 )
-from tests.visitors import signed_in
+from tests.visitors import sign_in_browser
 
 pytestmark = pytest.mark.browser
 
@@ -24,20 +24,7 @@ RENDER_DELAY_SECONDS = 4.0
 
 def open_studio(page: Page, server: LiveServer, email: str) -> list[str]:
     """Sign up over HTTP, hand the session cookie to the browser, open the studio."""
-    visitor = signed_in(server.url, server.state_dir, email)
-    page.context.add_cookies(
-        [
-            {
-                "name": "__Host-session",
-                "value": visitor.cookies["__Host-session"],
-                "domain": "127.0.0.1",
-                "path": "/",
-                "secure": True,
-                "httpOnly": True,
-                "sameSite": "Lax",
-            }
-        ]
-    )
+    sign_in_browser(page.context, server, email)
     errors: list[str] = []
     page.on("console", lambda message: _collect_error(message, errors))
     page.on("pageerror", lambda error: errors.append(str(error)))

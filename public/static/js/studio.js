@@ -32,9 +32,33 @@ async function send(url, options) {
   }
   const body = await response.json().catch(() => ({}));
   if (!response.ok) {
-    throw new Error(body.message || t("server_error", { status: response.status }));
+    const error = new Error(body.message || t("server_error", { status: response.status }));
+    error.code = body.error;
+    throw error;
   }
   return body;
+}
+
+// "Not enough credits" goes to the error summary with a way out: plans and credit packs.
+function showCreditsNeeded(message) {
+  let summary = form.querySelector("[data-error-summary]");
+  if (!summary) {
+    summary = document.createElement("div");
+    summary.className = "error-summary";
+    summary.setAttribute("role", "alert");
+    summary.tabIndex = -1;
+    summary.dataset.errorSummary = "";
+    form.querySelector(".balance").after(summary);
+  }
+  const text = document.createElement("p");
+  text.textContent = message;
+  const link = document.createElement("a");
+  link.href = "/pricing";
+  link.textContent = t("buy_credits");
+  const more = document.createElement("p");
+  more.append(link);
+  summary.replaceChildren(text, more);
+  summary.focus();
 }
 
 // --- cost ------------------------------------------------------------------------------------
@@ -58,11 +82,13 @@ form.addEventListener("submit", async (event) => {
   try {
     const job = await send(form.action, { method: "POST", body: new FormData(form) });
     upsertJob(job.id, { status: "queued", title: job.request.prompt, text: t("queued") });
+    form.querySelector("[data-error-summary]")?.remove();
     say(t("submitted"));
     // A new token for the next track; a resubmission of this one would return the same job.
     form.querySelector("[data-request-token]").value = crypto.randomUUID().replaceAll("-", "");
   } catch (error) {
-    say(error.message);
+    if (error.code === "insufficient_credits") showCreditsNeeded(error.message);
+    else say(error.message);
   } finally {
     button.disabled = false;
   }

@@ -8,14 +8,14 @@ from fastapi import APIRouter, Header, Query, Request, Response
 
 from beatbun.api.deps import CurrentApiCaller, RuntimeDep
 from beatbun.billing.credits import list_entries, open_wallet
-from beatbun.errors import InvalidInput
-from beatbun.generation.models import GenerationRequest
-from beatbun.generation.pricing import (
+from beatbun.billing.pricing import (
     FORMULA,
     LYRICS_MULTIPLIER,
     SECONDS_PER_CREDIT,
     price_in_credits,
 )
+from beatbun.errors import InvalidInput
+from beatbun.generation.models import GenerationRequest
 from beatbun.generation.service import (
     cancel_generation,
     get_generation,

@@ -5,14 +5,36 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel
 
 from beatbun.api.audio import audio_response
 from beatbun.api.deps import CurrentApiCaller, RuntimeDep
 from beatbun.i18n import N_
+from beatbun.tracks.licence import licence_certificate
 from beatbun.tracks.service import delete_track, tracks_of
 from beatbun.tracks.store import get_track
 
 router = APIRouter(prefix="/api/v1")
+
+
+class LicenceTerms(BaseModel):
+    id: str
+    name: str
+    summary: str
+    terms: list[str]
+
+
+class TrackLicence(BaseModel):
+    track_id: str
+    title: str
+    account_id: str
+    created_at: int
+    plan: str
+    plan_name: str
+    licence: LicenceTerms
+    granted_at: int
+    verification_code: str
+    certificate: str
 
 
 @router.get(
@@ -46,6 +68,40 @@ async def read_track(
     caller.require("read")
     track = await get_track(runtime.db, account_id=caller.account.id, track_id=track_id)
     return track.to_public(runtime.clock.now())
+
+
+@router.get(
+    "/tracks/{track_id}/licence",
+    summary=N_("Read a track's licence"),
+    description=N_(
+        "The licence the track was made under, which does not change when your plan does: its "
+        "terms, the plan that granted it, and the certificate as plain text (in English) with "
+        "its verification code. Needs the read scope."
+    ),
+)
+async def read_track_licence(
+    track_id: str, caller: CurrentApiCaller, runtime: RuntimeDep
+) -> TrackLicence:
+    caller.require("read")
+    track = await get_track(runtime.db, account_id=caller.account.id, track_id=track_id)
+    certificate = licence_certificate(track, settings=runtime.settings)
+    return TrackLicence(
+        track_id=track.id,
+        title=track.title,
+        account_id=track.account_id,
+        created_at=track.created_at,
+        plan=track.licence_plan,
+        plan_name=certificate.plan_name,
+        licence=LicenceTerms(
+            id=certificate.licence.id,
+            name=certificate.licence.name,
+            summary=certificate.licence.summary,
+            terms=list(certificate.terms),
+        ),
+        granted_at=track.licensed_at,
+        verification_code=certificate.code,
+        certificate=certificate.text,
+    )
 
 
 @router.get(

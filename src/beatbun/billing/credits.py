@@ -11,21 +11,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from beatbun.errors import InvalidInput
+from beatbun.billing.plans import FREE_PLAN, PlanId
+from beatbun.errors import ConstraintViolation, InsufficientCredits, InvalidInput
 from beatbun.i18n import N_
 from beatbun.runtime.base import Database, Row, Statement
 
-Plan = Literal["free", "paid"]
 LedgerKind = Literal["grant", "debit", "refund", "purchase", "adjustment"]
-
-# What the free plan receives each calendar month (UTC); enough for twenty 30-second tracks.
-FREE_MONTHLY_GRANT = 60
+# Above every ledger id D1 can hold: the first page of a listing starts below it.
+MAX_LEDGER_ID = 2**53
+# The wallet's CHECK (balance >= 0), named in the migration so an overdraft is told by its name.
+OVERDRAFT = "wallet_no_overdraft"
+IDEMPOTENCY_COLUMNS = "credit_ledger.account_id, credit_ledger.idempotency_key"
 
 
 @dataclass(frozen=True)
 class Wallet:
     account_id: str
-    plan: Plan
+    plan: PlanId
     balance: int
 
 
@@ -41,7 +43,10 @@ class LedgerEntry:
 
 
 async def open_wallet(db: Database, account_id: str, *, now: float) -> Wallet:
-    """Create the wallet if needed and give the free plan its monthly grant once per month."""
+    """Create the wallet if needed and give the free plan its monthly grant once per month.
+
+    Paid plans get their credits with each paid invoice instead (`billing.webhooks`).
+    """
     month = datetime.fromtimestamp(now, tz=UTC).strftime("%Y-%m")
     grant_key = f"monthly-grant:{month}"
     results = await db.batch(
@@ -52,12 +57,12 @@ async def open_wallet(db: Database, account_id: str, *, now: float) -> Wallet:
             db.prepare(
                 "UPDATE wallets SET balance = balance + ?, granted_for = ?, updated_at = ?"
                 " WHERE account_id = ? AND plan = 'free' AND granted_for != ?"
-            ).bind(FREE_MONTHLY_GRANT, month, int(now), account_id, month),
+            ).bind(FREE_PLAN.monthly_credits, month, int(now), account_id, month),
             _ledger_row(
                 db,
                 account_id=account_id,
                 kind="grant",
-                amount=FREE_MONTHLY_GRANT,
+                amount=FREE_PLAN.monthly_credits,
                 idempotency_key=grant_key,
                 note=f"Free plan, {month}",
                 now=now,
@@ -90,19 +95,131 @@ def _wallet_of(account_id: str, rows: list[Row]) -> Wallet:
     return Wallet(account_id=str(row["account_id"]), plan=row["plan"], balance=int(row["balance"]))  # type: ignore[arg-type]
 
 
-async def list_entries(db: Database, account_id: str, *, limit: int = 50) -> list[LedgerEntry]:
+def _insufficient(cost: int, balance: int) -> InsufficientCredits:
+    return InsufficientCredits(
+        N_("This track costs %(cost)s credits and your balance is %(balance)s."),
+        params={"cost": cost, "balance": balance},
+    )
+
+
+async def list_entries(
+    db: Database, account_id: str, *, limit: int = 50, before: int | None = None
+) -> list[LedgerEntry]:
+    """The newest `limit` ledger rows, or those older than the row id `before` (the next page)."""
     result = (
         await db.prepare(
             "SELECT id, kind, amount, balance_after, job_id, note, created_at FROM credit_ledger"
-            " WHERE account_id = ? ORDER BY id DESC LIMIT ?"
+            " WHERE account_id = ? AND id < ? ORDER BY id DESC LIMIT ?"
         )
-        .bind(account_id, limit)
+        .bind(account_id, before if before is not None else MAX_LEDGER_ID, limit)
         .all()
     )
     return [LedgerEntry(**row) for row in result.results]  # type: ignore[arg-type]
 
 
-def debit_statements(
+async def charge(
+    db: Database,
+    *,
+    account_id: str,
+    amount: int,
+    job_id: str,
+    idempotency_key: str,
+    along_with: Statement,
+    now: float,
+) -> bool:
+    """Debit `amount` for a job in one batch with `along_with` (the statement creating the job).
+
+    Returns False when `idempotency_key` was charged before (nothing changes). Raises
+    InsufficientCredits when the balance does not cover it: the wallet's named CHECK aborts the
+    batch, and `along_with` is written only together with its debit.
+    """
+    try:
+        results = await db.batch(
+            [
+                *_debit_statements(
+                    db,
+                    account_id=account_id,
+                    amount=amount,
+                    job_id=job_id,
+                    idempotency_key=idempotency_key,
+                    now=now,
+                ),
+                along_with,
+            ]
+        )
+    except ConstraintViolation as exc:
+        if exc.kind == "UNIQUE" and exc.target == IDEMPOTENCY_COLUMNS:
+            return False
+        if exc.kind == "CHECK" and exc.target == OVERDRAFT:
+            raise _insufficient(amount, (await get_wallet(db, account_id)).balance) from None
+        raise
+    if results[-1].meta.changes != 1:  # no wallet yet: the debit matched no row
+        raise _insufficient(amount, (await get_wallet(db, account_id)).balance)
+    return True
+
+
+def credit_statements(
+    db: Database,
+    *,
+    account_id: str,
+    kind: Literal["grant", "purchase"],
+    amount: int,
+    idempotency_key: str,
+    note: str,
+    now: float,
+) -> list[Statement]:
+    """Add `amount` once per `idempotency_key` (a Stripe invoice or checkout): a repeat adds nothing."""
+    once = "NOT EXISTS (SELECT 1 FROM credit_ledger WHERE account_id = ? AND idempotency_key = ?)"
+    return [
+        db.prepare("INSERT OR IGNORE INTO wallets (account_id, updated_at) VALUES (?, ?)").bind(
+            account_id, int(now)
+        ),
+        db.prepare(
+            f"UPDATE wallets SET balance = balance + ?, updated_at = ? WHERE account_id = ? AND {once}"
+        ).bind(amount, int(now), account_id, account_id, idempotency_key),
+        _ledger_row(
+            db,
+            account_id=account_id,
+            kind=kind,
+            amount=amount,
+            idempotency_key=idempotency_key,
+            note=note,
+            now=now,
+            only_if=once,
+            only_if_params=(account_id, idempotency_key),
+        ),
+    ]
+
+
+def take_back_statements(
+    db: Database, *, account_id: str, amount: int, idempotency_key: str, note: str, now: float
+) -> list[Statement]:
+    """Take back up to `amount` credits once per key, never more than the balance.
+
+    The ledger row is written first, with what can be taken; the wallet then moves by that row,
+    only while it is the account's newest row and the wallet still holds the balance it saw.
+    """
+    return [
+        db.prepare(
+            "INSERT INTO credit_ledger"
+            " (account_id, kind, amount, balance_after, idempotency_key, note, created_at)"
+            " SELECT ?1, 'adjustment', -min(?2, balance), balance - min(?2, balance), ?3, ?4, ?5"
+            " FROM wallets WHERE account_id = ?1 AND NOT EXISTS"
+            " (SELECT 1 FROM credit_ledger WHERE account_id = ?1 AND idempotency_key = ?3)"
+        ).bind(account_id, amount, idempotency_key, note, int(now)),
+        db.prepare(
+            "UPDATE wallets SET balance = balance + (SELECT amount FROM credit_ledger"
+            " WHERE account_id = ?1 AND idempotency_key = ?2), updated_at = ?3"
+            " WHERE account_id = ?1"
+            " AND (SELECT id FROM credit_ledger WHERE account_id = ?1 AND idempotency_key = ?2)"
+            " = (SELECT max(id) FROM credit_ledger WHERE account_id = ?1)"
+            " AND balance = (SELECT balance_after - amount FROM credit_ledger"
+            " WHERE account_id = ?1 AND idempotency_key = ?2)"
+        ).bind(account_id, idempotency_key, int(now)),
+    ]
+
+
+def _debit_statements(
     db: Database, *, account_id: str, amount: int, job_id: str, idempotency_key: str, now: float
 ) -> list[Statement]:
     """The wallet update and ledger row of a debit, for a batch that also creates the job.

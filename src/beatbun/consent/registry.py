@@ -3,6 +3,10 @@
 The cookie policy and the preference center render their tables from `ITEMS`, and the guard
 tests fail when a response or page sets a name that is not declared here. Purposes are English
 source text marked with `N_` and translated where they are shown.
+
+Items with a `domain` live on another site that people visit through us (Stripe's Checkout and
+customer portal): they are listed so the policy is complete, but our pages never set or read
+them, so `find_item`, which judges what reaches our site, does not know them.
 """
 
 from __future__ import annotations
@@ -31,11 +35,16 @@ DRAFT_STORAGE_PREFIX = "beatbun.draft."
 CONSENT_MAX_AGE = 183 * 86400
 PREFS_MAX_AGE = 365 * 86400
 PERFORMANCE_MAX_AGE = 30 * 86400
+# Where Stripe's hosted payment pages live; Stripe sets its own cookies there.
+STRIPE_PAGES = "checkout.stripe.com, billing.stripe.com"
 
 
 @dataclass(frozen=True)
 class Item:
-    """One cookie, storage key or script; `prefix` items match every name that starts with it."""
+    """One cookie, storage key or script; `prefix` items match every name that starts with it.
+
+    `domain` names the other site that sets the item, when it is not set on ours.
+    """
 
     name: str
     kind: Kind
@@ -44,6 +53,7 @@ class Item:
     lifetime: str
     party: Party = "first"
     prefix: bool = False
+    domain: str = ""
 
     @property
     def kind_label(self) -> str:
@@ -140,11 +150,54 @@ ITEMS: tuple[Item, ...] = (
         N_("Set by the partner"),
         party="third",
     ),
+    # Stripe's own cookies on its Checkout and portal pages, for fraud prevention
+    # (docs.stripe.com/js/appendix/cookies, stripe.com/cookies-policy/legal). We cannot switch
+    # them off: paying without them is not possible.
+    Item(
+        "__stripe_mid",
+        "cookie",
+        "necessary",
+        N_(
+            "Set by Stripe on its payment pages: a random device identifier that helps Stripe"
+            " detect and prevent fraud."
+        ),
+        N_("1 year"),
+        party="third",
+        domain=STRIPE_PAGES,
+    ),
+    Item(
+        "__stripe_sid",
+        "cookie",
+        "necessary",
+        N_(
+            "Set by Stripe on its payment pages: a random session identifier that helps Stripe"
+            " detect and prevent fraud while you pay."
+        ),
+        N_("30 minutes"),
+        party="third",
+        domain=STRIPE_PAGES,
+    ),
+    Item(
+        "m",
+        "cookie",
+        "necessary",
+        N_(
+            "Set by Stripe's fraud prevention service while you use its payment pages: a random"
+            " device identifier that helps Stripe detect and prevent fraud."
+        ),
+        N_("2 years"),
+        party="third",
+        domain="m.stripe.com",
+    ),
 )
 
 
 def find_item(name: str, *, kind: Kind) -> Item | None:
-    return next((item for item in ITEMS if item.kind == kind and item.matches(name)), None)
+    """The declared item our site may meet under `name`; items of other sites are not among them."""
+    return next(
+        (item for item in ITEMS if item.kind == kind and not item.domain and item.matches(name)),
+        None,
+    )
 
 
 def items_in(category: Category) -> tuple[Item, ...]:

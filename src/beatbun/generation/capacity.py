@@ -1,6 +1,6 @@
 """The global render capacity: a fixed number of slots shared by every user, in D1.
 
-Jobs wait in one line ordered by rank = joined_at - head start (paid plans get a head start), so
+Jobs wait in one line ordered by rank = joined_at - the plan's head start (`billing.plans`), so
 paid jobs go first when load surges, yet a free job is overtaken only by paid jobs that joined
 within the head start after it: nobody waits forever. A slot is a lease that ends by itself at
 the job's deadline, so a crashed render cannot hold one; the batch that ends a job frees its
@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from beatbun.billing.credits import Plan
+from beatbun.billing.plans import PLANS, PlanId, plan_of
 from beatbun.runtime.base import Database, Statement
-
-PAID_HEAD_START_SECONDS = 120
 
 
 @dataclass(frozen=True)
@@ -31,14 +29,14 @@ async def try_acquire_slot(
     *,
     job_id: str,
     account_id: str,
-    plan: Plan,
+    plan: PlanId,
     joined_at: float,
     leased_until: float,
     now: float,
     capacity: int,
 ) -> SlotRequest:
     """Join the line (once) and take a free slot if this job is among the first in line."""
-    rank = joined_at - (PAID_HEAD_START_SECONDS if plan == "paid" else 0)
+    rank = joined_at - plan_of(plan).head_start_seconds
     results = await db.batch(
         [
             db.prepare(
@@ -80,3 +78,15 @@ def release_slot_statements(db: Database, *, job_id: str) -> list[Statement]:
         db.prepare("DELETE FROM render_slots WHERE job_id = ?").bind(job_id),
         db.prepare("DELETE FROM render_line WHERE job_id = ?").bind(job_id),
     ]
+
+
+def rerank_statement(db: Database, *, account_id: str) -> Statement:
+    """Give the account's jobs already in line the head start of the plan its wallet is on now."""
+    head_start = (
+        "CASE (SELECT plan FROM wallets WHERE account_id = ?1) "
+        + " ".join(f"WHEN '{plan.id}' THEN {plan.head_start_seconds}" for plan in PLANS.values())
+        + " ELSE 0 END"
+    )
+    return db.prepare(
+        f"UPDATE render_line SET rank = joined_at - ({head_start}) WHERE account_id = ?1"
+    ).bind(account_id)

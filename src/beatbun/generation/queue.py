@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from beatbun.billing.credits import Plan
+from beatbun.billing.plans import PlanId, plan_of
 from beatbun.errors import AppError, Conflict, NotFound
 from beatbun.generation.capacity import try_acquire_slot
 from beatbun.generation.lifecycle import DEADLINE_EXCEEDED, DEADLINE_MESSAGE, end_job, start_job
@@ -30,11 +30,10 @@ from beatbun.generation.store import JOB_NOT_FOUND
 from beatbun.i18n import N_
 from beatbun.runtime.actors import Actor
 from beatbun.runtime.base import ActorStorage, Row, Runtime
+from beatbun.tracks.retention import move_kept_audio
 
 logger = logging.getLogger(__name__)
 
-# Jobs one user may have rendering at once, by plan.
-CONCURRENCY: dict[str, int] = {"free": 1, "paid": 3}
 # A job that ran this many times without finishing (crashes, restarts) fails and is refunded.
 MAX_ATTEMPTS = 2
 # How often a job waiting for a global render slot asks again.
@@ -50,12 +49,14 @@ _SCHEMA = (
     " line_position INTEGER, job TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL,"
     " job_id TEXT NOT NULL, body TEXT NOT NULL)",
+    # One row while kept tracks' audio waits to move out of the free tier's prefix.
+    "CREATE TABLE IF NOT EXISTS audio_moves (account_id TEXT PRIMARY KEY)",
 )
 
 
 class UserQueue(Actor):
     RPC_METHODS: ClassVar[frozenset[str]] = frozenset(
-        {"ping", "enqueue", "cancel", "events_since", "snapshot"}
+        {"ping", "enqueue", "cancel", "events_since", "snapshot", "plan_changed"}
     )
     READ_ONLY_METHODS: ClassVar[frozenset[str]] = frozenset({"ping", "events_since", "snapshot"})
 
@@ -68,7 +69,7 @@ class UserQueue(Actor):
     async def ping(self) -> str:
         return "pong"
 
-    async def enqueue(self, job: dict[str, Any], plan: Plan) -> dict[str, int | None]:
+    async def enqueue(self, job: dict[str, Any], plan: PlanId) -> dict[str, int | None]:
         """Take a paid-for job (idempotent: the same job twice is queued once)."""
         inserted = self.storage.sql(
             "INSERT OR IGNORE INTO queue (id, status, plan, created_at, deadline_at, job)"
@@ -104,6 +105,18 @@ class UserQueue(Actor):
             self._announce_positions()
         return {"status": str(self._row(job_id)["status"])}
 
+    async def plan_changed(self, account_id: str, plan: PlanId) -> None:
+        """Apply a new plan to the jobs still waiting, and move kept audio if the plan keeps it.
+
+        Concurrency follows at once: the alarm starts as many jobs as the new plan allows.
+        """
+        self.storage.sql("UPDATE queue SET plan = ? WHERE status = 'queued'", plan)
+        if plan_of(plan).retention == "paid":
+            self.storage.sql(
+                "INSERT OR IGNORE INTO audio_moves (account_id) VALUES (?)", account_id
+            )
+        await self._wake(self.runtime.clock.now())
+
     async def events_since(self, seq: int, limit: int = 200) -> list[dict[str, Any]]:
         """Every event after `seq`, oldest first: how a reconnecting client catches up."""
         rows = self.storage.sql(
@@ -130,6 +143,7 @@ class UserQueue(Actor):
         return {"jobs": jobs, "seq": self._last_seq()}
 
     async def alarm(self) -> None:
+        await self._move_kept_audio()
         now = self.runtime.clock.now()
         await self._expire(now)
         await self._run_started()
@@ -141,6 +155,15 @@ class UserQueue(Actor):
         """The music provider for this run; the settings choose it (the composer by default)."""
         async with httpx.AsyncClient() as client:
             yield provider_from_settings(self.runtime.settings, client)
+
+    async def _move_kept_audio(self) -> None:
+        for row in self.storage.sql("SELECT account_id FROM audio_moves"):
+            # Should the process die mid-move, this alarm picks the move up again.
+            await self.storage.set_alarm(self.runtime.clock.now() + RESUME_AFTER_SECONDS)
+            account_id = str(row["account_id"])
+            while await move_kept_audio(self.runtime, account_id=account_id):
+                pass
+            self.storage.sql("DELETE FROM audio_moves WHERE account_id = ?", account_id)
 
     async def _expire(self, now: float) -> None:
         for row in self.storage.sql(
@@ -175,7 +198,7 @@ class UserQueue(Actor):
             return
         try:
             async with self.open_provider() as provider:
-                track = await run_job(self.runtime, job, provider=provider, plan=str(row["plan"]))  # type: ignore[arg-type]
+                track = await run_job(self.runtime, job, provider=provider, plan=str(row["plan"]))
         except AppError as exc:
             logger.warning("Job %s failed: %s (%s)", job.id, exc.message, exc.code)
             await self._end(row, status="failed", code=exc.code, message=_user_message(exc))
@@ -190,7 +213,7 @@ class UserQueue(Actor):
         running = len(self.storage.sql("SELECT id FROM queue WHERE status = 'running'"))
         started = False
         for row in self.storage.sql("SELECT * FROM queue WHERE status = 'queued' ORDER BY rowid"):
-            if running >= CONCURRENCY.get(str(row["plan"]), 1):
+            if running >= plan_of(str(row["plan"])).concurrency:
                 break
             job = _job_of(row)
             slot = await try_acquire_slot(

@@ -10,29 +10,33 @@ import asyncio
 import logging
 import uuid
 
-from beatbun.billing.credits import Plan
+from beatbun.billing.plans import plan_of
 from beatbun.generation.lifecycle import complete_job
 from beatbun.generation.models import GenerationRequest, Job
 from beatbun.generation.provider import MusicProvider, ProviderError, ProviderResult
 from beatbun.runtime.base import HttpMetadata, Runtime
-from beatbun.tracks.models import FREE_RETENTION_SECONDS, Track, blob_key_for
+from beatbun.tracks.models import Track, blob_key_for
 
 logger = logging.getLogger(__name__)
 TITLE_CHARS = 60
 
 
 async def run_job(
-    runtime: Runtime, job: Job, *, provider: MusicProvider, plan: Plan
+    runtime: Runtime, job: Job, *, provider: MusicProvider, plan: str
 ) -> Track | None:
     """Produce the job's track; None if the job ended meanwhile (its audio is then discarded).
+
+    The track is kept and licensed by the rules of `plan`, the plan the job runs under.
 
     Raises ProviderError (provider failure, timeout, malformed audio, wrong correlation id) or
     StorageError (R2 or D1 failed).
     """
     request = GenerationRequest.parse(job.request)
+    rules = plan_of(plan)
     result = await _generate(runtime, job, provider=provider, request=request)
     now = runtime.clock.now()
     track_id = uuid.uuid4().hex
+    keep_for = rules.retention_seconds
     track = Track(
         id=track_id,
         account_id=job.account_id,
@@ -43,11 +47,16 @@ async def run_job(
         media_type=result.media_type,
         duration_seconds=round(result.duration_seconds, 3),
         size_bytes=len(result.audio),
-        blob_key=blob_key_for(retention=plan, account_id=job.account_id, track_id=track_id),
+        blob_key=blob_key_for(
+            retention=rules.retention, account_id=job.account_id, track_id=track_id
+        ),
         peaks=[list(pair) for pair in result.peaks],
-        retention=plan,
+        retention=rules.retention,
         created_at=int(now),
-        expires_at=int(now) + FREE_RETENTION_SECONDS if plan == "free" else None,
+        expires_at=None if keep_for is None else int(now) + keep_for,
+        licence=rules.licence,
+        licence_plan=rules.id,
+        licensed_at=int(now),
     )
     await runtime.blobs.put(
         track.blob_key,

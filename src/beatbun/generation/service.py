@@ -7,20 +7,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from beatbun.billing.credits import debit_statements, get_wallet, open_wallet
-from beatbun.errors import (
-    AppError,
-    Conflict,
-    ConstraintViolation,
-    InvalidInput,
-    PaymentRequired,
-    RuntimeFailure,
-)
+from beatbun.billing.credits import charge, open_wallet
+from beatbun.billing.pricing import price_in_credits
+from beatbun.errors import AppError, Conflict, InvalidInput, RuntimeFailure
 from beatbun.generation.composer.provider import Composer
 from beatbun.generation.lifecycle import end_job
 from beatbun.generation.models import GenerationRequest, Job
 from beatbun.generation.moderation import moderate
-from beatbun.generation.pricing import price_in_credits
 from beatbun.generation.providers.elevenlabs import provider_name
 from beatbun.generation.store import find_job_by_key, get_job, insert_job_statement, list_jobs
 from beatbun.i18n import N_
@@ -59,8 +52,8 @@ async def submit_generation(
 ) -> Submission:
     """Charge for the request and queue it; the same idempotency key returns the same job.
 
-    Raises InvalidInput (bad or refused request: nothing charged), PaymentRequired (balance too
-    low), Conflict (key reused for a different request) or RuntimeFailure (the queue was
+    Raises InvalidInput (bad or refused request: nothing charged), InsufficientCredits (balance
+    too low), Conflict (key reused for a different request) or RuntimeFailure (the queue was
     unreachable: the job is failed and refunded at once).
     """
     cost = quote(runtime, request)
@@ -83,30 +76,20 @@ async def submit_generation(
         deadline_at=int(now) + runtime.settings.job_deadline_seconds,
     )
     db = runtime.db
-    try:
-        results = await db.batch(
-            [
-                *debit_statements(
-                    db,
-                    account_id=account_id,
-                    amount=cost,
-                    job_id=job.id,
-                    idempotency_key=key,
-                    now=now,
-                ),
-                insert_job_statement(db, job, request_hash=fingerprint, idempotency_key=key),
-            ]
-        )
-    except ConstraintViolation as exc:
-        if "idempotency_key" in exc.message:  # a concurrent request with the same key won
-            replay = await _replay(runtime, account_id=account_id, key=key, fingerprint=fingerprint)
-            if replay is not None:
-                return replay
-        if "CHECK constraint failed" in exc.message:
-            raise _insufficient(cost, wallet.balance) from None
-        raise
-    if results[-1].meta.changes != 1:
-        raise _insufficient(cost, (await get_wallet(db, account_id)).balance)
+    charged = await charge(
+        db,
+        account_id=account_id,
+        amount=cost,
+        job_id=job.id,
+        idempotency_key=key,
+        along_with=insert_job_statement(db, job, request_hash=fingerprint, idempotency_key=key),
+        now=now,
+    )
+    if not charged:  # a concurrent request with the same key won
+        replay = await _replay(runtime, account_id=account_id, key=key, fingerprint=fingerprint)
+        if replay is None:
+            raise RuntimeError(f"Idempotency key {key!r} was charged but its job is missing.")
+        return replay
     try:
         await _queue_of(runtime, account_id).call("enqueue", dataclasses.asdict(job), wallet.plan)
     except AppError as exc:
@@ -178,11 +161,3 @@ def _check_key(key: str) -> str:
             params={"limit": MAX_IDEMPOTENCY_KEY_CHARS},
         )
     return key
-
-
-def _insufficient(cost: int, balance: int) -> PaymentRequired:
-    return PaymentRequired(
-        N_("This track costs %(cost)s credits and your balance is %(balance)s."),
-        code="insufficient_credits",
-        params={"cost": cost, "balance": balance},
-    )

@@ -22,7 +22,9 @@ from beatbun.runtime.base import (
 _TRANSACTION_CONTROL = re.compile(
     r"^\s*(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b", re.IGNORECASE
 )
-_CONSTRAINT = re.compile(r"(UNIQUE|NOT NULL|CHECK|FOREIGN KEY|PRIMARY KEY) constraint failed")
+_CONSTRAINT = re.compile(
+    r"(UNIQUE|NOT NULL|CHECK|FOREIGN KEY|PRIMARY KEY) constraint failed(?:: (.+))?$"
+)
 # D1 wraps SQLite's message: "D1_ERROR: <sqlite message>: SQLITE_CONSTRAINT" (sometimes with
 # a "D1_TYPE_ERROR"/"D1_EXEC_ERROR" prefix). We keep only SQLite's own words.
 _D1_PREFIX = re.compile(r"^(?:Error: )?D1_[A-Z_]*ERROR: ")
@@ -74,8 +76,8 @@ def first_of(rows: Sequence[Row], column: str | None) -> Any:
 def error_from_message(message: str) -> DatabaseError:
     """Map a D1 or SQLite error message to our error class, with SQLite's own wording."""
     text = _OFFSET.sub("", _SQLITE_SUFFIX.sub("", _D1_PREFIX.sub("", message.strip())))
-    if _CONSTRAINT.search(text):
-        return ConstraintViolation(text)
+    if match := _CONSTRAINT.search(text):
+        return ConstraintViolation(text, kind=match.group(1), target=match.group(2) or "")
     return DatabaseError(text)
 
 

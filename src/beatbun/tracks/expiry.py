@@ -1,24 +1,27 @@
 """Deleting free-tier tracks when their 14 days are up.
 
-R2's lifecycle rule deletes the audio on its own, within about a day of the due time; this
-cron task removes the rows (and the audio, should the rule lag), so the gallery and the API stop
-listing them on time.
+R2's lifecycle rule deletes the audio under `tracks/free/` on its own, within about a day of the
+due time; this cron task removes the rows (and the audio, should the rule lag), so the gallery
+and the API stop listing them on time.
+
+A kept track (`expires_at` NULL) is never deleted: the rows go first, in one statement that
+re-checks the expiry as it deletes, and only the audio of the rows it deleted follows. A crash
+between the two leaves expired audio without a row under `tracks/free/`, which nobody can reach
+and the lifecycle rule removes; deleting the audio first could instead remove the audio of a
+track that an upgrade kept a moment earlier.
 """
 
 from __future__ import annotations
 
 from beatbun.runtime.base import Runtime
-from beatbun.tracks.store import delete_expired_track_rows, expired_blob_keys
+from beatbun.tracks.store import delete_expired_track_rows
 
 # R2 deletes at most 1000 keys per call.
 BATCH = 500
 
 
 async def delete_expired_tracks(runtime: Runtime) -> int:
-    now = runtime.clock.now()
-    blob_keys = await expired_blob_keys(runtime.db, now=now, limit=BATCH)
-    if not blob_keys:
-        return 0
-    await runtime.blobs.delete(blob_keys)
-    await delete_expired_track_rows(runtime.db, now=now, limit=BATCH)
+    blob_keys = await delete_expired_track_rows(runtime.db, now=runtime.clock.now(), limit=BATCH)
+    if blob_keys:
+        await runtime.blobs.delete(blob_keys)
     return len(blob_keys)

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-Retention = Literal["free", "paid"]
-
-# Free-tier audio is deleted 14 days after creation (R2 lifecycle rule on tracks/free/).
-FREE_RETENTION_SECONDS = 14 * 24 * 3600
+from beatbun.billing.plans import LICENCES, LicenceId, PlanId, Retention
 
 
 @dataclass(frozen=True)
@@ -28,14 +25,27 @@ class Track:
     retention: Retention
     created_at: int
     expires_at: int | None
+    # The licence the track was made under, with the plan that gave it and when: fixed at
+    # creation, whatever the account's plan becomes later.
+    licence: LicenceId
+    licence_plan: PlanId
+    licensed_at: int
+
+    @property
+    def file_stem(self) -> str:
+        """The title as a file name (ASCII letters and digits, dashes), plus the id's start."""
+        stem = "".join(c if c.isalnum() else "-" for c in self.title.lower()).strip("-")
+        return f"{'-'.join(filter(None, stem.split('-')))[:60] or 'track'}-{self.id[:8]}"
 
     @property
     def file_name(self) -> str:
-        stem = "".join(c if c.isalnum() else "-" for c in self.title.lower()).strip("-")
         extension = {"audio/wav": "wav", "audio/mpeg": "mp3"}.get(self.media_type, "bin")
-        return (
-            f"{'-'.join(filter(None, stem.split('-')))[:60] or 'track'}-{self.id[:8]}.{extension}"
-        )
+        return f"{self.file_stem}.{extension}"
+
+    @property
+    def licence_name(self) -> str:
+        """The licence's English name, an `N_` string that pages translate."""
+        return LICENCES[self.licence].name
 
     def seconds_left(self, now: float) -> int | None:
         """Time until deletion, for the gallery's countdown; None when the track is kept."""
@@ -55,10 +65,21 @@ class Track:
             "created_at": self.created_at,
             "expires_at": self.expires_at,
             "seconds_left": self.seconds_left(now),
+            "licence": {
+                "id": self.licence,
+                "name": self.licence_name,
+                "plan": self.licence_plan,
+                "granted_at": self.licensed_at,
+            },
             "audio_url": f"/api/v1/tracks/{self.id}/audio",
         }
 
 
 def blob_key_for(*, retention: Retention, account_id: str, track_id: str) -> str:
     """`tracks/<retention>/<owner>/<track>.wav`: the prefix is what R2's lifecycle rule expires."""
-    return f"tracks/{retention}/{account_id}/{track_id}.wav"
+    return f"{blob_prefix_for(retention=retention, account_id=account_id)}{track_id}.wav"
+
+
+def blob_prefix_for(*, retention: Retention, account_id: str) -> str:
+    """Where all of one account's audio of one retention class lives: `tracks/<retention>/<owner>/`."""
+    return f"tracks/{retention}/{account_id}/"

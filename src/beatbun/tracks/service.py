@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import get_args
 
+from beatbun.billing.plans import Retention
 from beatbun.errors import InvalidInput, NotFound
 from beatbun.i18n import N_
 from beatbun.runtime.base import BlobObject, ByteRange, Runtime
-from beatbun.tracks.models import Track
+from beatbun.tracks.models import Track, blob_key_for
 from beatbun.tracks.store import delete_track_row, get_track, list_tracks
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -37,9 +39,17 @@ async def tracks_of(runtime: Runtime, *, account_id: str, limit: int = 100) -> l
 
 
 async def delete_track(runtime: Runtime, *, account_id: str, track_id: str) -> None:
-    """Delete the audio first: a row without audio reads as gone, audio without a row is lost."""
+    """Delete the audio first: a row without audio reads as gone, audio without a row is lost.
+
+    The audio goes from under every prefix, not only the row's key: a move out of `tracks/free/`
+    (`tracks.retention`) may be copying it at this moment, or may have copied it before a crash.
+    """
     track = await get_track(runtime.db, account_id=account_id, track_id=track_id)
-    await runtime.blobs.delete(track.blob_key)
+    keys = {
+        blob_key_for(retention=retention, account_id=account_id, track_id=track_id)
+        for retention in get_args(Retention)
+    }
+    await runtime.blobs.delete(sorted({track.blob_key, *keys}))
     await delete_track_row(runtime.db, account_id=account_id, track_id=track_id)
 
 

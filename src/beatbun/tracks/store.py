@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from beatbun.billing.plans import PLANS
 from beatbun.errors import NotFound
 from beatbun.i18n import N_
 from beatbun.runtime.base import Database, Row, Statement
@@ -12,14 +13,26 @@ from beatbun.tracks.models import Track
 # Every column but `peaks` (some 16 KB of JSON a row), which only the player reads.
 _COLUMNS = (
     "id, account_id, job_id, title, prompt, plan, media_type, duration_seconds, size_bytes,"
-    " blob_key, retention, created_at, expires_at"
+    " blob_key, retention, created_at, expires_at, licence, licence_plan, licensed_at"
+)
+# The plans whose tracks are kept for as long as the account lives.
+_KEEPING_PLANS = ", ".join(
+    f"'{plan.id}'" for plan in PLANS.values() if plan.retention_seconds is None
 )
 
 
 def insert_track_statement(db: Database, track: Track) -> Statement:
-    """Insert the track only if its job was just marked succeeded with it, in the same batch."""
+    """Insert the track only if its job was just marked succeeded with it, in the same batch.
+
+    A track whose job started on the free plan but finishes after the account moved to a plan
+    that keeps tracks is inserted kept (`expires_at` NULL): the batch that switched the plan
+    lifted the expiry of the tracks that existed then, and this one did not exist yet. Its audio
+    is still under `tracks/free/`, so `tracks.retention` moves it like any other kept track.
+    """
     return db.prepare(
-        f"INSERT INTO tracks ({_COLUMNS}, peaks) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+        f"INSERT INTO tracks ({_COLUMNS}, peaks) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+        " CASE WHEN EXISTS (SELECT 1 FROM wallets WHERE account_id = ?"
+        f" AND plan IN ({_KEEPING_PLANS})) THEN NULL ELSE ? END, ?, ?, ?, ?"
         " WHERE EXISTS (SELECT 1 FROM jobs WHERE id = ? AND track_id = ? AND status = 'succeeded')"
     ).bind(
         track.id,
@@ -34,7 +47,11 @@ def insert_track_statement(db: Database, track: Track) -> Statement:
         track.blob_key,
         track.retention,
         track.created_at,
+        track.account_id,
         track.expires_at,
+        track.licence,
+        track.licence_plan,
+        track.licensed_at,
         json.dumps(track.peaks, separators=(",", ":")),
         track.job_id,
         track.id,
@@ -69,29 +86,21 @@ async def list_tracks(db: Database, *, account_id: str, limit: int = 100) -> lis
     return [track_from_row(row) for row in result.results]
 
 
-async def expired_blob_keys(db: Database, *, now: float, limit: int) -> list[str]:
-    """Where the audio of the first `limit` expired tracks is, soonest expired first."""
+async def delete_expired_track_rows(db: Database, *, now: float, limit: int) -> list[str]:
+    """Delete up to `limit` tracks expired by `now`, soonest expired first; their blob keys.
+
+    One statement decides and deletes, so a track kept meanwhile (`expires_at` set to NULL by an
+    upgrade) is never among them, and only the audio of rows really deleted is returned.
+    """
     result = await (
         db.prepare(
-            "SELECT blob_key FROM tracks WHERE expires_at IS NOT NULL AND expires_at <= ?"
-            " ORDER BY expires_at LIMIT ?"
+            "DELETE FROM tracks WHERE id IN (SELECT id FROM tracks WHERE expires_at IS NOT NULL"
+            " AND expires_at <= ? ORDER BY expires_at LIMIT ?) RETURNING blob_key"
         )
         .bind(int(now), limit)
         .all()
     )
     return [str(row["blob_key"]) for row in result.results]
-
-
-async def delete_expired_track_rows(db: Database, *, now: float, limit: int) -> None:
-    """The rows of the audio `expired_blob_keys` found, in one statement."""
-    await (
-        db.prepare(
-            "DELETE FROM tracks WHERE id IN (SELECT id FROM tracks WHERE expires_at IS NOT NULL"
-            " AND expires_at <= ? ORDER BY expires_at LIMIT ?)"
-        )
-        .bind(int(now), limit)
-        .run()
-    )
 
 
 async def delete_track_row(db: Database, *, account_id: str, track_id: str) -> None:
@@ -120,4 +129,7 @@ def track_from_row(row: Row) -> Track:
         retention=row["retention"],  # type: ignore[arg-type]
         created_at=int(row["created_at"]),  # type: ignore[arg-type]
         expires_at=None if expires_at is None else int(expires_at),
+        licence=row["licence"],  # type: ignore[arg-type]
+        licence_plan=row["licence_plan"],  # type: ignore[arg-type]
+        licensed_at=int(row["licensed_at"]),  # type: ignore[arg-type]
     )

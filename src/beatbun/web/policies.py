@@ -10,8 +10,8 @@ from beatbun.consent.service import POLICY_EFFECTIVE_DATE, POLICY_VERSION
 from beatbun.web.templates import templates
 
 router = APIRouter()
-PRIVACY_POLICY_VERSION = "1.1"
-PRIVACY_POLICY_EFFECTIVE_DATE = "2026-11-21"
+PRIVACY_POLICY_VERSION = "1.2"
+PRIVACY_POLICY_EFFECTIVE_DATE = "2026-11-29"
 PRIVACY_CONTACT = "privacy@beatbun.example.com"
 
 

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 from starlette.datastructures import MutableHeaders
@@ -62,7 +63,10 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 _add_baseline(
-                    headers, nonce=nonce, extra_origins=state.get("csp_extra_origins", ())
+                    headers,
+                    nonce=nonce,
+                    extra_origins=state.get("csp_extra_origins", ()),
+                    form_origins=state.get("csp_form_origins", ()),
                 )
                 new_cookie = state.get("new_csrf_cookie")
                 if new_cookie:
@@ -149,13 +153,32 @@ def _carries_credentials(scope: Scope) -> bool:
     return b"authorization" in headers or SESSION_COOKIE.encode() in headers.get(b"cookie", b"")
 
 
-def _add_baseline(headers: MutableHeaders, *, nonce: str, extra_origins: Sequence[str]) -> None:
-    """`extra_origins` may receive beacons and serve images (an allowed marketing tag's host)."""
+def allow_payment_forms(request: Request) -> None:
+    """Let this page's forms lead to Stripe's hosted pages, wherever `STRIPE_API_BASE` puts them.
+
+    Stripe's own hosts are always allowed; locally the Stripe sandbox serves those pages.
+    """
+    api_base = runtime_of(request).settings.stripe_api_base
+    if api_base:
+        parts = urlsplit(api_base)
+        request.state.csp_form_origins = (f"{parts.scheme}://{parts.netloc}",)
+
+
+def _add_baseline(
+    headers: MutableHeaders,
+    *,
+    nonce: str,
+    extra_origins: Sequence[str],
+    form_origins: Sequence[str],
+) -> None:
+    """`extra_origins` may receive beacons and serve images (an allowed marketing tag's host);
+    forms may also post to `form_origins` (`allow_payment_forms`)."""
     extra = "".join(f" {origin}" for origin in extra_origins)
+    forms = "".join(f" {origin}" for origin in form_origins)
     headers["content-security-policy"] = (
         f"default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic'; style-src 'self';"
         f" img-src 'self' data:{extra}; connect-src 'self'{extra}; object-src 'none';"
-        f" base-uri 'none'; frame-ancestors 'none'; form-action 'self' {STRIPE_FORM_ACTIONS}"
+        f" base-uri 'none'; frame-ancestors 'none'; form-action 'self' {STRIPE_FORM_ACTIONS}{forms}"
     )
     headers["strict-transport-security"] = "max-age=63072000; includeSubDomains"
     headers["x-content-type-options"] = "nosniff"

@@ -23,12 +23,12 @@ from beatbun.accounts.models import Account
 from beatbun.accounts.service import require_spending_allowed
 from beatbun.api.deps import CurrentAccount, RuntimeDep
 from beatbun.billing.credits import open_wallet
+from beatbun.billing.pricing import LYRICS_MULTIPLIER, SECONDS_PER_CREDIT, price_in_credits
 from beatbun.errors import AppError, InvalidInput
 from beatbun.generation.composer.provider import Composer
 from beatbun.generation.composer.styles import GENRES
 from beatbun.generation.lifecycle import DEADLINE_EXCEEDED
 from beatbun.generation.models import GenerationRequest
-from beatbun.generation.pricing import LYRICS_MULTIPLIER, SECONDS_PER_CREDIT, price_in_credits
 from beatbun.generation.provider import (
     DEFAULT_DURATION_SECONDS,
     MAX_DURATION_SECONDS,
@@ -203,6 +203,8 @@ async def _render(
             "latest_track": tracks[0] if tracks else None,
             "values": values or {},
             "errors": errors,
+            # "Not enough credits" comes with a way to get more.
+            "error_code": error.code if error is not None else None,
             "genres": GENRES,
             "moods": MOODS,
             "instruments": INSTRUMENTS,

@@ -1,7 +1,9 @@
 """The local server: the same ASGI app under uvicorn, with the local runtime, alarms and cron.
 
-`uvicorn --factory beatbun.runtime.local.server:create_local_app` (what `make dev` runs), or
-`python -m beatbun.runtime.local.server --port 8787`.
+`uvicorn --factory beatbun.runtime.local.server:create_local_app`, or
+`python -m beatbun.runtime.local.server --port 8787`; `make dev` adds `--reload --stripe-sandbox`,
+which also starts the local Stripe sandbox where `STRIPE_API_BASE` points, delivering its
+webhooks to this server.
 """
 
 from __future__ import annotations
@@ -10,10 +12,14 @@ import argparse
 import asyncio
 import contextlib
 import os
+import signal
+import subprocess
+import sys
 import tomllib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cronsim import CronSim
 from dotenv import dotenv_values
@@ -37,15 +43,55 @@ CONFIG_FILES = frozenset({HEADERS_FILE, "_redirects", ".assetsignore"})
 
 def create_local_app() -> ASGIApp:
     """Build the app from the environment: `BEATBUN_STATE_DIR` (default `.state`) and `.dev.vars`."""
-    state_dir = Path(os.environ.get("BEATBUN_STATE_DIR", PROJECT_ROOT / ".state"))
-    dev_vars = Path(os.environ.get("BEATBUN_DEV_VARS", PROJECT_ROOT / ".dev.vars"))
-    settings = Settings.from_env(load_dev_vars(dev_vars))
+    state_dir = _state_dir()
+    settings = _local_settings()
     runtime = LocalRuntime.open(state_dir, settings=settings, user_queue=UserQueue)
     app = create_app(runtime=runtime)
     app.router.lifespan_context = _lifespan(
         runtime, crons=read_crons(PROJECT_ROOT / "wrangler.toml")
     )
     return AssetsFirst(app, PROJECT_ROOT / "public")
+
+
+def _state_dir() -> Path:
+    return Path(os.environ.get("BEATBUN_STATE_DIR", PROJECT_ROOT / ".state"))
+
+
+def _local_settings() -> Settings:
+    dev_vars = Path(os.environ.get("BEATBUN_DEV_VARS", PROJECT_ROOT / ".dev.vars"))
+    return Settings.from_env(load_dev_vars(dev_vars))
+
+
+def start_stripe_sandbox(settings: Settings, *, app_port: int) -> subprocess.Popen[bytes]:
+    """Run the Stripe sandbox at `STRIPE_API_BASE` (a loopback address), posting to this server.
+
+    Raises ValueError when `STRIPE_API_BASE` is not a local address: real Stripe needs no sandbox.
+    """
+    address = urlsplit(settings.stripe_api_base)
+    if address.hostname not in ("127.0.0.1", "localhost") or address.port is None:
+        raise ValueError(
+            f"Config 'STRIPE_API_BASE' has value {settings.stripe_api_base!r}. "
+            "--stripe-sandbox needs a loopback address with a port, e.g. http://127.0.0.1:12111."
+        )
+    state = _state_dir() / "stripe"
+    state.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(  # noqa: S603 (our own module, with arguments we build)
+        [
+            sys.executable,
+            "-m",
+            "beatbun.runtime.local.stripe_sandbox",
+            "--port",
+            str(address.port),
+            "--webhook-url",
+            f"http://127.0.0.1:{app_port}/api/webhooks/stripe",
+            "--webhook-secret",
+            settings.stripe_webhook_secret,
+            "--state",
+            str(state / "sandbox.json"),
+            # Objects as the API version the SDK pins shapes them, as real Stripe sends them.
+            "--no-legacy-fields",
+        ]
+    )
 
 
 def load_dev_vars(path: Path) -> dict[str, str]:
@@ -139,13 +185,36 @@ def _lifespan(runtime: LocalRuntime, *, crons: list[str]):  # type: ignore[no-un
 
 
 def main(argv: list[str] | None = None) -> None:
-    import uvicorn
-
     parser = argparse.ArgumentParser(description="Serve the product locally.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8787)
     parser.add_argument("--reload", action="store_true")
+    parser.add_argument(
+        "--stripe-sandbox",
+        action="store_true",
+        help="also run the local Stripe sandbox at STRIPE_API_BASE",
+    )
     args = parser.parse_args(argv)
+    sandbox = (
+        start_stripe_sandbox(_local_settings(), app_port=args.port) if args.stripe_sandbox else None
+    )
+    # uvicorn hands SIGTERM back once it has shut down; end through `finally`, not at once.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    try:
+        _serve(args)
+    finally:
+        if sandbox is not None:
+            sandbox.terminate()
+            sandbox.wait(timeout=15)
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
     uvicorn.run(
         "beatbun.runtime.local.server:create_local_app",
         factory=True,
