@@ -164,6 +164,33 @@ async def test_subscribing_grants_the_plan_and_keeps_every_track(
     )
 
 
+async def test_subscription_updated_before_created_ends_on_the_latest_plan(
+    runtime: LocalRuntime, stripe: Stripe
+) -> None:
+    account = await create_verified_account(runtime)
+    await _subscribe(runtime, stripe, account, "creator")
+    created = [e for e in await stripe.new_events() if e["type"] == "customer.subscription.created"]
+    # Before any of it reaches us, the person upgrades in the portal.
+    portal = await open_portal(runtime, account_id=account.id, language="en")
+    sub_id = created[0]["data"]["object"]["id"]
+    async with httpx.AsyncClient() as browser:
+        await browser.post(
+            f"{portal.url}/subscriptions/{sub_id}/switch",
+            data={"price": runtime.settings.stripe_price_pro},
+        )
+    events = await stripe.new_events()
+    updated = [e for e in events if e["type"] == "customer.subscription.updated"]
+    others = [e for e in events if e["type"] != "customer.subscription.updated"]
+    assert updated and created
+    await stripe.deliver(updated)
+    await stripe.deliver(created)
+    assert (await get_wallet(runtime.db, account.id)).plan == "pro"
+    await stripe.deliver(others)
+    assert (await get_wallet(runtime.db, account.id)).plan == "pro"
+    [subscription] = await list_subscriptions(runtime.db, account.id)
+    assert subscription.plan == "pro"
+
+
 async def test_invoice_delivered_twice_grants_once(runtime: LocalRuntime, stripe: Stripe) -> None:
     account = await create_verified_account(runtime)
     await _subscribe(runtime, stripe, account, "pro")
