@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from beatbun.billing.gateway import item_of_price
+from beatbun.billing.effects import Effect
+from beatbun.billing.gateway import item_of_price, stripe_client
 from beatbun.billing.models import Subscription
 from beatbun.billing.plans import GRACE_SECONDS, PLAN_ORDER, PLANS, PlanId, plan_of
-from beatbun.billing.store import list_subscriptions, plan_rank_sql
+from beatbun.billing.store import list_subscriptions, plan_rank_sql, upsert_subscription_statement
 from beatbun.generation.capacity import rerank_statement
 from beatbun.runtime.base import ActorStub, Database, Runtime, Statement
 from beatbun.settings import Settings
@@ -125,3 +126,23 @@ async def current_subscription(db: Database, account_id: str, *, now: float) -> 
 
 def _plan_query(db: Database, account_id: str) -> Statement:
     return db.prepare("SELECT plan FROM wallets WHERE account_id = ?").bind(account_id)
+
+
+async def sync_subscription(runtime: Runtime, subscription_id: str, account_id: str) -> Effect:
+    """Read the subscription from Stripe now and store it, with the plan that follows from it."""
+    synced_at = runtime.clock.now()
+    async with stripe_client(runtime.settings) as client:
+        found = await client.v1.subscriptions.retrieve_async(subscription_id)
+    subscription = subscription_from_stripe(
+        found.to_dict(), account_id=account_id, settings=runtime.settings, now=synced_at
+    )
+    if subscription is None:
+        return Effect([])
+    now = runtime.clock.now()
+    return Effect(
+        [
+            upsert_subscription_statement(runtime.db, subscription, synced_at=synced_at, now=now),
+            *apply_plan_statements(runtime.db, account_id=account_id, now=now),
+        ],
+        changes_plan_of=account_id,
+    )

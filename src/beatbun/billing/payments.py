@@ -1,0 +1,165 @@
+"""Invoices paid or failed, and refunds: the plan's monthly credits, and taking back refunds.
+
+A new period gives the plan's monthly credits once per invoice; a refund takes back the refunded
+share of what the payment bought, up to the balance (credits already spent are not, and the
+balance never goes below zero).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from beatbun.billing.credits import credit_statements, take_back_statements
+from beatbun.billing.effects import Effect
+from beatbun.billing.gateway import item_of_price, stripe_client
+from beatbun.billing.models import Payment
+from beatbun.billing.plans import PLANS, PlanId
+from beatbun.billing.store import (
+    find_account_of_customer,
+    find_payment_paid_by,
+    set_refunded_statement,
+    upsert_payment_statement,
+)
+from beatbun.billing.subscriptions import sync_subscription
+from beatbun.runtime.base import Runtime
+
+
+async def invoice_paid(runtime: Runtime, invoice: dict[str, Any]) -> Effect | None:
+    account_id = await find_account_of_customer(runtime.db, str(invoice["customer"]))
+    if account_id is None:
+        return None
+    credits, plan = _credits_of_invoice(runtime, invoice)
+    paid_by = await _payment_intent_of(runtime, str(invoice["id"]))
+    now = runtime.clock.now()
+    statements = [
+        upsert_payment_statement(
+            runtime.db,
+            _invoice_payment(invoice, status="paid", credits=credits, plan=plan),
+            account_id=account_id,
+            paid_by=paid_by,
+        )
+    ]
+    if credits > 0:
+        statements += credit_statements(
+            runtime.db,
+            account_id=account_id,
+            kind="grant",
+            amount=credits,
+            idempotency_key=f"stripe:{invoice['id']}",
+            note=f"{PLANS[plan].name} plan, invoice {invoice['id']}",
+            now=now,
+        )
+    return Effect(statements)
+
+
+async def invoice_payment_failed(runtime: Runtime, invoice: dict[str, Any]) -> Effect | None:
+    account_id = await find_account_of_customer(runtime.db, str(invoice["customer"]))
+    if account_id is None:
+        return None
+    _, plan = _credits_of_invoice(runtime, invoice)
+    statements = [
+        upsert_payment_statement(
+            runtime.db,
+            _invoice_payment(invoice, status="failed", credits=0, plan=plan),
+            account_id=account_id,
+            paid_by=None,
+        )
+    ]
+    subscription_id = _subscription_of_invoice(invoice)
+    if subscription_id is None:
+        return Effect(statements)
+    effect = await sync_subscription(runtime, subscription_id, account_id)
+    return Effect(
+        statements + effect.statements,
+        changes_plan_of=effect.changes_plan_of,
+        renewal_failed_for=account_id,
+    )
+
+
+async def charge_refunded(runtime: Runtime, charge: dict[str, Any]) -> Effect | None:
+    found = await find_payment_paid_by(
+        runtime.db, charge_id=str(charge["id"]), payment_intent_id=charge.get("payment_intent")
+    )
+    if found is None:
+        return None
+    account_id, payment = found
+    refunded = int(charge["amount_refunded"])
+    # The refunded share of what the payment bought, less what earlier refunds took back.
+    due = payment.credits * refunded // payment.amount if payment.amount else 0
+    taken = payment.credits * payment.amount_refunded // payment.amount if payment.amount else 0
+    statements = [
+        set_refunded_statement(runtime.db, payment_id=payment.id, amount_refunded=refunded)
+    ]
+    if due > taken:
+        statements += take_back_statements(
+            runtime.db,
+            account_id=account_id,
+            amount=due - taken,
+            idempotency_key=f"stripe:refund:{payment.id}:{refunded}",
+            note=f"Refund of {payment.id}",
+            now=runtime.clock.now(),
+        )
+    return Effect(statements)
+
+
+def _credits_of_invoice(runtime: Runtime, invoice: dict[str, Any]) -> tuple[int, PlanId]:
+    """The credits an invoice gives, and the plan it is for.
+
+    A new period gives the plan's monthly credits; an upgrade's proration invoice (lines for the
+    new plan and, negative, the old) gives the difference.
+    """
+    gained: list[PlanId] = []
+    lost: list[PlanId] = []
+    for line in invoice.get("lines", {}).get("data", []):
+        item = item_of_price(runtime.settings, _price_of_line(line))
+        if item in PLANS:
+            (lost if int(line.get("amount", 0)) < 0 else gained).append(item)
+    if not gained:
+        return 0, "free"
+    plan = gained[-1]
+    credits = PLANS[plan].monthly_credits - sum(PLANS[old].monthly_credits for old in lost)
+    return max(credits, 0), plan
+
+
+def _price_of_line(line: dict[str, Any]) -> str:
+    price = ((line.get("pricing") or {}).get("price_details") or {}).get("price") or ""
+    return str(price["id"] if isinstance(price, dict) else price)
+
+
+def _invoice_payment(
+    invoice: dict[str, Any], *, status: str, credits: int, plan: PlanId
+) -> Payment:
+    return Payment(
+        id=str(invoice["id"]),
+        kind="invoice",
+        item=plan,
+        amount=int(invoice.get("amount_paid") or invoice.get("amount_due") or 0),
+        currency=str(invoice.get("currency") or "eur"),
+        status=status,
+        credits=credits,
+        amount_refunded=0,
+        url=invoice.get("hosted_invoice_url"),
+        created_at=int(invoice["created"]),
+    )
+
+
+async def _payment_intent_of(runtime: Runtime, invoice_id: str) -> str | None:
+    """The PaymentIntent that paid the invoice, which a refund's charge names.
+
+    Since API version 2025-03-31 an invoice no longer names its charge; its InvoicePayments do.
+    """
+    async with stripe_client(runtime.settings) as client:
+        payments = await client.v1.invoice_payments.list_async(
+            params={"invoice": invoice_id, "status": "paid", "limit": 1}
+        )
+    for payment in payments.data:
+        if payment.payment.payment_intent is not None:
+            found = payment.payment.payment_intent
+            return found if isinstance(found, str) else found.id
+    return None
+
+
+def _subscription_of_invoice(invoice: dict[str, Any]) -> str | None:
+    details = (invoice.get("parent") or {}).get("subscription_details") or {}
+    found = details.get("subscription")
+    return str(found) if found else None
