@@ -7,7 +7,7 @@ import uuid
 from beatbun.accounts.models import Account, Client
 from beatbun.accounts.service import SignUpForm, sign_up
 from beatbun.accounts.store import find_account_by_email
-from beatbun.billing.credits import take_back_statements
+from beatbun.billing.credits import Note, take_back_statements
 from beatbun.runtime.base import Runtime
 from beatbun.tracks.models import Track, blob_key_for
 
@@ -83,7 +83,7 @@ async def spend(runtime: Runtime, account_id: str, *, amount: int) -> None:
             account_id=account_id,
             amount=amount,
             idempotency_key=f"test:spend:{uuid.uuid4().hex}",
-            note="Spent",
+            note=Note("Spent"),
             now=runtime.clock.now(),
         )
     )

@@ -94,6 +94,10 @@ CREATE TABLE stripe_events (
     received_at INTEGER NOT NULL
 );
 
+-- A ledger note is an English template (`N_`); its values, as JSON, fill it in the reader's
+-- language where it is shown.
+ALTER TABLE credit_ledger ADD COLUMN note_params TEXT NOT NULL DEFAULT '{}';
+
 -- The licence a track was made under, fixed at creation and never changed afterwards.
 ALTER TABLE tracks ADD COLUMN licence TEXT NOT NULL DEFAULT 'personal'
     CHECK (licence IN ('personal', 'commercial'));

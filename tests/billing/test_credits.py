@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from beatbun.billing.credits import (
+    Note,
     charge,
     credit_statements,
     get_wallet,
@@ -57,7 +58,7 @@ async def _buy(runtime: LocalRuntime, account_id: str, *, amount: int, key: str)
             kind="purchase",
             amount=amount,
             idempotency_key=key,
-            note="test",
+            note=Note("test"),
             now=runtime.clock.now(),
         )
     )
@@ -82,7 +83,7 @@ async def test_take_back_capped_at_balance(runtime: LocalRuntime) -> None:
             account_id=account.id,
             amount=100,
             idempotency_key="stripe:refund:cs_1:300",
-            note="Refund",
+            note=Note("Refund"),
             now=runtime.clock.now(),
         )
     )
@@ -104,7 +105,7 @@ async def test_take_back_repeated_changes_nothing(runtime: LocalRuntime) -> None
                 account_id=account.id,
                 amount=40,
                 idempotency_key="stripe:refund:cs_1:120",
-                note="Refund",
+                note=Note("Refund"),
                 now=runtime.clock.now(),
             )
         )

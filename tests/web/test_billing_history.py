@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from beatbun.accounts.models import Account
-from beatbun.billing.credits import credit_statements, get_wallet, open_wallet
+from beatbun.billing.credits import Note, credit_statements, get_wallet, open_wallet
 from beatbun.billing.models import CheckoutRecord, CheckoutStatus, Payment
 from beatbun.billing.store import (
     insert_checkout_statement,
@@ -44,7 +44,7 @@ async def add_ledger_rows(runtime: LocalRuntime, account: Account, count: int) -
                 kind="purchase",
                 amount=5,
                 idempotency_key=f"test:{n}",
-                note="5 credits",
+                note=Note("%(credits)s credits", {"credits": 5}),
                 now=runtime.clock.now() + n,
             )
         await runtime.db.batch(statements)
@@ -320,16 +320,24 @@ async def test_return_status_json_is_in_the_readers_language(
 @pytest.mark.parametrize(
     ("note", "language", "shown"),
     [
-        ("Free plan, 2027-01", "de", "Free-Tarif, 2027-01"),
-        ("Creator plan, invoice in_123", "fr", "Forfait Creator, facture in_123"),
-        ("Generation", "de", "Track"),
-        ("1500 credits", "de", "1.500 Credits"),
-        ("Refund: provider_timeout", "en", "Refund: Making the track took too long."),
-        ("Something new", "fr", "Something new"),  # a shape we do not know stays as recorded
+        (Note("Free plan, %(month)s", {"month": "2027-01"}), "de", "Free-Tarif, 2027-01"),
+        (
+            Note("%(plan)s plan, invoice %(invoice)s", {"plan": "Creator", "invoice": "in_123"}),
+            "fr",
+            "Forfait Creator, facture in_123",
+        ),
+        (Note("Track"), "de", "Track"),
+        (Note("%(credits)s credits", {"credits": 1500}), "de", "1.500 Credits"),
+        (
+            Note("Refund: %(reason)s", {"reason": "provider_timeout"}),
+            "en",
+            "Refund: Making the track took too long.",
+        ),
+        (Note("Something new"), "fr", "Something new"),  # no translation: shown as recorded
     ],
 )
 def test_ledger_notes_are_shown_in_the_readers_language(
-    note: str, language: str, shown: str
+    note: Note, language: str, shown: str
 ) -> None:
     assert ledger_note(note, language) == shown
 

@@ -197,7 +197,7 @@ async def read_ledger(
     entries = await list_entries(runtime.db, caller.account.id, limit=limit + 1, before=before)
     page = entries[:limit]
     return LedgerPage(
-        items=[LedgerItem(**vars(entry)) for entry in page],
+        items=[LedgerItem(**{**vars(entry), "note": entry.note.text}) for entry in page],
         next_before=page[-1].id if len(entries) > limit else None,
     )
 

@@ -7,7 +7,9 @@ debit or a second refund of the same job a no-op, so money is right however requ
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -32,13 +34,26 @@ class Wallet:
 
 
 @dataclass(frozen=True)
+class Note:
+    """What a ledger row says: an English `N_` template and the values that fill it."""
+
+    template: str
+    params: Mapping[str, str | int] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """The note in English, as the CSV and the API give it."""
+        return self.template % self.params if self.params else self.template
+
+
+@dataclass(frozen=True)
 class LedgerEntry:
     id: int
     kind: LedgerKind
     amount: int
     balance_after: int
     job_id: str | None
-    note: str
+    note: Note
     created_at: int
 
 
@@ -64,7 +79,7 @@ async def open_wallet(db: Database, account_id: str, *, now: float) -> Wallet:
                 kind="grant",
                 amount=FREE_PLAN.monthly_credits,
                 idempotency_key=grant_key,
-                note=f"Free plan, {month}",
+                note=Note(N_("Free plan, %(month)s"), {"month": month}),
                 now=now,
                 only_if="EXISTS (SELECT 1 FROM wallets WHERE account_id = ? AND granted_for = ?)"
                 " AND NOT EXISTS (SELECT 1 FROM credit_ledger"
@@ -108,13 +123,13 @@ async def list_entries(
     """The newest `limit` ledger rows, or those older than the row id `before` (the next page)."""
     result = (
         await db.prepare(
-            "SELECT id, kind, amount, balance_after, job_id, note, created_at FROM credit_ledger"
-            " WHERE account_id = ? AND id < ? ORDER BY id DESC LIMIT ?"
+            "SELECT id, kind, amount, balance_after, job_id, note, note_params, created_at"
+            " FROM credit_ledger WHERE account_id = ? AND id < ? ORDER BY id DESC LIMIT ?"
         )
         .bind(account_id, before if before is not None else MAX_LEDGER_ID, limit)
         .all()
     )
-    return [LedgerEntry(**row) for row in result.results]  # type: ignore[arg-type]
+    return [_entry_of(row) for row in result.results]
 
 
 async def charge(
@@ -165,7 +180,7 @@ def credit_statements(
     kind: Literal["grant", "purchase"],
     amount: int,
     idempotency_key: str,
-    note: str,
+    note: Note,
     now: float,
 ) -> list[Statement]:
     """Add `amount` once per `idempotency_key` (a Stripe invoice or checkout): a repeat adds nothing."""
@@ -192,7 +207,7 @@ def credit_statements(
 
 
 def take_back_statements(
-    db: Database, *, account_id: str, amount: int, idempotency_key: str, note: str, now: float
+    db: Database, *, account_id: str, amount: int, idempotency_key: str, note: Note, now: float
 ) -> list[Statement]:
     """Take back up to `amount` credits once per key, never more than the balance.
 
@@ -202,11 +217,11 @@ def take_back_statements(
     return [
         db.prepare(
             "INSERT INTO credit_ledger"
-            " (account_id, kind, amount, balance_after, idempotency_key, note, created_at)"
-            " SELECT ?1, 'adjustment', -min(?2, balance), balance - min(?2, balance), ?3, ?4, ?5"
-            " FROM wallets WHERE account_id = ?1 AND NOT EXISTS"
+            " (account_id, kind, amount, balance_after, idempotency_key, note, note_params,"
+            " created_at) SELECT ?1, 'adjustment', -min(?2, balance), balance - min(?2, balance),"
+            " ?3, ?4, ?5, ?6 FROM wallets WHERE account_id = ?1 AND NOT EXISTS"
             " (SELECT 1 FROM credit_ledger WHERE account_id = ?1 AND idempotency_key = ?3)"
-        ).bind(account_id, amount, idempotency_key, note, int(now)),
+        ).bind(account_id, amount, idempotency_key, note.template, _params_json(note), int(now)),
         db.prepare(
             "UPDATE wallets SET balance = balance + (SELECT amount FROM credit_ledger"
             " WHERE account_id = ?1 AND idempotency_key = ?2), updated_at = ?3"
@@ -244,14 +259,14 @@ def _debit_statements(
             amount=-amount,
             idempotency_key=idempotency_key,
             job_id=job_id,
-            note="Generation",
+            note=Note(N_("Track")),
             now=now,
         ),
     ]
 
 
 def refund_statements(
-    db: Database, *, account_id: str, amount: int, job_id: str, note: str, now: float
+    db: Database, *, account_id: str, amount: int, job_id: str, note: Note, now: float
 ) -> list[Statement]:
     """Give back a job's credits, at most once, and only if the job ended unfinished.
 
@@ -285,7 +300,7 @@ def _ledger_row(
     account_id: str,
     kind: LedgerKind,
     amount: int,
-    note: str,
+    note: Note,
     now: float,
     job_id: str | None = None,
     idempotency_key: str | None = None,
@@ -295,16 +310,34 @@ def _ledger_row(
     # balance_after is read from the wallet inside the batch, after its update.
     return db.prepare(
         "INSERT INTO credit_ledger"
-        " (account_id, kind, amount, balance_after, job_id, idempotency_key, note, created_at)"
-        f" SELECT ?, ?, ?, balance, ?, ?, ?, ? FROM wallets WHERE account_id = ? AND {only_if}"
+        " (account_id, kind, amount, balance_after, job_id, idempotency_key, note, note_params,"
+        f" created_at) SELECT ?, ?, ?, balance, ?, ?, ?, ?, ? FROM wallets"
+        f" WHERE account_id = ? AND {only_if}"
     ).bind(
         account_id,
         kind,
         amount,
         job_id,
         idempotency_key,
-        note,
+        note.template,
+        _params_json(note),
         int(now),
         account_id,
         *only_if_params,
+    )
+
+
+def _params_json(note: Note) -> str:
+    return json.dumps(dict(note.params), separators=(",", ":"), sort_keys=True)
+
+
+def _entry_of(row: Row) -> LedgerEntry:
+    return LedgerEntry(
+        id=int(row["id"]),  # type: ignore[arg-type]
+        kind=row["kind"],  # type: ignore[arg-type]
+        amount=int(row["amount"]),  # type: ignore[arg-type]
+        balance_after=int(row["balance_after"]),  # type: ignore[arg-type]
+        job_id=None if row["job_id"] is None else str(row["job_id"]),
+        note=Note(str(row["note"]), json.loads(str(row["note_params"]))),
+        created_at=int(row["created_at"]),  # type: ignore[arg-type]
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from beatbun.billing.credits import credit_statements, take_back_statements
+from beatbun.billing.credits import Note, credit_statements, take_back_statements
 from beatbun.billing.effects import Effect
 from beatbun.billing.gateway import item_of_price, stripe_client
 from beatbun.billing.models import Payment
@@ -21,6 +21,7 @@ from beatbun.billing.store import (
     upsert_payment_statement,
 )
 from beatbun.billing.subscriptions import sync_subscription
+from beatbun.i18n import N_
 from beatbun.runtime.base import Runtime
 
 
@@ -46,7 +47,10 @@ async def invoice_paid(runtime: Runtime, invoice: dict[str, Any]) -> Effect | No
             kind="grant",
             amount=credits,
             idempotency_key=f"stripe:{invoice['id']}",
-            note=f"{PLANS[plan].name} plan, invoice {invoice['id']}",
+            note=Note(
+                N_("%(plan)s plan, invoice %(invoice)s"),
+                {"plan": PLANS[plan].name, "invoice": str(invoice["id"])},
+            ),
             now=now,
         )
     return Effect(statements)
@@ -96,7 +100,7 @@ async def charge_refunded(runtime: Runtime, charge: dict[str, Any]) -> Effect | 
             account_id=account_id,
             amount=due - taken,
             idempotency_key=f"stripe:refund:{payment.id}:{refunded}",
-            note=f"Refund of {payment.id}",
+            note=Note(N_("Refund of payment %(payment)s"), {"payment": payment.id}),
             now=runtime.clock.now(),
         )
     return Effect(statements)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Literal
 
-from beatbun.billing.credits import credit_statements
+from beatbun.billing.credits import Note, credit_statements
 from beatbun.billing.effects import Effect
 from beatbun.billing.gateway import stripe_client
 from beatbun.billing.models import CheckoutRecord, CheckoutStatus, Payment
@@ -21,6 +21,7 @@ from beatbun.billing.store import (
 )
 from beatbun.billing.subscriptions import sync_subscription
 from beatbun.errors import PaymentProviderError
+from beatbun.i18n import N_
 from beatbun.runtime.base import Runtime, Statement
 
 logger = logging.getLogger(__name__)
@@ -105,7 +106,7 @@ async def _pack_paid(
                 kind="purchase",
                 amount=pack.credits,
                 idempotency_key=f"stripe:{session['id']}",
-                note=f"{pack.credits} credits",
+                note=Note(N_("%(credits)s credits"), {"credits": pack.credits}),
                 now=now,
             ),
         ]

@@ -7,7 +7,7 @@ free its render slot and its place in the line: a finished job holds neither.
 
 from __future__ import annotations
 
-from beatbun.billing.credits import refund_statements
+from beatbun.billing.credits import Note, refund_statements
 from beatbun.generation.capacity import release_slot_statements
 from beatbun.generation.models import Job
 from beatbun.generation.store import (
@@ -16,6 +16,7 @@ from beatbun.generation.store import (
     mark_running_statement,
     mark_succeeded_statement,
 )
+from beatbun.i18n import N_
 from beatbun.runtime.base import Database, Runtime
 from beatbun.tracks.models import Track
 from beatbun.tracks.store import insert_track_statement
@@ -36,7 +37,11 @@ async def end_job(
     db: Database, job: Job, *, status: str, code: str, message: str, now: float
 ) -> bool:
     """Fail or cancel an unfinished job and refund it, exactly once; False if already finished."""
-    note = "Canceled before it started" if status == "canceled" else f"Refund: {code}"
+    note = (
+        Note(N_("Canceled before it started"))
+        if status == "canceled"
+        else Note(N_("Refund: %(reason)s"), {"reason": code})
+    )
     results = await db.batch(
         [
             mark_ended_statement(

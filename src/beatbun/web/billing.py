@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -19,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from beatbun.accounts.models import Account
 from beatbun.api.deps import CurrentAccount, RuntimeDep
 from beatbun.billing.checkout import open_portal
-from beatbun.billing.credits import LedgerEntry, list_entries, open_wallet
+from beatbun.billing.credits import LedgerEntry, Note, list_entries, open_wallet
 from beatbun.billing.models import Payment, Subscription
 from beatbun.billing.plans import PACKS, PLANS
 from beatbun.billing.store import find_customer_id, list_payments
@@ -56,22 +55,6 @@ LEDGER_KINDS = {
     "purchase": N_("Purchase"),
     "adjustment": N_("Adjustment"),
 }
-
-# The ledger's notes name plans by their English name.
-_PLANS_BY_NAME = {plan.name: plan for plan in PLANS.values()}
-# Ledger notes are written in English when the row is; known shapes are shown translated.
-_NOTE_SHAPES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"^Free plan, (?P<month>\d{4}-\d{2})$"), N_("Free plan, %(month)s")),
-    (
-        re.compile(r"^(?P<plan>\w+) plan, invoice (?P<invoice>\S+)$"),
-        N_("%(plan)s plan, invoice %(invoice)s"),
-    ),
-    (re.compile(r"^Refund of (?P<payment>\S+)$"), N_("Refund of payment %(payment)s")),
-    (re.compile(r"^(?P<credits>\d+) credits$"), N_("%(credits)s credits")),
-    (re.compile(r"^Generation$"), N_("Track")),
-    (re.compile(r"^Canceled before it started$"), N_("Canceled before it started")),
-    (re.compile(r"^Refund: (?P<reason>\S+)$"), N_("Refund: %(reason)s")),
-)
 
 
 @dataclass(frozen=True)
@@ -142,7 +125,7 @@ async def ledger_csv(runtime: RuntimeDep, account: CurrentAccount) -> Response:
                     entry.amount,
                     entry.balance_after,
                     entry.job_id or "",
-                    entry.note,
+                    entry.note.text,
                 ]
             )
         if len(entries) < CSV_PAGE_SIZE:
@@ -156,23 +139,17 @@ async def ledger_csv(runtime: RuntimeDep, account: CurrentAccount) -> Response:
     )
 
 
-def ledger_note(note: str, language: str) -> str:
-    """A ledger note in `language` when it has a shape we know, else as it was recorded."""
-    for shape, message in _NOTE_SHAPES:
-        found = shape.match(note)
-        if found is None:
-            continue
-        params = dict(found.groupdict())
-        if "plan" in params:
-            plan = _PLANS_BY_NAME.get(params["plan"])
-            params["plan"] = translate(language, plan.name) if plan else params["plan"]
-        if "credits" in params:
-            params["credits"] = format_count(int(params["credits"]), language)
-        if "reason" in params:
-            reason = FAILURE_REASONS.get(params["reason"])
-            params["reason"] = translate(language, reason) if reason else params["reason"]
-        return translate(language, message, params or None)
-    return note
+def ledger_note(note: Note, language: str) -> str:
+    """A ledger note in `language`, its values shown as the reader's language writes them."""
+    params = dict(note.params)
+    if "plan" in params:
+        params["plan"] = translate(language, str(params["plan"]))
+    if "credits" in params:
+        params["credits"] = format_count(int(params["credits"]), language)
+    if "reason" in params:
+        reason = FAILURE_REASONS.get(str(params["reason"]))
+        params["reason"] = translate(language, reason) if reason else params["reason"]
+    return translate(language, note.template, params or None)
 
 
 async def _billing_page(
