@@ -356,6 +356,19 @@ async def test_refunded_invoice_takes_back_the_plans_unspent_credits(
     assert (invoice.status, invoice.amount_refunded) == ("refunded", invoice.amount)
 
 
+async def test_expired_checkout_reads_as_nothing_charged(
+    runtime: LocalRuntime, stripe: Stripe
+) -> None:
+    account = await create_verified_account(runtime)
+    await start_checkout(runtime, account=account, item="pack_small", language="en")
+    session_id = await runtime.db.prepare("SELECT id FROM checkout_sessions").first("id")
+    await _stripe_post(stripe, f"/v1/checkout/sessions/{session_id}/expire", {})
+    assert "checkout.session.expired" in await stripe.deliver_new()
+    status = await runtime.db.prepare("SELECT status FROM checkout_sessions").first("status")
+    assert status == "failed"
+    assert (await get_wallet(runtime.db, account.id)).balance == 0
+
+
 async def test_unverified_address_cannot_pay(runtime: LocalRuntime, stripe: Stripe) -> None:
     account = await create_account(runtime)
     with pytest.raises(PermissionDenied) as caught:

@@ -66,6 +66,20 @@ async def async_payment_failed(runtime: Runtime, session: dict[str, Any]) -> Eff
     return _top_up_unpaid(runtime, session, checkout, status="failed")
 
 
+async def checkout_expired(runtime: Runtime, session: dict[str, Any]) -> Effect | None:
+    """Nobody paid within the session's 24 hours: the return page says nothing was charged."""
+    checkout = await find_checkout(runtime.db, str(session["id"]))
+    if checkout is None:
+        return None
+    return Effect(
+        [
+            set_checkout_status_statement(
+                runtime.db, session_id=checkout.id, status="failed", now=runtime.clock.now()
+            )
+        ]
+    )
+
+
 def _top_up_unpaid(
     runtime: Runtime,
     session: dict[str, Any],

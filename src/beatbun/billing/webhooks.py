@@ -6,8 +6,9 @@ the id taken and changes nothing. Subscriptions are read back from Stripe rather
 from the event, and stored only if no later read is, so events may come in any order.
 
 What each event does (`HANDLERS`):
-- `checkout.session.completed` / `async_payment_succeeded` / `_failed` (`billing.topups`): a
-  paid credit pack's credits, once per checkout; a subscription checkout stores the subscription.
+- `checkout.session.completed` / `async_payment_succeeded` / `_failed` / `expired`
+  (`billing.topups`): a paid credit pack's credits, once per checkout; a subscription checkout
+  stores the subscription; an expired one is marked failed (nothing was charged).
 - `customer.subscription.created` / `updated` / `deleted`: the plan follows Stripe's state.
 - `invoice.paid` (`billing.payments`): the plan's monthly credits, once per invoice (an
   upgrade's proration invoice gives the difference between the two plans' credits).
@@ -41,7 +42,12 @@ from beatbun.billing.subscriptions import (
     sync_subscription,
     tell_queue,
 )
-from beatbun.billing.topups import async_payment_failed, async_payment_succeeded, checkout_completed
+from beatbun.billing.topups import (
+    async_payment_failed,
+    async_payment_succeeded,
+    checkout_completed,
+    checkout_expired,
+)
 from beatbun.consent.preferences import find_account_preferences
 from beatbun.errors import ConstraintViolation, WebhookRejected
 from beatbun.i18n import DEFAULT_LANGUAGE, N_, translate
@@ -141,6 +147,7 @@ HANDLERS: dict[str, Handler] = {
     "checkout.session.completed": checkout_completed,
     "checkout.session.async_payment_succeeded": async_payment_succeeded,
     "checkout.session.async_payment_failed": async_payment_failed,
+    "checkout.session.expired": checkout_expired,
     "customer.subscription.created": _subscription_changed,
     "customer.subscription.updated": _subscription_changed,
     "customer.subscription.deleted": _subscription_changed,
