@@ -74,6 +74,7 @@ async def bench(tracks: int, seconds: int, limit: int) -> None:
             clock=runtime.clock,
             kdf=runtime.kdf,
             mailer=runtime.mailer,
+            cipher=runtime.cipher,
         )
         moved, calls = 0, 0
         started = time.perf_counter()

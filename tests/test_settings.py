@@ -32,6 +32,7 @@ def test_production_accepts_a_real_secret() -> None:
             "ENVIRONMENT": "production",
             "APP_SECRET": "x" * 40,
             "PASSWORD_PEPPER": "y" * 40,
+            "DATA_KEYS": "z" * 40,
             "MAIL_API_KEY": "re_live",
             "STRIPE_SECRET_KEY": "sk_live_x",
             "STRIPE_WEBHOOK_SECRET": "whsec_live",

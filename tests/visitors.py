@@ -116,8 +116,17 @@ def signed_in(base_url: str, state_dir: Path, email_address: str) -> Visitor:
     return visitor
 
 
+def confirm_password(visitor: Visitor, password: str = PASSWORD) -> httpx.Response:
+    """Re-authenticate the visitor's session (the password step two-step changes need)."""
+    return visitor.post(
+        "/account/confirm-password", {"current_password": password, "next": "/account/two-step"}
+    )
+
+
 def enable_totp(visitor: Visitor) -> tuple[str, list[str]]:
-    """Turn TOTP on; returns the secret and the recovery codes."""
+    """Confirm the password, start enrolment, turn TOTP on; returns the secret and the codes."""
+    assert confirm_password(visitor).status_code == 303
+    assert visitor.post("/account/two-step/setup").status_code == 303
     page = visitor.get("/account/two-step")
     secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page.text).group(1)  # type: ignore[union-attr]
     done = visitor.post("/account/two-step", {"code": pyotp.TOTP(secret).now()})

@@ -10,7 +10,8 @@ AppError
  ├── NotFound
  ├── Unauthenticated
  ├── PermissionDenied
- │    └── ConsentRequired
+ │    ├── ConsentRequired
+ │    └── ReauthenticationRequired
  ├── Conflict
  ├── InvalidInput
  ├── PaymentRequired
@@ -22,7 +23,8 @@ AppError
       │    ├── DatabaseError
       │    │    └── ConstraintViolation
       │    └── BlobStoreError
-      └── CoordinatorError
+      ├── CoordinatorError
+      └── SealedDataError
 """
 
 from __future__ import annotations
@@ -79,6 +81,12 @@ class ConsentRequired(PermissionDenied):
     """The action needs a consent category the user has not granted."""
 
     default_code = "consent_required"
+
+
+class ReauthenticationRequired(PermissionDenied):
+    """A sensitive change needs the password confirmed within the last few minutes."""
+
+    default_code = "reauthentication_required"
 
 
 class Conflict(AppError):
@@ -185,3 +193,9 @@ class CoordinatorError(RuntimeFailure):
     """A Durable Object call failed or was refused."""
 
     default_code = "coordinator_error"
+
+
+class SealedDataError(RuntimeFailure):
+    """Encrypted data at rest could not be opened: unknown key id, wrong key or tampering."""
+
+    default_code = "sealed_data_error"

@@ -3,28 +3,38 @@
 API callers read `{"error": code, "message": ..., "field": ...}` with English messages (`field`
 only when one input is to blame); pages, and the JSON their scripts ask for, say the same in
 the reader's language.
+
+`UnexpectedErrors` answers any other exception the same way, as a 500: Starlette's own last
+resort (`ServerErrorMiddleware`) sits outside our middleware, so its plain-text 500 would leave
+without the security headers.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from beatbun.api.deps import API_PREFIX
 from beatbun.errors import AppError
 from beatbun.i18n import N_, translate
 from beatbun.web.choices import language_of
-from beatbun.web.i18n import error_text, error_title
+from beatbun.web.i18n import SERVICE_TROUBLE, error_text, error_title
 from beatbun.web.templates import templates
 
 NOTHING_HERE = N_("Nothing is at %(path)s.")
 CHECK_FIELD = N_("Check %(field)s and try again.")
 UNREADABLE = N_("The request could not be read.")
+INTERNAL_ERROR = "internal_error"
+INTERNAL_MESSAGE = "Something went wrong on our side. Try again in a moment."
+
+logger = logging.getLogger(__name__)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -90,3 +100,49 @@ def _respond(
         headers=headers,
     )
     return page
+
+
+class UnexpectedErrors:
+    """ASGI middleware: an exception no handler took becomes our 500, logged with its traceback.
+
+    Install it inside `SecurityHeaders`, so the 500 gets every security header. Once a
+    response has started (a stream failing midway) nothing can replace it: the exception is
+    logged and re-raised for the server to close the connection.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_tracking(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracking)
+        except Exception:
+            logger.exception("Unhandled error in %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            response = _internal_error(Request(scope, receive))
+            await response(scope, receive, send)
+
+
+def _internal_error(request: Request) -> Response:
+    try:
+        language = language_of(request)
+        text = translate(language, SERVICE_TROUBLE)
+        return _respond(request, 500, INTERNAL_ERROR, INTERNAL_MESSAGE, text)
+    except Exception:
+        # The page itself could not be rendered (the failure may be what it needs): say it plainly.
+        logger.exception("The error page for %s could not be rendered", request.url.path)
+        if request.url.path.startswith(API_PREFIX):
+            return JSONResponse({"error": INTERNAL_ERROR, "message": INTERNAL_MESSAGE}, 500)
+        return PlainTextResponse(INTERNAL_MESSAGE, status_code=500)

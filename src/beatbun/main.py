@@ -10,7 +10,7 @@ from beatbun.api import generations as api_generations
 from beatbun.api import health
 from beatbun.api import tracks as api_tracks
 from beatbun.api import webhooks as api_webhooks
-from beatbun.errors_http import install_error_handlers
+from beatbun.errors_http import UnexpectedErrors, install_error_handlers
 from beatbun.runtime.base import Runtime, RuntimeFactory
 from beatbun.settings import Settings
 from beatbun.version import VERSION
@@ -56,6 +56,8 @@ def create_app(
     app.state.runtime = runtime
     app.state.runtime_factory = runtime_factory
     app.add_middleware(ChoiceCookies)  # inside SecurityHeaders, which sees its Set-Cookie
+    # Inside SecurityHeaders too, so an unexpected error's 500 carries every security header.
+    app.add_middleware(UnexpectedErrors)
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
     app.include_router(health.router)

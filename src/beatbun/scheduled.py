@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from beatbun.accounts.mailqueue import send_queued_mail
+from beatbun.accounts.secondfactor import reseal_totp_secrets
 from beatbun.billing.subscriptions import end_lapsed_terms
 from beatbun.generation.lifecycle import fail_overdue_jobs
 from beatbun.runtime.base import Runtime
@@ -15,10 +17,13 @@ ScheduledTask = Callable[[Runtime], Awaitable[object]]
 # The periodic work of every domain, run in this order on each trigger.
 # Grace ends before the move, so an account that lost its plan has nothing moved for it.
 TASKS: tuple[ScheduledTask, ...] = (
+    send_queued_mail,  # what no after-response flush got to, first so nothing holds it up
     fail_overdue_jobs,
     end_lapsed_terms,
     delete_expired_tracks,
     move_all_kept_audio,
+    # TOTP keys stored in plaintext before migration 0032, or under a retired DATA_KEYS key.
+    reseal_totp_secrets,
 )
 
 

@@ -15,6 +15,7 @@ PLACEHOLDER_SECRETS = frozenset(
         "changethis",
         "dev-only-secret-change-me",
         "dev-only-pepper-change-me",
+        "dev-only-data-key-change-me",
         "sk_test_local_sandbox",
         "whsec_local_sandbox",
     }
@@ -29,6 +30,9 @@ class Settings:
     public_url: str = "http://127.0.0.1:8787"
     # Mixed into every password hash and kept out of D1, so a leaked table alone cannot be cracked.
     password_pepper: str = "dev-only-pepper-change-me"  # noqa: S105 (refused in production)
+    # Encrypts secrets kept in D1 (TOTP keys): space-separated secrets, the first seals new
+    # values and every one still opens old ones, so a key can be rotated (`accounts.sealing`).
+    data_keys: str = "dev-only-data-key-change-me"
     mail_api_key: str = ""
     mail_from: str = "Beat Bun <no-reply@beatbun.example.com>"
     # Empty means every track comes from the built-in composer.
@@ -72,6 +76,7 @@ class Settings:
             app_secret=env.get("APP_SECRET", cls.app_secret),
             public_url=env.get("PUBLIC_URL", cls.public_url).rstrip("/"),
             password_pepper=env.get("PASSWORD_PEPPER", cls.password_pepper),
+            data_keys=env.get("DATA_KEYS", cls.data_keys),
             mail_api_key=env.get("MAIL_API_KEY", cls.mail_api_key),
             mail_from=env.get("MAIL_FROM", cls.mail_from),
             elevenlabs_api_key=env.get("ELEVENLABS_API_KEY", cls.elevenlabs_api_key),
@@ -121,7 +126,10 @@ class Settings:
             "STRIPE_SECRET_KEY": self.stripe_secret_key,
             "STRIPE_WEBHOOK_SECRET": self.stripe_webhook_secret,
         }
-        for name, value in secrets.items():
+        checked = list(secrets.items())
+        # Every key of the ring counts: a placeholder left in it would still open data.
+        checked += [("DATA_KEYS", key) for key in self.data_keys.split() or [""]]
+        for name, value in checked:
             if value in PLACEHOLDER_SECRETS:
                 raise ValueError(
                     f"Config '{name}' still has its placeholder value. "

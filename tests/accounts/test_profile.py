@@ -7,6 +7,7 @@ import re
 import pytest
 
 from beatbun.accounts import apikeys, passwords
+from beatbun.accounts.mailqueue import send_queued_mail
 from beatbun.accounts.profile import check_reset_link, request_password_reset, reset_password
 from beatbun.accounts.store import get_account
 from beatbun.errors import InvalidInput
@@ -17,7 +18,8 @@ NEW_PASSWORD = "a brand new passphrase for reset"
 
 
 async def _reset_token(runtime: LocalRuntime, email: str) -> str:
-    await request_password_reset(runtime, email=email, language="en")
+    await request_password_reset(runtime, email=email, client=CLIENT, language="en")
+    await send_queued_mail(runtime)
     mailed = "".join(message.text for message in runtime.mailer.messages())
     found = re.findall(r"/reset-password\?token=(\S+)", mailed)
     assert len(found) == 1

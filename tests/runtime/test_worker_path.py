@@ -22,6 +22,8 @@ NEVER_LOADED = {
     "multiprocessing",
     "dotenv",
     "cronsim",
+    # The local cipher's AES-GCM; on Workers the same comes from WebCrypto.
+    "cryptography",
     "beatbun.runtime.local",
 }
 # Our own code must not import these even where the standard library does.

@@ -68,6 +68,7 @@ def faulty(runtime: Runtime, operations: Operations) -> Runtime:
         clock=runtime.clock,
         kdf=runtime.kdf,
         mailer=runtime.mailer,
+        cipher=runtime.cipher,
     )
 
 

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from tests.conftest import LiveServer
+from tests.mail_waits import wait_for_mail
 from tests.visitors import Visitor, sign_up, signed_in, verify
 
 WRONG = "not the right password at all"
@@ -123,6 +124,7 @@ def test_reset_email_follows_the_request_not_the_signup(shared_live_server: Live
     visitor = _choose_language(Visitor(server.url), "fr")
     sent = visitor.post("/forgot-password", {"email": address}, csrf_from="/forgot-password")
     assert sent.status_code == 200
+    wait_for_mail(server.state_dir, address, count=2)  # verification, then reset
     mail = _last_mail(server.state_dir, address)
     assert mail["Subject"] == "Réinitialise ton mot de passe Beat Bun"
     assert "/reset-password?token=" in _body(mail) and "ton mot de passe reste" in _body(mail)

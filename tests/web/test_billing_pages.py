@@ -46,7 +46,8 @@ async def member(
     _, token = await create_session(
         runtime.db, account_id=account.id, stage="full", client=CLIENT, now=runtime.clock.now()
     )
-    return account, {"Cookie": f"__Host-session={token}"}
+    # A browser sends its Origin with every form post; a session's post without one is refused.
+    return account, {"Cookie": f"__Host-session={token}", "Origin": "http://testserver"}
 
 
 async def csrf_of(

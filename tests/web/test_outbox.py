@@ -22,6 +22,7 @@ PRODUCTION_ENV = {
     "MAIL_API_KEY": "test-mail-key",
     "STRIPE_SECRET_KEY": "test-stripe-key",
     "STRIPE_WEBHOOK_SECRET": "test-webhook-secret",
+    "DATA_KEYS": "test-data-key-" + "c" * 32,
 }
 
 

@@ -63,3 +63,35 @@ PASSWORD_RESET = AccountMail(
         " message; your password stays as it is."
     ),
 )
+PASSWORD_LOGIN_LOCKED = AccountMail(
+    subject=N_("Logging in to your %(site)s account with its password is blocked"),
+    body=N_(
+        "Someone entered a wrong password or code for your %(site)s account 100 times in a"
+        " row, so logging in with the password is blocked until you choose a new one.\n\n"
+        "Reset your password here: %(link)s\n\nYou stay logged in where you already are."
+    ),
+)
+TOTP_ENABLED = AccountMail(
+    subject=N_("Two-step verification is on for your %(site)s account"),
+    body=N_(
+        "Two-step verification was turned on for your %(site)s account. Logging in now needs"
+        " a code from your authenticator app or a recovery code.\n\nIf you did not do this,"
+        " someone may know your password: reset it here and end your other sessions:"
+        "\n\n%(link)s"
+    ),
+)
+TOTP_DISABLED = AccountMail(
+    subject=N_("Two-step verification is off for your %(site)s account"),
+    body=N_(
+        "Two-step verification was turned off for your %(site)s account. Logging in now needs"
+        " only your password.\n\nIf you did not do this, reset your password here, then turn"
+        " two-step verification on again:\n\n%(link)s"
+    ),
+)
+RECOVERY_CODES_REPLACED = AccountMail(
+    subject=N_("New recovery codes for your %(site)s account"),
+    body=N_(
+        "New recovery codes were made for your %(site)s account; the old ones no longer work."
+        "\n\nIf you did not do this, reset your password here:\n\n%(link)s"
+    ),
+)

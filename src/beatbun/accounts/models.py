@@ -58,6 +58,8 @@ class Session:
     ip: str
     created_at: float
     last_seen_at: float
+    # When the password was last confirmed in this session (`accounts.reauth`), if ever.
+    reauthenticated_at: float | None = None
 
     @property
     def is_full(self) -> bool:

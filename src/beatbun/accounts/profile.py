@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from beatbun.accounts import links, passwords, sessions
+from beatbun.accounts import links, lockout, mail, mailqueue, passwords, sessions, throttle
 from beatbun.accounts.models import Account, Client, Session
 from beatbun.accounts.secondfactor import require_fresh_code
 from beatbun.accounts.security_log import record_event
 from beatbun.accounts.store import find_account_by_email, get_account, update_account
+from beatbun.accounts.tokens import hash_token, new_id
 from beatbun.accounts.validation import check_display_name, normalize_email
 from beatbun.errors import Conflict, InvalidInput
 from beatbun.i18n import N_
 from beatbun.runtime.base import Runtime
+
+# A forgotten-password mail at most every 5 minutes per address, and at most 10 requests an
+# hour per client address; past either, the same page and no mail (issue #12).
+RESET_MAIL_INTERVAL = 5 * 60.0
+RESET_REQUESTS_PER_IP = 10
+RESET_REQUESTS_KEPT = 86400.0
 
 
 async def change_display_name(
@@ -97,15 +104,55 @@ async def change_password(
     return await sessions.rotate_session(runtime.db, session, stage="full")
 
 
-async def request_password_reset(runtime: Runtime, *, email: str, language: str) -> None:
-    """Mail a reset link, in `language`, when the address has an account; silent otherwise."""
+async def request_password_reset(
+    runtime: Runtime, *, email: str, client: Client, language: str
+) -> None:
+    """Queue a reset link, in `language`, when the address has an account and may have one.
+
+    Known and unknown addresses take the same path: one D1 batch of the same statements,
+    writing the same rows, and the choice (is there an account? did this address get a mail
+    in the last `RESET_MAIL_INTERVAL`? did this client ask `RESET_REQUESTS_PER_IP` times this
+    hour?) happens inside D1, in `INSERT ... SELECT`. Nothing is sent and no token is made
+    here: the caller flushes the mail queue after answering (`mailqueue.send_queued_mail`).
+    Raises InvalidInput only for a malformed address, which says nothing about accounts.
+    """
     address = normalize_email(email)
-    account = await find_account_by_email(runtime.db, address)
-    if account is None:
-        return
-    await links.send_link(
-        runtime, account_id=account.id, purpose="reset", email=address, language=language
+    now = runtime.clock.now()
+    email_hash = hash_token(address)
+    link = f"{runtime.settings.public_url}{links.PAGES['reset']}?token={mailqueue.LINK_TOKEN_MARK}"
+    message = mail.PASSWORD_RESET.compose(
+        to=address, language=language, site=runtime.settings.site_name, link=link
     )
+    db = runtime.db
+    message_id = new_id()
+    # The queue row names the account only when there is one that may be mailed now.
+    queue_mail = mailqueue.enqueue_link_statement(
+        db,
+        message_id=message_id,
+        message=message,
+        purpose="reset",
+        account_sql="SELECT id FROM accounts WHERE email = ?"
+        " AND NOT EXISTS (SELECT 1 FROM reset_requests"
+        "  WHERE email_hash = ? AND mailed = 1 AND at > ?)"
+        " AND (SELECT COUNT(*) FROM reset_requests WHERE ip = ? AND at > ?) < ?",
+        account_params=(
+            address,
+            email_hash,
+            now - RESET_MAIL_INTERVAL,
+            client.ip,
+            now - 3600.0,
+            RESET_REQUESTS_PER_IP,
+        ),
+        now=now,
+    )
+    record_request = db.prepare(
+        "INSERT INTO reset_requests (email_hash, ip, at, mailed)"
+        " SELECT ?, ?, ?, link_account_id IS NOT NULL FROM mail_queue WHERE id = ?"
+    ).bind(email_hash, client.ip, now, message_id)
+    forget_old = db.prepare("DELETE FROM reset_requests WHERE at < ?").bind(
+        now - RESET_REQUESTS_KEPT
+    )
+    await db.batch([queue_mail, record_request, forget_old])
 
 
 async def reset_password(
@@ -123,6 +170,13 @@ async def reset_password(
     await require_fresh_code(runtime, account, code=code, client=client)
     await links.mark_link_used(runtime.db, token, now=now)
     await _set_password(runtime, account.id, normalized)
+    # The owner proved their mailbox (and their code, with a second factor on): lift the hard
+    # stop and start both counts afresh.
+    forget = runtime.db.prepare("DELETE FROM login_failures WHERE subject IN (?, ?)").bind(
+        throttle.login_subjects(email=account.email, ip=client.ip)[0],
+        throttle.code_subjects(account_id=account.id, ip=client.ip)[0],
+    )
+    await runtime.db.batch([lockout.unlock_statement(runtime.db, account_id=account.id), forget])
     await sessions.revoke_other_sessions(runtime.db, account_id=account.id, keep_id=None, now=now)
     await record_event(
         runtime.db, account_id=account.id, kind="password_reset", client=client, now=now

@@ -1,16 +1,32 @@
-"""Turning the TOTP second factor on and off, and checking a code wherever one is asked for."""
+"""Turning the TOTP second factor on and off, and checking a code wherever one is asked for.
+
+TOTP keys are sealed at rest (`accounts.sealing`, bound to `totp:<account id>`). Keys stored
+before migration 0032 are plaintext base32 (which never contains ':'); they are still read,
+resealed on the next successful code and by the cron (`reseal_totp_secrets`), which also
+moves keys sealed under an older key of the ring to the current one.
+"""
 
 from __future__ import annotations
 
-from beatbun.accounts import passwords, sessions, totp
+from beatbun.accounts import mail, passwords, reauth, sessions, totp
 from beatbun.accounts.models import Account, Client, Session
+from beatbun.accounts.sealing import (
+    is_sealed,
+    is_sealed_with_current_key,
+    key_ring,
+    open_text,
+    seal_text,
+)
 from beatbun.accounts.security_log import record_event
 from beatbun.accounts.store import update_account
 from beatbun.errors import Conflict, InvalidInput
 from beatbun.i18n import N_
-from beatbun.runtime.base import Runtime
+from beatbun.runtime.base import Runtime, SqlValue
 
 WRONG_CODE = N_("That code is not valid. Use the current code from your app, or a recovery code.")
+# Accounts resealed per batch by the cron, and batches per run (D1 caps bound parameters).
+RESEAL_BATCH = 50
+RESEAL_BATCHES_PER_RUN = 20
 
 
 async def check_second_factor(
@@ -23,9 +39,14 @@ async def check_second_factor(
     now = runtime.clock.now()
     if account.totp_secret is None:
         raise Conflict(N_("Two-step verification is not on for this account."))
-    step = totp.accepted_step(account.totp_secret, code, now=now, last_step=account.totp_last_step)
+    secret = await open_totp_secret(runtime, account.id, account.totp_secret)
+    step = totp.accepted_step(secret, code, now=now, last_step=account.totp_last_step)
     if step is not None:
-        await update_account(runtime.db, account.id, values={"totp_last_step": step})
+        values: dict[str, SqlValue] = {"totp_last_step": step}
+        if not is_sealed_with_current_key(account.totp_secret, runtime.settings):
+            # A legacy or old-key value: reseal it in the write this check makes anyway.
+            values["totp_secret"] = await seal_totp_secret(runtime, account.id, secret)
+        await update_account(runtime.db, account.id, values=values)
         return
     if await totp.use_recovery_code(runtime.db, account_id=account.id, code=code, now=now):
         await record_event(
@@ -46,25 +67,46 @@ async def require_fresh_code(
         await check_second_factor(runtime, account, code=code, client=client)
 
 
-async def start_totp_enrollment(runtime: Runtime, account: Account) -> str:
-    """The pending secret to show (made once, kept until confirmed)."""
+async def start_totp_enrollment(runtime: Runtime, account: Account, session: Session) -> None:
+    """Make the pending secret (sealed) unless one waits already.
+
+    Raises ReauthenticationRequired without a recent password, Conflict when TOTP is on.
+    """
+    reauth.require_recent_password(runtime, session)
     if account.has_totp:
         raise Conflict(N_("Two-step verification is already on."))
     if account.totp_pending_secret:
-        return account.totp_pending_secret
-    secret = totp.new_secret()
-    await update_account(runtime.db, account.id, values={"totp_pending_secret": secret})
-    return secret
+        return
+    sealed = await seal_totp_secret(runtime, account.id, totp.new_secret())
+    await update_account(runtime.db, account.id, values={"totp_pending_secret": sealed})
+
+
+async def pending_totp_secret(runtime: Runtime, account: Account) -> str | None:
+    """The secret enrolment waits to confirm, for the page to show; reads only."""
+    if account.has_totp or account.totp_pending_secret is None:
+        return None
+    return await open_totp_secret(runtime, account.id, account.totp_pending_secret)
 
 
 async def confirm_totp(
-    runtime: Runtime, account: Account, session: Session, *, code: str, client: Client
+    runtime: Runtime,
+    account: Account,
+    session: Session,
+    *,
+    code: str,
+    client: Client,
+    language: str,
 ) -> tuple[list[str], str]:
-    """Switch TOTP on after one valid code; returns the recovery codes and a new session token."""
+    """Switch TOTP on after one valid code; returns the recovery codes and a new session token.
+
+    Raises ReauthenticationRequired without a recent password; mails the account owner.
+    """
+    reauth.require_recent_password(runtime, session)
     now = runtime.clock.now()
-    secret = account.totp_pending_secret
-    if account.has_totp or secret is None:
+    sealed = account.totp_pending_secret
+    if account.has_totp or sealed is None:
         raise Conflict(N_("Start setting up two-step verification again."))
+    secret = await open_totp_secret(runtime, account.id, sealed)
     step = totp.accepted_step(secret, code, now=now, last_step=None)
     if step is None:
         raise InvalidInput(
@@ -72,11 +114,13 @@ async def confirm_totp(
             code="invalid_code",
             field="code",
         )
+    if not is_sealed_with_current_key(sealed, runtime.settings):
+        sealed = await seal_totp_secret(runtime, account.id, secret)
     await update_account(
         runtime.db,
         account.id,
         values={
-            "totp_secret": secret,
+            "totp_secret": sealed,
             "totp_pending_secret": None,
             "totp_enabled_at": int(now),
             "totp_last_step": step,
@@ -88,6 +132,7 @@ async def confirm_totp(
         runtime.db, account_id=account.id, kind="totp_enabled", client=client, now=now
     )
     token = await sessions.rotate_session(runtime.db, session, stage="full")
+    await _notify(runtime, account, mail.TOTP_ENABLED, language=language)
     return codes, token
 
 
@@ -99,14 +144,21 @@ async def disable_totp(
     password: str,
     code: str,
     client: Client,
+    language: str,
 ) -> str:
     """Switch TOTP off given the password and a fresh code; returns a new session token.
 
-    The password must meet the single-factor length (15), since it will stand alone.
+    The password typed here is the re-authentication (the session is stamped with it). It must
+    meet the single-factor length (15), since it will stand alone. Mails the account owner.
     """
     now = runtime.clock.now()
-    await passwords.check_current_password(
-        runtime, account, password, message=N_("Your password is not correct.")
+    await reauth.confirm_password(
+        runtime,
+        account,
+        session,
+        password=password,
+        client=client,
+        message=N_("Your password is not correct."),
     )
     await check_second_factor(runtime, account, code=code, client=client)
     if len(passwords.normalize(password)) < passwords.MIN_LENGTH_SINGLE_FACTOR:
@@ -127,4 +179,100 @@ async def disable_totp(
     await record_event(
         runtime.db, account_id=account.id, kind="totp_disabled", client=client, now=now
     )
-    return await sessions.rotate_session(runtime.db, session, stage="full")
+    token = await sessions.rotate_session(runtime.db, session, stage="full")
+    await _notify(runtime, account, mail.TOTP_DISABLED, language=language)
+    return token
+
+
+async def regenerate_recovery_codes(
+    runtime: Runtime, account: Account, session: Session, *, language: str
+) -> list[str]:
+    """Replace every recovery code with ten new ones, shown once; the old ones stop working.
+
+    Raises ReauthenticationRequired without a recent password, Conflict when TOTP is off.
+    """
+    reauth.require_recent_password(runtime, session)
+    if not account.has_totp:
+        raise Conflict(N_("Two-step verification is not on for this account."))
+    codes = totp.new_recovery_codes()
+    await totp.store_recovery_codes(runtime.db, account_id=account.id, codes=codes)
+    await _notify(runtime, account, mail.RECOVERY_CODES_REPLACED, language=language)
+    return codes
+
+
+async def open_totp_secret(runtime: Runtime, account_id: str, stored: str) -> str:
+    """The base32 secret of a stored value: sealed, or plaintext from before migration 0032."""
+    if not is_sealed(stored):
+        return stored
+    return await open_text(runtime.cipher, runtime.settings, stored, context=_context(account_id))
+
+
+async def seal_totp_secret(runtime: Runtime, account_id: str, secret: str) -> str:
+    return await seal_text(runtime.cipher, runtime.settings, secret, context=_context(account_id))
+
+
+async def reseal_totp_secrets(runtime: Runtime) -> int:
+    """Cron: seal plaintext TOTP secrets and move old-key ones to the current key.
+
+    Each row is written only if it still holds what was read, so a concurrent enrolment or
+    login is never overwritten. Returns how many accounts were resealed.
+    """
+    current = f"v1:{key_ring(runtime.settings)[0].id}:%"
+    resealed = 0
+    for _ in range(RESEAL_BATCHES_PER_RUN):
+        rows = (
+            await runtime.db.prepare(
+                "SELECT id, totp_secret, totp_pending_secret FROM accounts"
+                " WHERE (totp_secret IS NOT NULL AND totp_secret NOT LIKE ?)"
+                " OR (totp_pending_secret IS NOT NULL AND totp_pending_secret NOT LIKE ?)"
+                " LIMIT ?"
+            )
+            .bind(current, current, RESEAL_BATCH)
+            .all()
+        ).results
+        if not rows:
+            break
+        statements = []
+        for row in rows:
+            account_id = str(row["id"])
+            values = [
+                await _resealed(runtime, account_id, row[column])
+                for column in ("totp_secret", "totp_pending_secret")
+            ]
+            statements.append(
+                runtime.db.prepare(
+                    "UPDATE accounts SET totp_secret = ?, totp_pending_secret = ?"
+                    " WHERE id = ? AND totp_secret IS ? AND totp_pending_secret IS ?"
+                ).bind(*values, account_id, row["totp_secret"], row["totp_pending_secret"])
+            )
+        results = await runtime.db.batch(statements)
+        resealed += sum(result.meta.changes for result in results)
+        if len(rows) < RESEAL_BATCH:
+            break
+    return resealed
+
+
+async def _resealed(runtime: Runtime, account_id: str, stored: SqlValue) -> str | None:
+    if stored is None:
+        return None
+    text = str(stored)
+    if is_sealed_with_current_key(text, runtime.settings):
+        return text
+    secret = await open_totp_secret(runtime, account_id, text)
+    return await seal_totp_secret(runtime, account_id, secret)
+
+
+async def _notify(
+    runtime: Runtime, account: Account, message: mail.AccountMail, *, language: str
+) -> None:
+    # The link leads to a password reset, the remedy when the change was not the owner's.
+    link = f"{runtime.settings.public_url}/forgot-password"
+    await runtime.mailer.send(
+        message.compose(
+            to=account.email, language=language, site=runtime.settings.site_name, link=link
+        )
+    )
+
+
+def _context(account_id: str) -> str:
+    return f"totp:{account_id}"

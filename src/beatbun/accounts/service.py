@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from beatbun.accounts import links, mail, passwords, sessions, throttle
+from beatbun.accounts import links, lockout, mail, passwords, sessions, throttle
 from beatbun.accounts.models import Account, Client, Session
-from beatbun.accounts.secondfactor import check_second_factor
+from beatbun.accounts.secondfactor import WRONG_CODE, check_second_factor
 from beatbun.accounts.security_log import record_event
 from beatbun.accounts.store import (
     find_account_by_email,
@@ -144,29 +144,44 @@ async def log_in(
     password: str,
     client: Client,
     previous_token: str | None,
+    language: str = DEFAULT_LANGUAGE,
 ) -> LoginOutcome:
     """Check the password and start a session (full, or waiting for the second factor).
 
-    Raises TooManyAttempts while throttled and InvalidCredentials for an unknown email or a
-    wrong password alike. Any session token the browser held before is revoked: the login
-    always hands out a new one.
+    Raises TooManyAttempts while throttled and InvalidCredentials for an unknown email, a
+    wrong password or a locked password login alike (a locked one is not checked at all; the
+    dummy hash keeps its time the same). Any session token the browser held before is
+    revoked: the login always hands out a new one. The failure that reaches
+    `lockout.HARD_STOP_FAILURES` locks the login and queues a mail to the owner, in `language`.
     """
     now = runtime.clock.now()
     email = email.strip().lower()
     subjects = throttle.login_subjects(email=email, ip=client.ip)
-    await throttle.check_attempt_allowed(runtime.db, subjects, now=now)
+    locked = await throttle.check_login_allowed(runtime.db, subjects, email=email, now=now)
     account = await find_account_by_email(runtime.db, email) if email else None
     pepper, kdf = runtime.settings.password_pepper, runtime.kdf
     if account is None:
         await passwords.burn_dummy_hash(password, kdf=kdf, pepper=pepper)
-        await throttle.record_failure(runtime.db, subjects, now=now)
+        # The same batch as for an account (its lock statements match no row here).
+        no_account = lockout.lock_statements(
+            runtime, account_id="", email=email, counter=subjects[0], language=language, now=now
+        )
+        await throttle.record_failure(runtime.db, subjects, now=now, then=no_account)
         raise InvalidCredentials(WRONG_CREDENTIALS)
-    if not await passwords.verify_password(password, account.password_hash, kdf=kdf, pepper=pepper):
-        await throttle.record_failure(runtime.db, subjects, now=now)
+    if locked:
+        await passwords.burn_dummy_hash(password, kdf=kdf, pepper=pepper)
+        is_right = False
+    else:
+        is_right = await passwords.verify_password(
+            password, account.password_hash, kdf=kdf, pepper=pepper
+        )
+    if not is_right:
+        await _count_failure(runtime, subjects, account=account, language=language, now=now)
         await record_event(
             runtime.db, account_id=account.id, kind="login_failed", client=client, now=now
         )
         raise InvalidCredentials(WRONG_CREDENTIALS)
+    # Only the password counter: the second-factor counter is never cleared by a password.
     await throttle.clear_failures(runtime.db, subjects[0])
     if passwords.needs_rehash(account.password_hash):
         rehashed = await passwords.hash_password(password, kdf=kdf, pepper=pepper)
@@ -185,27 +200,61 @@ async def log_in(
 
 
 async def complete_login(
-    runtime: Runtime, session: Session, account: Account, *, code: str, client: Client
+    runtime: Runtime,
+    session: Session,
+    account: Account,
+    *,
+    code: str,
+    client: Client,
+    language: str = DEFAULT_LANGUAGE,
 ) -> str:
     """Second login step: check the TOTP or recovery code and return the full session's token.
 
-    `account` is the session's own, as the request already loaded it. Wrong codes count
-    towards the same throttle as wrong passwords.
+    `account` is the session's own, as the request already loaded it. Wrong codes count on
+    the account's own code counter (and the address's), which a right password never clears;
+    its 100th failure in a row locks password login as in `log_in`. While the login is
+    locked every code is refused as wrong without being checked.
     """
     now = runtime.clock.now()
     if account.id != session.account_id:
         raise ValueError("complete_login() needs the session's own account.")
-    subjects = throttle.login_subjects(email=account.email, ip=client.ip)
-    await throttle.check_attempt_allowed(runtime.db, subjects, now=now)
+    subjects = throttle.code_subjects(account_id=account.id, ip=client.ip)
+    locked = await throttle.check_login_allowed(runtime.db, subjects, email=account.email, now=now)
     try:
+        if locked:
+            raise InvalidInput(WRONG_CODE, code="invalid_code", field="code")
         await check_second_factor(runtime, account, code=code, client=client)
     except InvalidInput:
-        await throttle.record_failure(runtime.db, subjects, now=now)
+        await _count_failure(runtime, subjects, account=account, language=language, now=now)
         raise
     await throttle.clear_failures(runtime.db, subjects[0])
     token = await sessions.rotate_session(runtime.db, session, stage="full")
     await record_event(runtime.db, account_id=account.id, kind="logged_in", client=client, now=now)
     return token
+
+
+async def _count_failure(
+    runtime: Runtime,
+    subjects: list[str],
+    *,
+    account: Account,
+    language: str,
+    now: float,
+) -> None:
+    """Count a failure on `subjects`; the 100th in a row on the first locks password login."""
+    await throttle.record_failure(
+        runtime.db,
+        subjects,
+        now=now,
+        then=lockout.lock_statements(
+            runtime,
+            account_id=account.id,
+            email=account.email,
+            counter=subjects[0],
+            language=language,
+            now=now,
+        ),
+    )
 
 
 async def log_out(runtime: Runtime, session: Session, *, client: Client) -> None:

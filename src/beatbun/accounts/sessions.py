@@ -9,7 +9,7 @@ from __future__ import annotations
 from beatbun.accounts.models import Account, Client, Session
 from beatbun.accounts.store import row_to_account
 from beatbun.accounts.tokens import hash_token, new_id, new_token
-from beatbun.runtime.base import Database, Row
+from beatbun.runtime.base import Database, Row, SqlValue
 
 IDLE_TIMEOUT = 24 * 3600
 ABSOLUTE_TIMEOUT = 14 * 24 * 3600
@@ -62,7 +62,8 @@ async def find_session_and_account(
             # The session's columns get names of their own next to `accounts.*`.
             "SELECT a.*, s.id AS session_id, s.account_id AS session_account_id,"
             " s.stage AS session_stage, s.user_agent AS session_user_agent, s.ip AS session_ip,"
-            " s.created_at AS session_created_at, s.last_seen_at AS session_last_seen_at"
+            " s.created_at AS session_created_at, s.last_seen_at AS session_last_seen_at,"
+            " s.reauthenticated_at AS session_reauthenticated_at"
             " FROM sessions AS s JOIN accounts AS a ON a.id = s.account_id"
             " WHERE s.token_hash = ? AND s.revoked_at IS NULL"
         )
@@ -86,6 +87,15 @@ async def rotate_session(db: Database, session: Session, *, stage: str) -> str:
         .run()
     )
     return token
+
+
+async def mark_reauthenticated(db: Database, session_id: str, *, now: float) -> None:
+    """Stamp the session: its owner has just confirmed the password."""
+    await (
+        db.prepare("UPDATE sessions SET reauthenticated_at = ? WHERE id = ?")
+        .bind(now, session_id)
+        .run()
+    )
 
 
 async def revoke_session(db: Database, session_id: str, *, account_id: str, now: float) -> bool:
@@ -165,4 +175,9 @@ def _row_to_session(row: Row, *, prefix: str = "") -> Session:
         ip=str(row[prefix + "ip"]),
         created_at=float(row[prefix + "created_at"]),  # type: ignore[arg-type]
         last_seen_at=float(row[prefix + "last_seen_at"]),  # type: ignore[arg-type]
+        reauthenticated_at=_optional_float(row.get(prefix + "reauthenticated_at")),
     )
+
+
+def _optional_float(value: SqlValue) -> float | None:
+    return None if value is None else float(value)

@@ -2,6 +2,10 @@
 
 Workers isolates come and go, so nothing here lives in memory. A throttled attempt is
 answered at once with 429 and `Retry-After` instead of being held open.
+
+The password step and the second-factor step count separately (`login_subjects`,
+`code_subjects`): a right password clears only the password counter, so it never buys more
+guesses at the code (issue #12). Both share the per-address counter.
 """
 
 from __future__ import annotations
@@ -11,11 +15,12 @@ from collections.abc import Sequence
 from beatbun.accounts.tokens import hash_token
 from beatbun.errors import AppError
 from beatbun.i18n import N_
-from beatbun.runtime.base import Database, Row
+from beatbun.runtime.base import Database, Row, Statement
 
 # Failures allowed before delays start: an account is targeted on its own, while one address
 # (an office, a carrier NAT) can carry many people.
-FREE_FAILURES = {"account": 5, "ip": 50}
+# Second-factor codes get the same allowance as passwords, on a counter of their own.
+FREE_FAILURES = {"account": 5, "code": 5, "ip": 50}
 FIRST_DELAY = 1.0
 MAX_DELAY = 15 * 60.0
 FORGET_AFTER = 24 * 3600.0
@@ -44,6 +49,11 @@ def login_subjects(*, email: str, ip: str) -> list[str]:
     return [f"account:{hash_token(email)}", f"ip:{ip}"]
 
 
+def code_subjects(*, account_id: str, ip: str) -> list[str]:
+    """The throttle keys of a second-factor attempt: the account's code counter and the address."""
+    return [f"code:{account_id}", f"ip:{ip}"]
+
+
 async def check_attempt_allowed(db: Database, subjects: Sequence[str], *, now: float) -> None:
     """Raise TooManyAttempts while any subject is inside its delay (one query for all)."""
     if not subjects:
@@ -57,13 +67,37 @@ async def check_attempt_allowed(db: Database, subjects: Sequence[str], *, now: f
         .bind(*subjects)
         .all()
     )
-    longest = max((_wait(row, now=now) for row in rows.results), default=0.0)
-    if longest > 0:
-        raise TooManyAttempts(max(int(longest + 0.999), 1))
+    _raise_if_waiting(rows.results, now=now)
 
 
-async def record_failure(db: Database, subjects: Sequence[str], *, now: float) -> None:
-    """Count one more failure for every subject, in one batch."""
+async def check_login_allowed(
+    db: Database, subjects: Sequence[str], *, email: str, now: float
+) -> bool:
+    """Like `check_attempt_allowed`, and return whether `email`'s password login is locked.
+
+    One query whether or not the email has an account, so neither the answer nor its time
+    says which.
+    """
+    marks = ", ".join("?" for _ in subjects)  # only placeholders go into the SQL
+    rows = (
+        await db.prepare(
+            "SELECT subject, failures, last_failure_at FROM login_failures"  # noqa: S608
+            f" WHERE subject IN ({marks})"
+            " UNION ALL SELECT 'locked', 0, password_locked_at FROM accounts"
+            " WHERE email = ? AND password_locked_at IS NOT NULL"
+        )
+        .bind(*subjects, email)
+        .all()
+    )
+    counters = [row for row in rows.results if row["subject"] != "locked"]
+    _raise_if_waiting(counters, now=now)
+    return len(counters) != len(rows.results)
+
+
+async def record_failure(
+    db: Database, subjects: Sequence[str], *, now: float, then: Sequence[Statement] = ()
+) -> None:
+    """Count one more failure for every subject, then run `then`, all in one batch."""
     if not subjects:
         return
     upsert = db.prepare(
@@ -72,7 +106,7 @@ async def record_failure(db: Database, subjects: Sequence[str], *, now: float) -
         " failures = CASE WHEN excluded.last_failure_at - last_failure_at > ?"
         " THEN 1 ELSE failures + 1 END"
     )
-    await db.batch([upsert.bind(subject, now, FORGET_AFTER) for subject in subjects])
+    await db.batch([*(upsert.bind(subject, now, FORGET_AFTER) for subject in subjects), *then])
 
 
 async def clear_failures(db: Database, subject: str) -> None:
@@ -85,6 +119,12 @@ def delay_after(failures: int, *, kind: str) -> float:
     if over < 0:
         return 0.0
     return float(min(FIRST_DELAY * 2**over, MAX_DELAY))
+
+
+def _raise_if_waiting(rows: Sequence[Row], *, now: float) -> None:
+    longest = max((_wait(row, now=now) for row in rows), default=0.0)
+    if longest > 0:
+        raise TooManyAttempts(max(int(longest + 0.999), 1))
 
 
 def _wait(row: Row, *, now: float) -> float:

@@ -26,6 +26,11 @@ MAX_SAFE_INTEGER = 2**53 - 1
 MAX_KEYS_PER_CALL = 1000
 # workerd's WebCrypto refuses PBKDF2 above this (limit-enforcer.h DEFAULT_MAX_PBKDF2_ITERATIONS).
 MAX_PBKDF2_ITERATIONS = 100_000
+# AES-256-GCM as both cipher adapters use it: a 32-byte key, a 96-bit nonce (NIST SP 800-38D
+# §8.2, WebCrypto's recommended IV) and the full 128-bit tag appended to the ciphertext.
+AES_KEY_BYTES = 32
+AES_GCM_NONCE_BYTES = 12
+AES_GCM_TAG_BYTES = 16
 
 SqlValue = None | int | float | str | bytes
 Row = dict[str, SqlValue]
@@ -194,6 +199,25 @@ class KeyDerivation(Protocol):
         ...
 
 
+class Cipher(Protocol):
+    """AES-256-GCM: WebCrypto on Workers, `cryptography` locally, byte-identical results.
+
+    The caller picks the nonce (a fresh random one per message), so both sides can be compared.
+    """
+
+    async def seal(
+        self, key: bytes, nonce: bytes, plaintext: bytes, *, associated_data: bytes = b""
+    ) -> bytes:
+        """The ciphertext with its 16-byte tag appended; ValueError for a bad key or nonce size."""
+        ...
+
+    async def open(
+        self, key: bytes, nonce: bytes, sealed: bytes, *, associated_data: bytes = b""
+    ) -> bytes:
+        """The plaintext; raises `SealedDataError` when the tag does not verify."""
+        ...
+
+
 @dataclass(frozen=True)
 class MailMessage:
     to: str
@@ -233,6 +257,7 @@ class Runtime:
     clock: Clock
     kdf: KeyDerivation
     mailer: Mailer
+    cipher: Cipher
 
 
 RuntimeFactory = Callable[[Any], Runtime]

@@ -15,7 +15,7 @@ from typing import Any
 
 from pyodide.ffi import JsException
 
-from beatbun.errors import BlobStoreError, CoordinatorError, RuntimeFailure
+from beatbun.errors import BlobStoreError, CoordinatorError, RuntimeFailure, SealedDataError
 from beatbun.runtime.actors import unwrap_reply
 from beatbun.runtime.base import (
     MAX_KEYS_PER_CALL,
@@ -36,6 +36,7 @@ from beatbun.runtime.blobrules import (
     check_list_limit,
     custom_metadata_of,
 )
+from beatbun.runtime.cipherrules import check_aes_gcm
 from beatbun.runtime.clock import SystemClock
 from beatbun.runtime.d1rules import check_params, check_sql, error_from_message, first_of
 from beatbun.runtime.kdfrules import check_pbkdf2
@@ -56,6 +57,7 @@ def runtime_from_env(env: Any) -> Runtime:
         clock=SystemClock(),
         kdf=WebCryptoKeyDerivation(),
         mailer=ResendMailer(api_key=settings.mail_api_key, sender=settings.mail_from),
+        cipher=WebCryptoCipher(),
     )
 
 
@@ -82,6 +84,48 @@ class WebCryptoKeyDerivation:
         except JsException as exc:
             raise RuntimeFailure(f"WebCrypto PBKDF2 failed: {exc}", code="kdf_error") from exc
         return bytes(bits.to_bytes())
+
+
+class WebCryptoCipher:
+    """AES-256-GCM by `crypto.subtle` (§8): the tag is appended to the ciphertext, as locally."""
+
+    async def seal(
+        self, key: bytes, nonce: bytes, plaintext: bytes, *, associated_data: bytes = b""
+    ) -> bytes:
+        check_aes_gcm(key=key, nonce=nonce)
+        try:
+            return await self._run("encrypt", key, nonce, plaintext, associated_data)
+        except JsException as exc:
+            raise RuntimeFailure(f"WebCrypto AES-GCM failed: {exc}", code="cipher_error") from exc
+
+    async def open(
+        self, key: bytes, nonce: bytes, sealed: bytes, *, associated_data: bytes = b""
+    ) -> bytes:
+        check_aes_gcm(key=key, nonce=nonce, sealed=sealed)
+        try:
+            return await self._run("decrypt", key, nonce, sealed, associated_data)
+        except JsException as exc:
+            # WebCrypto reports a tag that does not verify as an OperationError.
+            raise SealedDataError(
+                f"WebCrypto AES-GCM decrypt failed: {exc}", code="sealed_data_error"
+            ) from exc
+
+    async def _run(
+        self, operation: str, key: bytes, nonce: bytes, data: bytes, associated_data: bytes
+    ) -> bytes:
+        # `js` exists only inside the Worker, and crypto must not be touched at import time.
+        from js import Object, crypto
+        from pyodide.ffi import to_js
+
+        crypto_key = await crypto.subtle.importKey(
+            "raw", to_js(key), "AES-GCM", False, to_js([operation])
+        )
+        params = to_js(
+            {"name": "AES-GCM", "iv": nonce, "additionalData": associated_data, "tagLength": 128},
+            dict_converter=Object.fromEntries,
+        )
+        result = await getattr(crypto.subtle, operation)(params, crypto_key, to_js(data))
+        return bytes(result.to_bytes())
 
 
 class D1Database:

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.background import BackgroundTask
 
-from beatbun.accounts import profile, service
+from beatbun.accounts import mailqueue, profile, service
 from beatbun.accounts.sessions import ABSOLUTE_TIMEOUT, MFA_STEP_TIMEOUT
 from beatbun.api.deps import CurrentVisitor, PendingLogin, PendingLoginAccount, RuntimeDep
 from beatbun.errors import InvalidInput
 from beatbun.web.choices import language_of
 from beatbun.web.forms import Text, client_of, render_form, render_token_page, see_other
-from beatbun.web.security import clear_session_cookie, set_session_cookie
+from beatbun.web.security import forget_browser, set_session_cookie
 
 router = APIRouter()
-CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
 
 
 @router.get("/signup", response_class=HTMLResponse)
@@ -97,9 +97,13 @@ async def login(
             password=password,
             client=client_of(request),
             previous_token=visitor.token,
+            language=language_of(request),
         )
     except service.InvalidCredentials as exc:
-        return render_form(request, "account/login.html", error=exc, values={"email": email})
+        refused = render_form(request, "account/login.html", error=exc, values={"email": email})
+        # A failure may have queued the owner's "login locked" mail; send it after answering.
+        refused.background = BackgroundTask(mailqueue.send_queued_mail, runtime)
+        return refused
     redirect = see_other("/login/code" if outcome.needs_second_factor else "/account")
     max_age = MFA_STEP_TIMEOUT if outcome.needs_second_factor else ABSOLUTE_TIMEOUT
     set_session_cookie(redirect, outcome.token, max_age=max_age)
@@ -121,10 +125,17 @@ async def login_code(
 ) -> Response:
     try:
         token = await service.complete_login(
-            runtime, session, account, code=code, client=client_of(request)
+            runtime,
+            session,
+            account,
+            code=code,
+            client=client_of(request),
+            language=language_of(request),
         )
     except InvalidInput as exc:
-        return render_form(request, "account/login_code.html", error=exc)
+        refused = render_form(request, "account/login_code.html", error=exc)
+        refused.background = BackgroundTask(mailqueue.send_queued_mail, runtime)
+        return refused
     redirect = see_other("/account")
     set_session_cookie(redirect, token, max_age=ABSOLUTE_TIMEOUT)
     return redirect
@@ -135,8 +146,8 @@ async def logout(request: Request, runtime: RuntimeDep, visitor: CurrentVisitor)
     if visitor.session is not None:
         await service.log_out(runtime, visitor.session, client=client_of(request))
     redirect = see_other("/")
-    clear_session_cookie(redirect)
-    redirect.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
+    # A shared computer keeps no trace of the account, but the device keeps its cookie choice.
+    forget_browser(request, redirect)
     return redirect
 
 
@@ -148,12 +159,17 @@ async def forgot_password_page(request: Request) -> HTMLResponse:
 @router.post("/forgot-password", response_model=None)
 async def forgot_password(request: Request, runtime: RuntimeDep, email: Text = "") -> Response:
     try:
-        await profile.request_password_reset(runtime, email=email, language=language_of(request))
+        await profile.request_password_reset(
+            runtime, email=email, client=client_of(request), language=language_of(request)
+        )
     except InvalidInput as exc:
         return render_form(
             request, "account/forgot_password.html", error=exc, values={"email": email}
         )
-    return render_form(request, "account/forgot_password.html", context={"sent": True})
+    sent = render_form(request, "account/forgot_password.html", context={"sent": True})
+    # Known address or not, the same flush after the answer (see accounts/mailqueue.py).
+    sent.background = BackgroundTask(mailqueue.send_queued_mail, runtime)
+    return sent
 
 
 @router.get("/reset-password", response_class=HTMLResponse)

@@ -7,11 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from beatbun.accounts import apikeys, passwords, profile, secondfactor, sessions, totp
-from beatbun.accounts.models import Account
+from beatbun.accounts import apikeys, passwords, profile, reauth, secondfactor, sessions, totp
+from beatbun.accounts.models import Account, Session
 from beatbun.accounts.security_log import EVENT_LABELS, list_events, record_event
 from beatbun.api.deps import CurrentAccount, CurrentSession, RuntimeDep
-from beatbun.errors import InvalidInput, NotFound
+from beatbun.errors import InvalidInput, NotFound, ReauthenticationRequired
 from beatbun.i18n import N_
 from beatbun.runtime.base import Runtime
 from beatbun.web.choices import language_of
@@ -155,9 +155,58 @@ async def security_log(
 
 @router.get("/two-step", response_class=HTMLResponse)
 async def two_step_page(
-    request: Request, runtime: RuntimeDep, account: CurrentAccount
+    request: Request,
+    runtime: RuntimeDep,
+    account: CurrentAccount,
+    session: CurrentSession,
+    turned: str = "",
 ) -> HTMLResponse:
-    return render_form(request, "account/two_step.html", context=await _two_step(runtime, account))
+    # Reads only: the pending secret is made by POST /account/two-step/setup.
+    context = await _two_step(runtime, account, session)
+    if turned == "off" and not account.has_totp:
+        context |= {"turned_off": True, **await _other_sessions(runtime, session)}
+    return render_form(request, "account/two_step.html", context=context)
+
+
+@router.get("/confirm-password", response_class=HTMLResponse)
+async def confirm_password_page(
+    request: Request, account: CurrentAccount, next: str = reauth.DEFAULT_NEXT
+) -> HTMLResponse:
+    return render_form(
+        request, "account/confirm_password.html", values={"next": reauth.safe_next(next)}
+    )
+
+
+@router.post("/confirm-password", response_model=None)
+async def confirm_password(
+    request: Request,
+    runtime: RuntimeDep,
+    account: CurrentAccount,
+    session: CurrentSession,
+    current_password: Text = "",
+    next: Text = reauth.DEFAULT_NEXT,
+) -> Response:
+    target = reauth.safe_next(next)
+    try:
+        await reauth.confirm_password(
+            runtime, account, session, password=current_password, client=client_of(request)
+        )
+    except InvalidInput as exc:
+        return render_form(
+            request, "account/confirm_password.html", error=exc, values={"next": target}
+        )
+    return see_other(target)
+
+
+@router.post("/two-step/setup", response_model=None)
+async def two_step_setup(
+    runtime: RuntimeDep, account: CurrentAccount, session: CurrentSession
+) -> Response:
+    try:
+        await secondfactor.start_totp_enrollment(runtime, account, session)
+    except ReauthenticationRequired:
+        return _confirm_password_first()
+    return see_other("/account/two-step")
 
 
 @router.post("/two-step", response_model=None)
@@ -170,13 +219,24 @@ async def two_step_enable(
 ) -> Response:
     try:
         codes, token = await secondfactor.confirm_totp(
-            runtime, account, session, code=code, client=client_of(request)
+            runtime,
+            account,
+            session,
+            code=code,
+            client=client_of(request),
+            language=language_of(request),
         )
+    except ReauthenticationRequired:
+        return _confirm_password_first()
     except InvalidInput as exc:
         return render_form(
-            request, "account/two_step.html", error=exc, context=await _two_step(runtime, account)
+            request,
+            "account/two_step.html",
+            error=exc,
+            context=await _two_step(runtime, account, session),
         )
-    page = render_form(request, "account/recovery_codes.html", context={"codes": codes})
+    context = {"codes": codes, "turned_on": True, **await _other_sessions(runtime, session)}
+    page = render_form(request, "account/recovery_codes.html", context=context)
     set_session_cookie(page, token, max_age=sessions.ABSOLUTE_TIMEOUT)
     return page
 
@@ -198,14 +258,31 @@ async def two_step_disable(
             password=current_password,
             code=code,
             client=client_of(request),
+            language=language_of(request),
         )
     except InvalidInput as exc:
         return render_form(
-            request, "account/two_step.html", error=exc, context=await _two_step(runtime, account)
+            request,
+            "account/two_step.html",
+            error=exc,
+            context=await _two_step(runtime, account, session),
         )
-    redirect = see_other("/account/two-step")
+    redirect = see_other("/account/two-step?turned=off")
     set_session_cookie(redirect, token, max_age=sessions.ABSOLUTE_TIMEOUT)
     return redirect
+
+
+@router.post("/two-step/recovery-codes", response_model=None)
+async def regenerate_recovery_codes(
+    request: Request, runtime: RuntimeDep, account: CurrentAccount, session: CurrentSession
+) -> Response:
+    try:
+        codes = await secondfactor.regenerate_recovery_codes(
+            runtime, account, session, language=language_of(request)
+        )
+    except ReauthenticationRequired:
+        return _confirm_password_first()
+    return render_form(request, "account/recovery_codes.html", context={"codes": codes})
 
 
 @router.get("/api-keys", response_class=HTMLResponse)
@@ -270,13 +347,28 @@ def _overview(account: Account) -> dict[str, Any]:
     return {"account": account, "min_password_length": minimum}
 
 
-async def _two_step(runtime: Runtime, account: Account) -> dict[str, Any]:
+async def _two_step(runtime: Runtime, account: Account, session: Session) -> dict[str, Any]:
+    recent = reauth.has_recent_password(session, now=runtime.clock.now())
     if account.has_totp:
         unused = await totp.count_unused_recovery_codes(runtime.db, account.id)
-        return {"enabled": True, "unused_codes": unused}
-    secret = await secondfactor.start_totp_enrollment(runtime, account)
-    uri = totp.provisioning_uri(secret, email=account.email, issuer=runtime.settings.site_name)
-    return {"enabled": False, "secret": secret, "qr_svg": totp.qr_svg(uri)}
+        return {"enabled": True, "unused_codes": unused, "recent_password": recent}
+    context: dict[str, Any] = {"enabled": False, "recent_password": recent}
+    # The key is shown only to whoever just confirmed the password.
+    secret = await secondfactor.pending_totp_secret(runtime, account) if recent else None
+    if secret is not None:
+        uri = totp.provisioning_uri(secret, email=account.email, issuer=runtime.settings.site_name)
+        context |= {"secret": secret, "qr_svg": totp.qr_svg(uri)}
+    return context
+
+
+async def _other_sessions(runtime: Runtime, session: Session) -> dict[str, Any]:
+    """How many other sessions are live, for the offer to end them after a two-step change."""
+    live = await sessions.list_sessions(runtime.db, session.account_id, now=runtime.clock.now())
+    return {"other_sessions": sum(1 for other in live if other.id != session.id)}
+
+
+def _confirm_password_first() -> Response:
+    return see_other(f"/account/confirm-password?next={reauth.DEFAULT_NEXT}")
 
 
 async def _keys(runtime: Runtime, account: Account) -> dict[str, Any]:

@@ -4,12 +4,15 @@
 `request.state.csp_nonce`), the baseline headers, and the anonymous CSRF cookie when a page
 handed out a token. `guard_browser_request` runs before every route (a global dependency): it
 loads the visitor's session and refuses unsafe requests from another site or without the token.
+A response that hands out a token (a page that called `csrf_token`) or carries credentials is
+never stored by a cache: the token is bound to one browser.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Sequence
 from urllib.parse import urlsplit
@@ -19,6 +22,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from beatbun.api.deps import API_PREFIX, SESSION_COOKIE, runtime_of, visitor_of
+from beatbun.consent.registry import CONSENT_COOKIE
 from beatbun.errors import PermissionDenied
 from beatbun.i18n import N_
 
@@ -32,6 +36,12 @@ PERMISSIONS_POLICY = (
     "camera=(), microphone=(), geolocation=(), usb=(), payment=(), interest-cohort=()"
 )
 FROM_ANOTHER_SITE = N_("Requests from other sites cannot change anything here.")
+# Logout clears the site's cache and storage (the studio draft) in this browser. Cookies are
+# expired one by one instead of with "cookies", which would also erase the device's consent
+# choice that the cookie policy says the device keeps (w3c.github.io/webappsec-clear-site-data).
+LOGOUT_CLEAR_SITE_DATA = '"cache", "storage"'
+# RFC 6265 §4.1.1: a cookie name is an RFC 2616 token; anything else is not echoed back.
+COOKIE_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
 class CrossSiteRequest(PermissionDenied):
@@ -71,7 +81,7 @@ class SecurityHeaders:
                 new_cookie = state.get("new_csrf_cookie")
                 if new_cookie:
                     headers.append("set-cookie", _cookie(CSRF_COOKIE, new_cookie, max_age=None))
-                if credentialed or "set-cookie" in headers:
+                if credentialed or "set-cookie" in headers or state.get("csrf_token_issued"):
                     headers["cache-control"] = "no-store"
             await send(message)
 
@@ -90,7 +100,7 @@ async def guard_browser_request(request: Request) -> None:
         return
     _refuse_cross_site(request)
     sent = request.headers.get(CSRF_HEADER) or await _form_token(request)
-    if not sent or not hmac.compare_digest(sent, csrf_token(request)):
+    if not sent or not hmac.compare_digest(sent, _expected_token(request)):
         raise CsrfTokenMissing(
             N_(
                 "This form has expired or did not come from this site."
@@ -100,7 +110,15 @@ async def guard_browser_request(request: Request) -> None:
 
 
 def csrf_token(request: Request) -> str:
-    """The token forms must send: bound to the session, or to the anonymous CSRF cookie."""
+    """The token forms must send: bound to the session, or to the anonymous CSRF cookie.
+
+    The response that hands it out is marked `Cache-Control: no-store`.
+    """
+    request.state.csrf_token_issued = True
+    return _expected_token(request)
+
+
+def _expected_token(request: Request) -> str:
     visitor = getattr(request.state, "visitor", None)
     if visitor is not None and visitor.session is not None:
         binding = f"session:{visitor.session.id}"
@@ -114,8 +132,17 @@ def set_session_cookie(response: Response, token: str, *, max_age: int) -> None:
     response.headers.append("set-cookie", _cookie(SESSION_COOKIE, token, max_age=max_age))
 
 
-def clear_session_cookie(response: Response) -> None:
-    response.headers.append("set-cookie", _cookie(SESSION_COOKIE, "", max_age=0))
+def forget_browser(request: Request, response: Response) -> None:
+    """At logout: expire every cookie this browser sent but the consent choice, clear the rest.
+
+    The session cookie is always expired. A cookie another script set with a `Domain` or a
+    narrower `Path` cannot be matched from here and is left to its own expiry.
+    """
+    names = (set(request.cookies) | {SESSION_COOKIE}) - {CONSENT_COOKIE}
+    for name in sorted(names):
+        if COOKIE_NAME.fullmatch(name):
+            response.headers.append("set-cookie", _cookie(name, "", max_age=0))
+    response.headers["clear-site-data"] = LOGOUT_CLEAR_SITE_DATA
 
 
 def _anonymous_secret(request: Request) -> str:
@@ -128,16 +155,43 @@ def _anonymous_secret(request: Request) -> str:
 
 
 def _refuse_cross_site(request: Request) -> None:
+    """Refuse unless the browser's own headers place the request on this site.
+
+    Sec-Fetch-Site first, then Origin, then Referer (OWASP CSRF cheat sheet, "Verifying origin
+    with standard headers"). A request with none of them is refused when it carries the session
+    cookie; without one it has no authority to abuse, and the token still binds it to the
+    anonymous CSRF cookie (an `HttpOnly` `__Host-` cookie no other site can read or plant).
+    """
     fetch_site = request.headers.get("sec-fetch-site")
     if fetch_site is not None and fetch_site not in ("same-origin", "none"):
         raise CrossSiteRequest(FROM_ANOTHER_SITE)
+    own = f"{request.url.scheme}://{request.url.netloc}"
     origin = request.headers.get("origin")
     # Under `Referrer-Policy: no-referrer` (our token pages) browsers send `Origin: null`;
     # that is accepted only when Sec-Fetch-Site vouches for the same origin.
     if origin == "null" and fetch_site == "same-origin":
         return
-    if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
+    if origin is not None:
+        if origin != own:
+            raise CrossSiteRequest(FROM_ANOTHER_SITE)
+        return
+    referer = request.headers.get("referer")
+    if referer is not None:
+        if _origin_of(referer) != own:
+            raise CrossSiteRequest(FROM_ANOTHER_SITE)
+        return
+    # Sec-Fetch-Site cannot be set by a page, so a browser that sent it has vouched already.
+    if fetch_site is None and SESSION_COOKIE in request.cookies:
         raise CrossSiteRequest(FROM_ANOTHER_SITE)
+
+
+def _origin_of(url: str) -> str | None:
+    """The origin of a Referer, or None when it cannot be read (which never matches ours)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 async def _form_token(request: Request) -> str | None:

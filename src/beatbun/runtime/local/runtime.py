@@ -10,6 +10,7 @@ from beatbun.runtime.base import Clock, Runtime
 from beatbun.runtime.clock import SystemClock
 from beatbun.runtime.local.actors import LocalActorNamespace
 from beatbun.runtime.local.blobs import LocalBlobStore
+from beatbun.runtime.local.cipher import CryptographyCipher
 from beatbun.runtime.local.database import LocalDatabase
 from beatbun.runtime.local.kdf import HashlibKeyDerivation
 from beatbun.runtime.local.mail import LocalOutbox
@@ -48,6 +49,7 @@ class LocalRuntime(Runtime):
             clock=clock,
             kdf=HashlibKeyDerivation(),
             mailer=LocalOutbox(state_dir / "outbox", sender=settings.mail_from, clock=clock),
+            cipher=CryptographyCipher(),
             state_dir=state_dir,
         )
         return runtime

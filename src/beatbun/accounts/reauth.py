@@ -1,0 +1,61 @@
+"""Re-authentication ("sudo mode"): sensitive changes need the password confirmed recently.
+
+Confirming stamps the session (`sessions.reauthenticated_at`); for `WINDOW` seconds after it,
+two-step changes and new recovery codes go through without asking again. A login does not
+count: the stamp comes only from the explicit confirmation, so a stolen session cookie alone
+can never make these changes.
+"""
+
+from __future__ import annotations
+
+from beatbun.accounts import passwords, sessions, throttle
+from beatbun.accounts.models import Account, Client, Session
+from beatbun.errors import InvalidInput, ReauthenticationRequired
+from beatbun.i18n import N_
+from beatbun.runtime.base import Runtime
+
+WINDOW = 5 * 60
+# Where the confirmation may send people back to: our own account pages only.
+NEXT_PAGES = frozenset({"/account/two-step"})
+DEFAULT_NEXT = "/account/two-step"
+
+
+def has_recent_password(session: Session, *, now: float) -> bool:
+    stamped = session.reauthenticated_at
+    return stamped is not None and 0 <= now - stamped <= WINDOW
+
+
+def require_recent_password(runtime: Runtime, session: Session) -> None:
+    """Raise ReauthenticationRequired unless the password was confirmed within `WINDOW`."""
+    if not has_recent_password(session, now=runtime.clock.now()):
+        raise ReauthenticationRequired(N_("Confirm your password to continue."))
+
+
+async def confirm_password(
+    runtime: Runtime,
+    account: Account,
+    session: Session,
+    *,
+    password: str,
+    client: Client,
+    message: str = passwords.WRONG_CURRENT_PASSWORD,
+) -> None:
+    """Check the password and stamp the session.
+
+    Raises InvalidInput(field="current_password", `message`) when wrong, TooManyAttempts while
+    throttled: the counters are the login form's, so this is no side door for guessing.
+    """
+    now = runtime.clock.now()
+    subjects = throttle.login_subjects(email=account.email, ip=client.ip)
+    await throttle.check_attempt_allowed(runtime.db, subjects, now=now)
+    try:
+        await passwords.check_current_password(runtime, account, password, message=message)
+    except InvalidInput:
+        await throttle.record_failure(runtime.db, subjects, now=now)
+        raise
+    await sessions.mark_reauthenticated(runtime.db, session.id, now=now)
+
+
+def safe_next(path: str) -> str:
+    """`path` when it is one of NEXT_PAGES, else the default: never an open redirect."""
+    return path if path in NEXT_PAGES else DEFAULT_NEXT
