@@ -223,11 +223,24 @@ async def test_new_recovery_codes_need_a_recent_password_and_replace_the_old(
     account, session, _ = await _with_totp(runtime)
     clock.advance(reauth.WINDOW + 1)
     with pytest.raises(ReauthenticationRequired):
-        await secondfactor.regenerate_recovery_codes(runtime, account, session, language="en")
+        await secondfactor.regenerate_recovery_codes(
+            runtime, account, session, client=CLIENT, language="en"
+        )
     session = await _fresh(runtime, account, session)
-    codes = await secondfactor.regenerate_recovery_codes(runtime, account, session, language="en")
+    codes = await secondfactor.regenerate_recovery_codes(
+        runtime, account, session, client=CLIENT, language="en"
+    )
     assert len(set(codes)) == 10
     assert "New recovery codes" in runtime.mailer.messages()[0].subject
+    logged = (
+        await runtime.db.prepare(
+            "SELECT kind FROM security_events WHERE account_id = ? ORDER BY id"
+        )
+        .bind(account.id)
+        .all()
+    )
+    kinds = [row["kind"] for row in logged.results]
+    assert kinds[-2:] == ["password_confirmed", "recovery_codes_replaced"]
 
 
 async def test_legacy_plaintext_secret_still_works_and_is_resealed_by_the_next_code(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from beatbun.accounts import passwords, sessions, throttle
 from beatbun.accounts.models import Account, Client, Session
+from beatbun.accounts.security_log import record_event
 from beatbun.errors import InvalidInput, ReauthenticationRequired
 from beatbun.i18n import N_
 from beatbun.runtime.base import Runtime
@@ -54,6 +55,9 @@ async def confirm_password(
         await throttle.record_failure(runtime.db, subjects, now=now)
         raise
     await sessions.mark_reauthenticated(runtime.db, session.id, now=now)
+    await record_event(
+        runtime.db, account_id=account.id, kind="password_confirmed", client=client, now=now
+    )
 
 
 def safe_next(path: str) -> str:

@@ -185,7 +185,7 @@ async def disable_totp(
 
 
 async def regenerate_recovery_codes(
-    runtime: Runtime, account: Account, session: Session, *, language: str
+    runtime: Runtime, account: Account, session: Session, *, client: Client, language: str
 ) -> list[str]:
     """Replace every recovery code with ten new ones, shown once; the old ones stop working.
 
@@ -196,6 +196,13 @@ async def regenerate_recovery_codes(
         raise Conflict(N_("Two-step verification is not on for this account."))
     codes = totp.new_recovery_codes()
     await totp.store_recovery_codes(runtime.db, account_id=account.id, codes=codes)
+    await record_event(
+        runtime.db,
+        account_id=account.id,
+        kind="recovery_codes_replaced",
+        client=client,
+        now=runtime.clock.now(),
+    )
     await _notify(runtime, account, mail.RECOVERY_CODES_REPLACED, language=language)
     return codes
 

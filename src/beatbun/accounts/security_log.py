@@ -23,6 +23,8 @@ EVENT_LABELS = {
     "totp_enabled": N_("Two-step verification turned on"),
     "totp_disabled": N_("Two-step verification turned off"),
     "recovery_code_used": N_("Recovery code used"),
+    "recovery_codes_replaced": N_("New recovery codes made"),
+    "password_confirmed": N_("Password confirmed for a security change"),
     "second_factor_failed": N_("Wrong verification code"),
     "api_key_created": N_("API key created"),
     "api_key_revoked": N_("API key revoked"),

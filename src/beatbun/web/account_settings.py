@@ -278,7 +278,7 @@ async def regenerate_recovery_codes(
 ) -> Response:
     try:
         codes = await secondfactor.regenerate_recovery_codes(
-            runtime, account, session, language=language_of(request)
+            runtime, account, session, client=client_of(request), language=language_of(request)
         )
     except ReauthenticationRequired:
         return _confirm_password_first()
