@@ -116,11 +116,11 @@ def signed_in(base_url: str, state_dir: Path, email_address: str) -> Visitor:
     return visitor
 
 
-def confirm_password(visitor: Visitor, password: str = PASSWORD) -> httpx.Response:
+def confirm_password(
+    visitor: Visitor, password: str = PASSWORD, *, then: str = "/account/two-step"
+) -> httpx.Response:
     """Re-authenticate the visitor's session (the password step two-step changes need)."""
-    return visitor.post(
-        "/account/confirm-password", {"current_password": password, "next": "/account/two-step"}
-    )
+    return visitor.post("/account/confirm-password", {"current_password": password, "next": then})
 
 
 def enable_totp(visitor: Visitor) -> tuple[str, list[str]]:

@@ -8,6 +8,8 @@ can never make these changes.
 
 from __future__ import annotations
 
+import dataclasses
+
 from beatbun.accounts import passwords, sessions, throttle
 from beatbun.accounts.models import Account, Client, Session
 from beatbun.accounts.security_log import record_event
@@ -16,9 +18,11 @@ from beatbun.i18n import N_
 from beatbun.runtime.base import Runtime
 
 WINDOW = 5 * 60
-# Where the confirmation may send people back to: our own account pages only.
-NEXT_PAGES = frozenset({"/account/two-step"})
 DEFAULT_NEXT = "/account/two-step"
+# Confirming for this carries on with it: the enrolment starts, and the key is shown.
+SETUP_NEXT = "/account/two-step/setup"
+# Where the confirmation may send people back to: our own account pages only.
+NEXT_PAGES = frozenset({DEFAULT_NEXT, SETUP_NEXT})
 
 
 def has_recent_password(session: Session, *, now: float) -> bool:
@@ -40,8 +44,8 @@ async def confirm_password(
     password: str,
     client: Client,
     message: str = passwords.WRONG_CURRENT_PASSWORD,
-) -> None:
-    """Check the password and stamp the session.
+) -> Session:
+    """Check the password and stamp the session; returns the session as stamped.
 
     Raises InvalidInput(field="current_password", `message`) when wrong, TooManyAttempts while
     throttled: the counters are the login form's, so this is no side door for guessing.
@@ -58,6 +62,7 @@ async def confirm_password(
     await record_event(
         runtime.db, account_id=account.id, kind="password_confirmed", client=client, now=now
     )
+    return dataclasses.replace(session, reauthenticated_at=now)
 
 
 def safe_next(path: str) -> str:

@@ -188,13 +188,17 @@ async def confirm_password(
 ) -> Response:
     target = reauth.safe_next(next)
     try:
-        await reauth.confirm_password(
+        stamped = await reauth.confirm_password(
             runtime, account, session, password=current_password, client=client_of(request)
         )
     except InvalidInput as exc:
         return render_form(
             request, "account/confirm_password.html", error=exc, values={"next": target}
         )
+    if target == reauth.SETUP_NEXT:
+        # The person asked to set up two-step before the prompt: carry on to the key.
+        await secondfactor.start_totp_enrollment(runtime, account, stamped)
+        return see_other(reauth.DEFAULT_NEXT)
     return see_other(target)
 
 
@@ -205,7 +209,7 @@ async def two_step_setup(
     try:
         await secondfactor.start_totp_enrollment(runtime, account, session)
     except ReauthenticationRequired:
-        return _confirm_password_first()
+        return _confirm_password_first(then=reauth.SETUP_NEXT)
     return see_other("/account/two-step")
 
 
@@ -367,8 +371,8 @@ async def _other_sessions(runtime: Runtime, session: Session) -> dict[str, Any]:
     return {"other_sessions": sum(1 for other in live if other.id != session.id)}
 
 
-def _confirm_password_first() -> Response:
-    return see_other(f"/account/confirm-password?next={reauth.DEFAULT_NEXT}")
+def _confirm_password_first(*, then: str = reauth.DEFAULT_NEXT) -> Response:
+    return see_other(f"/account/confirm-password?next={then}")
 
 
 async def _keys(runtime: Runtime, account: Account) -> dict[str, Any]:
