@@ -75,6 +75,7 @@ async def bench(tracks: int, seconds: int, limit: int) -> None:
             kdf=runtime.kdf,
             mailer=runtime.mailer,
             cipher=runtime.cipher,
+            fetcher=runtime.fetcher,
         )
         moved, calls = 0, 0
         started = time.perf_counter()

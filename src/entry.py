@@ -6,15 +6,15 @@ clock or randomness); every binding is reached through `self.env` inside a handl
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-from workers import DurableObject, WorkerEntrypoint
+from workers import DurableObject, Response, WorkerEntrypoint
 
 from beatbun.generation.queue import UserQueue as UserQueueActor
 from beatbun.main import create_app
-from beatbun.runtime.actors import serve_in_turn
+from beatbun.runtime.actors import serve_alarm, serve_in_turn
 from beatbun.runtime.cloudflare import DurableObjectStorage, runtime_from_env
+from beatbun.runtime.streams import StreamHandoff
 from beatbun.scheduled import run_scheduled
 
 app = create_app(runtime_factory=runtime_from_env)
@@ -24,7 +24,12 @@ class Default(WorkerEntrypoint):
     async def fetch(self, request: Any) -> Any:
         import asgi
 
-        return await asgi.fetch(app, request.js_object, self.env)
+        # Audio leaves as the R2 body stream, not through the bridge's bytes (runtime/streams.py).
+        handoff = StreamHandoff(app)
+        response = await asgi.fetch(handoff, request.js_object, self.env)
+        if handoff.stream is None:
+            return response
+        return Response(handoff.stream, status=response.status, headers=response.headers)
 
     async def scheduled(self, controller: Any, env: Any = None, ctx: Any = None) -> None:
         # `env` and `ctx` arrive unwrapped; the SDK-wrapped ones are on self (§0.2).
@@ -46,11 +51,9 @@ class UserQueue(DurableObject):
             storage=DurableObjectStorage(ctx.storage),
             runtime=runtime_from_env(env),
         )
-        self.lock = asyncio.Lock()
 
     async def call(self, method: str, args: list[Any]) -> dict[str, Any]:
-        return await serve_in_turn(self.actor, self.lock, method, list(args))
+        return await serve_in_turn(self.actor, method, list(args))
 
     async def alarm(self, alarm_info: Any = None) -> None:
-        async with self.lock:
-            await self.actor.alarm()
+        await serve_alarm(self.actor)

@@ -8,8 +8,11 @@ storage cursors, and the SDK's refusal of tuples and bytearrays.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import sqlite3
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -162,11 +165,57 @@ class RawR2Object:
         self.customMetadata = RawJsObject(**stored["custom"])
 
 
+class FakeUint8Array:
+    """A JS Uint8Array as a JsProxy: `length`, `subarray` (a view, no copy) and `to_bytes`.
+
+    Every `to_bytes()` is a copy into Python, so it is recorded in `reads` (its length).
+    """
+
+    def __init__(self, data: memoryview, reads: list[int]) -> None:
+        self._data = data
+        self._reads = reads
+        self.length = len(data)
+
+    def subarray(self, start: int, end: int) -> FakeUint8Array:
+        return FakeUint8Array(self._data[start:end], self._reads)
+
+    def to_bytes(self) -> bytes:
+        self._reads.append(len(self._data))
+        return bytes(self._data)
+
+
+class FakeReadableStream:
+    """A JS ReadableStream of Uint8Array chunks (Pyodide makes it async-iterable); read once."""
+
+    def __init__(self, data: bytes, *, chunk_bytes: int, reads: list[int]) -> None:
+        self._data = memoryview(data)
+        self._chunk_bytes = chunk_bytes
+        self.reads = reads
+        self.locked = False
+
+    async def __aiter__(self) -> AsyncIterator[FakeUint8Array]:
+        if self.locked:
+            raise JsException("TypeError: This ReadableStream is currently locked to a reader.")
+        self.locked = True
+        for start in range(0, len(self._data), self._chunk_bytes):
+            yield FakeUint8Array(self._data[start : start + self._chunk_bytes], self.reads)
+
+
 class WrappedR2Object:
-    """An R2Object / R2ObjectBody behind `_BindingWrapper`: item and attribute access."""
+    """An R2Object / R2ObjectBody behind `_BindingWrapper`: item and attribute access.
+
+    `body` is the raw ReadableStream: the SDK passes ReadableStream through unwrapped
+    (`_JS_PASSTHROUGH_TYPES` in workers/utils.py), ready for `Response(body)`.
+    """
 
     def __init__(
-        self, stored: dict[str, Any], *, body: bytes | None, range_: dict[str, int] | None
+        self,
+        stored: dict[str, Any],
+        *,
+        body: bytes | None,
+        range_: dict[str, int] | None,
+        chunk_bytes: int = 64 * 1024,
+        reads: list[int] | None = None,
     ) -> None:
         self.key = stored["key"]
         self.size = len(stored["data"])
@@ -180,20 +229,31 @@ class WrappedR2Object:
         self.customMetadata = JsDict(stored["custom"])
         self.range = JsDict(range_) if range_ else None
         if body is not None:
-            self.body = object()  # a ReadableStream
+            self.body = FakeReadableStream(
+                body, chunk_bytes=chunk_bytes, reads=reads if reads is not None else []
+            )
             self._data = body
 
     def __getitem__(self, name: str) -> Any:
         return getattr(self, name)
 
     async def arrayBuffer(self) -> memoryview:
+        if self.body.locked:
+            raise JsException("TypeError: Body has already been used.")
+        self.body.reads.append(len(self._data))
         return memoryview(self._data)
 
 
 class FakeR2Binding:
-    def __init__(self) -> None:
+    """`env.AUDIO`, wrapped. Bodies stream in chunks of `chunk_bytes` (R2 picks the size; a
+    large one shows that the adapter splits it); `reads` lists each copy of body bytes into Python.
+    """
+
+    def __init__(self, *, chunk_bytes: int = 64 * 1024) -> None:
         self.objects: dict[str, dict[str, Any]] = {}
         self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+        self.chunk_bytes = chunk_bytes
+        self.reads: list[int] = []
 
     async def put(self, key: str, value: Any, **options: Any) -> WrappedR2Object:
         self.calls.append(("put", (key,), options))
@@ -222,7 +282,7 @@ class FakeR2Binding:
         data: bytes = stored["data"]
         requested = options.get("range")
         if requested is None:
-            return WrappedR2Object(stored, body=data, range_=None)
+            return self._body(stored, data, range_=None)
         if "suffix" in requested:
             offset = max(len(data) - requested["suffix"], 0)
         else:
@@ -230,8 +290,15 @@ class FakeR2Binding:
         if offset >= len(data):
             raise JsException("get: The requested range is not satisfiable (10039)")
         length = requested.get("length", len(data) - offset)
+        return self._body(
+            stored, data[offset : offset + length], range_={"offset": offset, "length": length}
+        )
+
+    def _body(
+        self, stored: dict[str, Any], data: bytes, *, range_: dict[str, int] | None
+    ) -> WrappedR2Object:
         return WrappedR2Object(
-            stored, body=data[offset : offset + length], range_={"offset": offset, "length": length}
+            stored, body=data, range_=range_, chunk_bytes=self.chunk_bytes, reads=self.reads
         )
 
     async def head(self, key: str) -> WrappedR2Object | None:
@@ -354,3 +421,65 @@ class FakeEnv:
 
     def __init__(self, **values: Any) -> None:
         self.__dict__.update(values)
+
+
+# --- fetch ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scripted:
+    """One answer from the far end: its headers after `headers_after` s, then each body piece
+    after its own delay. Both the JS fake network and the local test server play it."""
+
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    pieces: tuple[tuple[float, bytes], ...] = ()
+    headers_after: float = 0.0
+    unreachable: bool = False  # the connection fails before any answer
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(piece for _, piece in self.pieces)
+
+
+@dataclass(frozen=True)
+class SentRequest:
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes | None
+
+
+class _ScriptedReply:
+    def __init__(self, script: Scripted) -> None:
+        self.status = script.status
+        self.headers = {**script.headers, "content-length": str(len(script.body))}
+        self._pieces = script.pieces
+
+    async def pieces(self) -> AsyncIterator[bytes]:
+        for delay, piece in self._pieces:
+            await asyncio.sleep(delay)
+            yield piece
+
+
+class FakeNetwork:
+    """The far end of the fake `js.fetch`: records what arrived and plays `script`."""
+
+    def __init__(self, script: Scripted) -> None:
+        self.script = script
+        self.requests: list[SentRequest] = []
+
+    async def __call__(self, url: str, init: dict[str, Any]) -> _ScriptedReply:
+        body = init.get("body")
+        self.requests.append(
+            SentRequest(
+                method=str(init.get("method", "GET")),
+                url=url,
+                headers={str(k).lower(): str(v) for k, v in init.get("headers", {}).items()},
+                body=None if body is None else bytes(body),
+            )
+        )
+        if self.script.unreachable:
+            raise JsException("Network connection lost.", name="TypeError")
+        await asyncio.sleep(self.script.headers_after)
+        return _ScriptedReply(self.script)

@@ -8,6 +8,8 @@ import pytest
 from beatbun.accounts import passwords
 from beatbun.runtime.base import MAX_PBKDF2_ITERATIONS, MailError, MailMessage
 from beatbun.runtime.cloudflare import WebCryptoKeyDerivation
+from beatbun.runtime.fetchrules import USER_AGENT
+from beatbun.runtime.local.fetch import HttpxFetcher
 from beatbun.runtime.local.kdf import HashlibKeyDerivation
 from beatbun.runtime.resend import RESEND_URL, ResendMailer
 
@@ -82,7 +84,7 @@ async def test_resend_posts_the_documented_body() -> None:
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
         await ResendMailer(
-            api_key="re_test", sender="Bun <no-reply@x.example>", client=client
+            HttpxFetcher(client), api_key="re_test", sender="Bun <no-reply@x.example>"
         ).send(MESSAGE)
     assert str(seen[0].url) == RESEND_URL and seen[0].headers["authorization"] == "Bearer re_test"
     assert json.loads(seen[0].content) == {
@@ -93,6 +95,19 @@ async def test_resend_posts_the_documented_body() -> None:
     }
 
 
+async def test_resend_sends_our_user_agent() -> None:
+    # Resend answers 403 (error 1010) to a request without one.
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"id": "49a3999c"})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+        await ResendMailer(HttpxFetcher(client), api_key="re_test", sender="x").send(MESSAGE)
+    assert seen[0].headers["user-agent"] == USER_AGENT
+
+
 async def test_resend_refusal_raises_mail_error() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(
@@ -101,4 +116,4 @@ async def test_resend_refusal_raises_mail_error() -> None:
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
         with pytest.raises(MailError, match="validation_error bad from"):
-            await ResendMailer(api_key="re_test", sender="x", client=client).send(MESSAGE)
+            await ResendMailer(HttpxFetcher(client), api_key="re_test", sender="x").send(MESSAGE)

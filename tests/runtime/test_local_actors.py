@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import pytest
 
 from beatbun.errors import CoordinatorError
 from beatbun.runtime.actors import Actor
-from beatbun.runtime.base import Runtime
+from beatbun.runtime.base import ActorStorage, Runtime
 from beatbun.runtime.local.actors import LocalActorNamespace
 from tests.fakes import ManualClock
 
@@ -170,3 +170,69 @@ async def test_read_only_calls_do_not_wait_for_a_slow_call(
     await asyncio.sleep(0)  # the slow call holds the lock and is awaiting
     assert await asyncio.wait_for(stub.call("total"), timeout=0.005) == 1
     assert await slow == 2
+
+
+class Patient(Counter):
+    """An alarm that awaits slow work outside its turn, and one that waits for other objects."""
+
+    slow_ids: ClassVar[set[str]] = set()
+
+    async def alarm(self) -> None:
+        if self.actor_id in Patient.slow_ids:
+            async with self.outside_turn():
+                await asyncio.sleep(0.5)
+        Counter.alarms_seen.append(self.actor_id)
+
+
+@pytest.fixture
+def patient(tmp_path: Path, clock: ManualClock, runtime: Runtime) -> LocalActorNamespace:
+    Patient.slow_ids = set()
+    return LocalActorNamespace(Patient, tmp_path / "do", clock=clock, runtime=lambda: runtime)
+
+
+async def test_exclusive_call_runs_while_the_alarm_is_outside_its_turn(
+    patient: LocalActorNamespace,
+) -> None:
+    actor_id = patient.id_from_name("u1")
+    Patient.slow_ids = {actor_id}
+    await patient.get(actor_id).call("wake_in", 0)
+    alarm = asyncio.create_task(patient.run_due_alarms())
+    await asyncio.sleep(0.05)
+    assert await asyncio.wait_for(patient.get(actor_id).call("add", 1), timeout=0.2) == 1
+    assert not alarm.done()
+    assert await alarm == 1 and Counter.alarms_seen == [actor_id]
+
+
+async def test_one_objects_long_alarm_holds_up_no_other_object(
+    patient: LocalActorNamespace, clock: ManualClock
+) -> None:
+    slow, quick = patient.id_from_name("slow"), patient.id_from_name("quick")
+    Patient.slow_ids = {slow}
+    await patient.get(slow).call("wake_in", 0)
+    await patient.get(quick).call("wake_in", 0.5)
+    clock.advance(1)
+    assert await patient.run_due_alarms() == 2
+    assert Counter.alarms_seen == [quick, slow]
+
+
+async def test_object_in_its_alarm_is_not_fired_again_meanwhile(
+    patient: LocalActorNamespace,
+) -> None:
+    actor_id = patient.id_from_name("u1")
+    Patient.slow_ids = {actor_id}
+    await patient.get(actor_id).call("wake_in", 0)
+    first = asyncio.create_task(patient.run_due_alarms())
+    await asyncio.sleep(0.05)
+    await patient.get(actor_id).call("wake_in", 0)  # set again while the handler runs
+    assert patient.next_alarm() is None
+    assert await patient.run_due_alarms() == 0
+    assert await first == 1
+    assert await patient.run_due_alarms() == 1  # fires once the first handler has returned
+
+
+async def test_outside_turn_without_the_turn_is_refused(runtime: Runtime) -> None:
+    # Storage is never reached: the actor refuses before it does anything.
+    actor = Patient(actor_id="a" * 64, storage=cast(ActorStorage, None), runtime=runtime)
+    with pytest.raises(RuntimeError, match="needs the turn"):
+        async with actor.outside_turn():
+            pass

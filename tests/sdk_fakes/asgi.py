@@ -1,16 +1,26 @@
 """`asgi.fetch` as workers/asgi.py behaves: runs the app once with `scope["env"]` set.
 
 The request here is a plain dict (method, url, headers, body); the response is a dict of status,
-headers and body, which is all the entry-point tests read.
+headers and body, which is all the entry-point tests read, and also allows `.status` and
+`.headers` as the JS Response it stands for does.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from urllib.parse import urlsplit
 
 
-async def fetch(app: Any, request: dict[str, Any], env: Any) -> dict[str, Any]:
+class JsResponse(dict[str, Any]):
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+async def fetch(app: Any, request: dict[str, Any], env: Any) -> JsResponse:
     url = urlsplit(request["url"])
     scope = {
         "type": "http",
@@ -31,17 +41,30 @@ async def fetch(app: Any, request: dict[str, Any], env: Any) -> dict[str, Any]:
         "state": {},
     }
     body = request.get("body", b"")
-    response: dict[str, Any] = {"status": 0, "headers": [], "body": b""}
+    response = JsResponse(status=0, headers=[], body=b"")
+
+    pending = [{"type": "http.request", "body": body, "more_body": False}]
+    finished = asyncio.Event()
 
     async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": body, "more_body": False}
+        # As the bridge: the body once, then `http.disconnect` only after the response ended.
+        if pending:
+            return pending.pop()
+        await finished.wait()
+        return {"type": "http.disconnect"}
 
     async def send(message: dict[str, Any]) -> None:
         if message["type"] == "http.response.start":
             response["status"] = message["status"]
             response["headers"] = [(k.decode(), v.decode()) for k, v in message["headers"]]
         elif message["type"] == "http.response.body":
-            response["body"] += message.get("body", b"")
+            # Like workers/asgi.py, only bytes: the bridge copies them into a JS buffer.
+            body = message.get("body", b"")
+            if not isinstance(body, bytes):
+                raise TypeError(f"ASGI body must be bytes, got {type(body).__name__}")
+            response["body"] += body
+            if not message.get("more_body", False):
+                finished.set()
 
     await app(scope, receive, send)
     return response

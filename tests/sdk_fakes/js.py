@@ -1,17 +1,26 @@
-"""`js` as the WebCrypto adapters use it: `crypto.subtle` and `Object`.
+"""`js` as the WebCrypto and fetch adapters use it: `crypto.subtle`, `Object`, `fetch`, `AbortSignal`.
 
 PBKDF2 is computed with hashlib, and workerd's refusal above 100,000 iterations is reproduced
 (limit-enforcer.h), so the adapter is tested against the documented behaviour. AES-GCM really
 encrypts (with `cryptography`, imported only when called) and, as WebCrypto does, appends the
 tag to the ciphertext and reports a tag that does not verify as an `OperationError`.
+
+`fetch(url, init)` answers from `network` (a test installs one, see tests/runtime/js_bindings.py)
+with the Fetch standard's shapes: `init` a plain object (`to_js(..., dict_converter=
+Object.fromEntries)`), the promise resolving once the headers arrive, `Headers.entries()` giving
+lower-case `[name, value]` pairs, `async for` over `body` giving its pieces. A signal from
+`AbortSignal.timeout(ms)` rejects whichever of the two is pending with a `TimeoutError`
+DOMException, the body read included ("abort fetch" errors the body stream).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from pyodide.ffi import JsException
+from pyodide.ffi import JsException, jsnull
 
 
 class _Buffer:
@@ -89,3 +98,84 @@ class Object:
 
 
 crypto = _Crypto()
+
+
+# --- fetch ----------------------------------------------------------------------------------
+
+
+class _TimeoutSignal:
+    def __init__(self, ms: int) -> None:
+        self.aborted = asyncio.Event()
+        self.timeout_ms = ms
+        asyncio.get_running_loop().call_later(ms / 1000, self.aborted.set)
+
+
+class AbortSignal:
+    @staticmethod
+    def timeout(ms: int) -> _TimeoutSignal:
+        # WebIDL `[EnforceRange] unsigned long long`: a negative or non-finite value throws.
+        if not isinstance(ms, int) or ms < 0:
+            raise JsException(f"AbortSignal.timeout: {ms!r} is out of range", name="TypeError")
+        return _TimeoutSignal(ms)
+
+
+async def _unless_aborted(signal: _TimeoutSignal | None, step: Awaitable[Any]) -> Any:
+    if signal is None:
+        return await step
+    work = asyncio.ensure_future(step)
+    aborted = asyncio.ensure_future(signal.aborted.wait())
+    await asyncio.wait({work, aborted}, return_when=asyncio.FIRST_COMPLETED)
+    if work.done():
+        aborted.cancel()
+        return work.result()
+    work.cancel()
+    raise JsException("The operation was aborted due to timeout", name="TimeoutError")
+
+
+class Headers:
+    def __init__(self, pairs: dict[str, str]) -> None:
+        self._pairs = {name.lower(): value for name, value in pairs.items()}
+
+    def entries(self) -> Any:
+        return iter([[name, value] for name, value in sorted(self._pairs.items())])
+
+
+class _ReadableStream:
+    """A body stream: `async for` gives its Uint8Array chunks, as Pyodide iterates it."""
+
+    def __init__(self, pieces: AsyncIterator[bytes], signal: _TimeoutSignal | None) -> None:
+        self._pieces = pieces
+        self._signal = signal
+
+    def __aiter__(self) -> _ReadableStream:
+        return self
+
+    async def __anext__(self) -> _Buffer:
+        return _Buffer(await _unless_aborted(self._signal, self._pieces.__anext__()))
+
+
+class Response:
+    """What `fetch` resolves to: the headers have arrived, the body is still on its way.
+
+    `body` is a ReadableStream, or `null` when the answer has none (a 204).
+    """
+
+    def __init__(self, reply: Any, signal: _TimeoutSignal | None) -> None:
+        self.status = reply.status
+        self.headers = Headers(reply.headers)
+        self.body: Any = jsnull if reply.status == 204 else _ReadableStream(reply.pieces(), signal)
+
+
+# A test installs the far end here: it takes (url, init) and returns a reply whose awaiting
+# takes as long as its headers do, with `status`, `headers` and `pieces() -> AsyncIterator[bytes]`.
+network: Callable[[str, dict[str, Any]], Awaitable[Any]] | None = None
+
+
+async def fetch(url: str, init: Any) -> Response:
+    if network is None:
+        raise JsException("fetch: no network in this test", name="TypeError")
+    if not isinstance(init, dict) or not isinstance(init.get("headers", {}), dict):
+        raise JsException("fetch: init must be a plain object", name="TypeError")
+    signal = init.get("signal")
+    reply = await _unless_aborted(signal, network(url, init))
+    return Response(reply, signal)

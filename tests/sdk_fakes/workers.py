@@ -15,3 +15,12 @@ class DurableObject:
     def __init__(self, ctx: Any, env: Any) -> None:
         self.ctx = ctx
         self.env = env
+
+
+class Response:
+    """`workers.Response` as the entry builds one: a body (here a JS stream), status, headers."""
+
+    def __init__(self, body: Any = None, *, status: int = 200, headers: Any = None) -> None:
+        self.body = body
+        self.status = status
+        self.headers = headers

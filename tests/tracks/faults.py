@@ -15,6 +15,7 @@ from beatbun.runtime.base import (
     BlobListing,
     BlobObject,
     BlobStore,
+    BlobStream,
     ByteRange,
     Conditions,
     Database,
@@ -69,6 +70,7 @@ def faulty(runtime: Runtime, operations: Operations) -> Runtime:
         kdf=runtime.kdf,
         mailer=runtime.mailer,
         cipher=runtime.cipher,
+        fetcher=runtime.fetcher,
     )
 
 
@@ -99,6 +101,12 @@ class FaultyBlobStore:
         found = await self.inner.get(key, range=range, only_if=only_if)
         await self.operations.after()
         return found
+
+    async def stream(self, key: str, *, range: ByteRange | None = None) -> BlobStream | None:
+        self.operations.before()
+        opened = await self.inner.stream(key, range=range)
+        await self.operations.after()
+        return opened
 
     async def head(self, key: str) -> BlobObject | None:
         self.operations.before()

@@ -112,6 +112,8 @@ async def read_track_licence(
         "attachment. Needs the read scope."
     ),
 )
+# HEAD answers with the same headers and no body (players probe size and ranges with it).
+@router.head("/tracks/{track_id}/audio", include_in_schema=False)
 async def read_track_audio(
     track_id: str,
     request: Request,

@@ -67,7 +67,7 @@ async def start_checkout(
         )
     base = runtime.settings.public_url
     metadata = {"account_id": account_id, "item": chosen}
-    async with stripe_client(runtime.settings) as client:
+    async with stripe_client(runtime.settings, runtime.fetcher) as client:
         customer_id = await _customer_of(
             runtime, client, account_id=account_id, email=account.email
         )
@@ -111,7 +111,7 @@ async def open_portal(runtime: Runtime, *, account_id: str, language: str) -> Re
             N_("There is nothing to manage yet: choose a plan or a credit pack first."),
             code="no_billing_account",
         )
-    async with stripe_client(runtime.settings) as client:
+    async with stripe_client(runtime.settings, runtime.fetcher) as client:
         session = await client.v1.billing_portal.sessions.create_async(
             params={
                 "customer": customer_id,

@@ -1,4 +1,4 @@
-"""Stripe, through the official `stripe` package used asynchronously (HTTPX), as Workers allow.
+"""Stripe, through the official `stripe` package used asynchronously over the fetch port.
 
 Card data never reaches us: people pay on Stripe's Checkout and manage their plan on Stripe's
 customer portal; we only create those sessions and read back what Stripe tells us. Locally the
@@ -13,8 +13,10 @@ from collections.abc import AsyncIterator
 import stripe
 
 from beatbun.billing.plans import PackId, PlanId
+from beatbun.billing.stripe_http import FetcherHTTPClient
 from beatbun.errors import PaymentProviderError
 from beatbun.i18n import N_
+from beatbun.runtime.base import Fetcher
 from beatbun.settings import Settings
 
 # A whole call to Stripe; Checkout and the portal answer in well under a second.
@@ -26,7 +28,7 @@ Item = PlanId | PackId
 
 
 @contextlib.asynccontextmanager
-async def stripe_client(settings: Settings) -> AsyncIterator[stripe.StripeClient]:
+async def stripe_client(settings: Settings, fetcher: Fetcher) -> AsyncIterator[stripe.StripeClient]:
     """A Stripe client for one request; raises PaymentProviderError for any Stripe failure in it.
 
     Retries are off: the SDK's retries sleep with jitter, and every call we make is safe for the
@@ -37,7 +39,7 @@ async def stripe_client(settings: Settings) -> AsyncIterator[stripe.StripeClient
             N_("Payments are not available right now. Please try again later."),
             code="payments_unavailable",
         )
-    http_client = stripe.HTTPXClient(timeout=TIMEOUT_SECONDS)
+    http_client = FetcherHTTPClient(fetcher, timeout_seconds=TIMEOUT_SECONDS)
     client = stripe.StripeClient(
         settings.stripe_secret_key,
         base_addresses={"api": settings.stripe_api_base} if settings.stripe_api_base else None,
@@ -51,8 +53,6 @@ async def stripe_client(settings: Settings) -> AsyncIterator[stripe.StripeClient
             f"Stripe refused or failed a request: {exc.user_message or exc}",
             code="payment_provider_error",
         ) from exc
-    finally:
-        await http_client.close_async()  # type: ignore[no-untyped-call]
 
 
 def verify_event(payload: bytes, signature: str | None, settings: Settings) -> stripe.Event:

@@ -152,7 +152,7 @@ async def _payment_intent_of(runtime: Runtime, invoice_id: str) -> str | None:
 
     Since API version 2025-03-31 an invoice no longer names its charge; its InvoicePayments do.
     """
-    async with stripe_client(runtime.settings) as client:
+    async with stripe_client(runtime.settings, runtime.fetcher) as client:
         payments = await client.v1.invoice_payments.list_async(
             params={"invoice": invoice_id, "status": "paid", "limit": 1}
         )

@@ -131,7 +131,7 @@ def _plan_query(db: Database, account_id: str) -> Statement:
 async def sync_subscription(runtime: Runtime, subscription_id: str, account_id: str) -> Effect:
     """Read the subscription from Stripe now and store it, with the plan that follows from it."""
     synced_at = runtime.clock.now()
-    async with stripe_client(runtime.settings) as client:
+    async with stripe_client(runtime.settings, runtime.fetcher) as client:
         found = await client.v1.subscriptions.retrieve_async(subscription_id)
     subscription = subscription_from_stripe(
         found.to_dict(), account_id=account_id, settings=runtime.settings, now=synced_at

@@ -136,7 +136,7 @@ async def _receipt_of(runtime: Runtime, payment_intent_id: str | None) -> str | 
     if payment_intent_id is None:
         return None
     try:
-        async with stripe_client(runtime.settings) as client:
+        async with stripe_client(runtime.settings, runtime.fetcher) as client:
             intent = await client.v1.payment_intents.retrieve_async(
                 payment_intent_id, params={"expand": ["latest_charge"]}
             )

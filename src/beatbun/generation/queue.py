@@ -5,6 +5,13 @@ whatever tab, device or API client submitted them. Work happens in the alarm, in
 one alarm starts jobs (clients see "running" at once) and the next one runs them. A job is
 marked running in storage before it runs, so after a crash or restart the alarm finds it and
 either runs it again (up to `MAX_ATTEMPTS`) or fails it with a refund: nothing is left hanging.
+
+The alarm gives the instance's turn up while a provider renders and while kept audio moves
+(`Actor.outside_turn`), so `enqueue`, `cancel` and `plan_changed` answer at once meanwhile. That
+is safe because a running job's row belongs to the run alone: `cancel` refuses it, `_expire`,
+`_run_started` and `_start_next` pass over it, and `plan_changed` touches queued rows only.
+Which jobs this instance is running is kept in memory: a second alarm firing meanwhile must not
+start them again, and after a crash (a new instance) they are rightly run again.
 """
 
 from __future__ import annotations
@@ -15,8 +22,6 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar
-
-import httpx
 
 from beatbun.billing.plans import PlanId, plan_of
 from beatbun.errors import AppError, Conflict, NotFound
@@ -65,6 +70,11 @@ class UserQueue(Actor):
         # Once per instance, not per call: the tables outlive it, and the SQL API is synchronous.
         for statement in _SCHEMA:
             self.storage.sql(statement)
+        # Jobs this instance is running outside its turn, and the accounts whose kept audio it
+        # is moving (with those asked to move again meanwhile); see the module docstring.
+        self._in_flight: set[str] = set()
+        self._moving: set[str] = set()
+        self._moves_asked_again: set[str] = set()
 
     async def ping(self) -> str:
         return "pong"
@@ -115,6 +125,9 @@ class UserQueue(Actor):
             self.storage.sql(
                 "INSERT OR IGNORE INTO audio_moves (account_id) VALUES (?)", account_id
             )
+            if account_id in self._moving:
+                # Tracks kept by this change may come after the running move's last page.
+                self._moves_asked_again.add(account_id)
         await self._wake(self.runtime.clock.now())
 
     async def events_since(self, seq: int, limit: int = 200) -> list[dict[str, Any]]:
@@ -153,22 +166,40 @@ class UserQueue(Actor):
     @contextlib.asynccontextmanager
     async def open_provider(self) -> AsyncIterator[MusicProvider]:
         """The music provider for this run; the settings choose it (the composer by default)."""
-        async with httpx.AsyncClient() as client:
-            yield provider_from_settings(self.runtime.settings, client)
+        yield provider_from_settings(self.runtime.settings, self.runtime.fetcher)
 
     async def _move_kept_audio(self) -> None:
         for row in self.storage.sql("SELECT account_id FROM audio_moves"):
+            account_id = str(row["account_id"])
+            if account_id in self._moving:
+                continue  # an earlier alarm is moving it and deletes the row when done
             # Should the process die mid-move, this alarm picks the move up again.
             await self.storage.set_alarm(self.runtime.clock.now() + RESUME_AFTER_SECONDS)
-            account_id = str(row["account_id"])
-            while await move_kept_audio(self.runtime, account_id=account_id):
-                pass
+            self._moving.add(account_id)
+            try:
+                await self._move_account(account_id)
+            finally:
+                self._moving.discard(account_id)
             self.storage.sql("DELETE FROM audio_moves WHERE account_id = ?", account_id)
+
+    async def _move_account(self, account_id: str) -> None:
+        # The move touches D1 and R2, never this object's storage, and is safe beside another
+        # run (tracks.retention), so it needs no turn; 100 tracks take about 2 s.
+        self._moves_asked_again.discard(account_id)
+        while True:
+            async with self.outside_turn():
+                while await move_kept_audio(self.runtime, account_id=account_id):
+                    pass
+            if account_id not in self._moves_asked_again:
+                return
+            self._moves_asked_again.discard(account_id)
 
     async def _expire(self, now: float) -> None:
         for row in self.storage.sql(
             "SELECT * FROM queue WHERE status IN ('queued', 'running') AND deadline_at <= ?", now
         ):
+            if str(row["id"]) in self._in_flight:
+                continue  # its run times out by itself at the deadline and ends it
             await self._end(
                 row,
                 status="failed",
@@ -177,37 +208,62 @@ class UserQueue(Actor):
             )
 
     async def _run_started(self) -> None:
-        # Count the attempt before running, so a crash mid-run is remembered.
-        self.storage.sql("UPDATE queue SET attempts = attempts + 1 WHERE status = 'running'")
-        rows = self.storage.sql("SELECT * FROM queue WHERE status = 'running' ORDER BY rowid")
+        rows = []
+        for (job_id,) in self._runnable():
+            # Count the attempt before running, so a crash mid-run is remembered.
+            rows += self.storage.sql(
+                "UPDATE queue SET attempts = attempts + 1 WHERE id = ? RETURNING *", job_id
+            )
         if not rows:
             return
+        # Claimed before the first await: an alarm firing while these run passes them over.
+        self._in_flight.update(str(row["id"]) for row in rows)
         # If this run dies with the process, this alarm resumes it (or fails it, past its attempts).
         await self.storage.set_alarm(self.runtime.clock.now() + RESUME_AFTER_SECONDS)
-        await asyncio.gather(*(self._run(row) for row in rows))
+        # Out of the turn while they render; each run takes it back for its own state changes.
+        async with self.outside_turn():
+            await asyncio.gather(*(self._run_claimed(row) for row in rows))
+
+    def _runnable(self) -> list[tuple[str]]:
+        """The started jobs that no run of this instance is working on, oldest first."""
+        rows = self.storage.sql("SELECT id FROM queue WHERE status = 'running' ORDER BY rowid")
+        return [(str(row["id"]),) for row in rows if str(row["id"]) not in self._in_flight]
+
+    async def _run_claimed(self, row: Row) -> None:
+        try:
+            await self._run(row)
+        finally:
+            self._in_flight.discard(str(row["id"]))
 
     async def _run(self, row: Row) -> None:
+        """Run one claimed job; called outside the turn, it takes the turn for each change.
+
+        The row is this run's alone until it returns (see the module docstring).
+        """
         job = _job_of(row)
         if int(row["attempts"]) > MAX_ATTEMPTS:  # type: ignore[arg-type]
-            await self._end(
-                row,
-                status="failed",
-                code="interrupted",
-                message="Making the track was interrupted. Your credits were refunded.",
-            )
+            async with self.turn:
+                await self._end(
+                    row,
+                    status="failed",
+                    code="interrupted",
+                    message="Making the track was interrupted. Your credits were refunded.",
+                )
             return
         try:
             async with self.open_provider() as provider:
                 track = await run_job(self.runtime, job, provider=provider, plan=str(row["plan"]))
         except AppError as exc:
             logger.warning("Job %s failed: %s (%s)", job.id, exc.message, exc.code)
-            await self._end(row, status="failed", code=exc.code, message=_user_message(exc))
+            async with self.turn:
+                await self._end(row, status="failed", code=exc.code, message=_user_message(exc))
             return
-        if track is None:  # the job ended while it ran (its deadline passed): already refunded
-            self._set_status(job.id, "failed")
-            return
-        self._set_status(job.id, "succeeded")
-        self._emit(job.id, "succeeded", status="succeeded", track_id=track.id)
+        async with self.turn:
+            if track is None:  # the job ended while it ran (its deadline passed): refunded
+                self._set_status(job.id, "failed")
+                return
+            self._set_status(job.id, "succeeded")
+            self._emit(job.id, "succeeded", status="succeeded", track_id=track.id)
 
     async def _start_next(self, now: float) -> None:
         running = len(self.storage.sql("SELECT id FROM queue WHERE status = 'running'"))
@@ -240,8 +296,12 @@ class UserQueue(Actor):
 
     async def _rearm(self) -> None:
         now = self.runtime.clock.now()
-        if self.storage.sql("SELECT id FROM queue WHERE status = 'running' LIMIT 1"):
-            await self.storage.set_alarm(now)  # run what was just started
+        moves = {str(row["account_id"]) for row in self.storage.sql("SELECT * FROM audio_moves")}
+        if self._runnable() or moves - self._moving:
+            await self.storage.set_alarm(now)  # run what was just started, move what was asked
+        elif self._in_flight or self._moving:
+            # Work goes on in an earlier alarm; should the process die, this one resumes it.
+            await self.storage.set_alarm(now + RESUME_AFTER_SECONDS)
         elif self.storage.sql("SELECT id FROM queue WHERE status = 'queued' LIMIT 1"):
             await self.storage.set_alarm(now + CAPACITY_RETRY_SECONDS)
         else:

@@ -8,7 +8,8 @@ pass arguments through the same RPC rules, so what works locally can be sent on 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import contextlib
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, ClassVar
 
 from beatbun import errors
@@ -28,6 +29,9 @@ class Actor:
         self.actor_id = actor_id
         self.storage = storage
         self.runtime = runtime
+        # The instance's turn: held by each exclusive call and by the alarm, so state changes
+        # never interleave (a Durable Object's input gate opens at every non-storage await).
+        self.turn = asyncio.Lock()
 
     async def dispatch(self, method: str, args: list[Any]) -> Any:
         """Run an RPC method by name; refuses anything not declared callable."""
@@ -43,6 +47,31 @@ class Actor:
     def is_exclusive(self, method: str) -> bool:
         """Whether a call must wait for the calls before it to finish."""
         return method not in self.READ_ONLY_METHODS
+
+    @contextlib.asynccontextmanager
+    async def outside_turn(self) -> AsyncIterator[None]:
+        """Give the turn up while the body awaits slow work, and take it back afterwards.
+
+        Other calls (and their state changes) run meanwhile, so the caller must not rely on
+        anything it read before: what the body may use is state that no other call changes.
+
+        Raises RuntimeError when the turn is not held (only an exclusive call or the alarm may).
+        """
+        if not self.turn.locked():
+            raise RuntimeError(
+                "outside_turn() needs the turn: use it inside an exclusive method or alarm()."
+            )
+        self.turn.release()
+        try:
+            yield
+        finally:
+            await self.turn.acquire()
+
+
+async def serve_alarm(actor: Actor) -> None:
+    """Run the actor's alarm in its turn (it may give the turn up around slow work)."""
+    async with actor.turn:
+        await actor.alarm()
 
 
 async def serve_call(actor: Actor, method: str, args: list[Any]) -> dict[str, Any]:
@@ -66,13 +95,11 @@ async def serve_call(actor: Actor, method: str, args: list[Any]) -> dict[str, An
         }
 
 
-async def serve_in_turn(
-    actor: Actor, lock: asyncio.Lock, method: str, args: list[Any]
-) -> dict[str, Any]:
-    """`serve_call` under the instance's lock, unless the method may run alongside others."""
+async def serve_in_turn(actor: Actor, method: str, args: list[Any]) -> dict[str, Any]:
+    """`serve_call` in the instance's turn, unless the method may run alongside others."""
     if not actor.is_exclusive(method):
         return await serve_call(actor, method, args)
-    async with lock:
+    async with actor.turn:
         return await serve_call(actor, method, args)
 
 

@@ -7,7 +7,8 @@ locally behaves the same on Workers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -31,6 +32,9 @@ MAX_PBKDF2_ITERATIONS = 100_000
 AES_KEY_BYTES = 32
 AES_GCM_NONCE_BYTES = 12
 AES_GCM_TAG_BYTES = 16
+# The most bytes one read of a blob stream brings into Python: a 50 MB track never sits in a
+# Worker's 128 MB isolate at once.
+MAX_READ_BYTES = 1024 * 1024
 
 SqlValue = None | int | float | str | bytes
 Row = dict[str, SqlValue]
@@ -118,6 +122,20 @@ class BlobObject:
 
 
 @dataclass(frozen=True)
+class BlobStream:
+    """An object opened for reading, its bytes not yet read; consume `chunks` or `native`, once.
+
+    `object` carries the metadata and the resolved `range` (its `body` is None). `chunks` yields
+    the bytes in pieces of at most `MAX_READ_BYTES`. `native` is the R2 body as a JS
+    ReadableStream on Workers, for a JS Response to take without Python reading it; None locally.
+    """
+
+    object: BlobObject
+    chunks: AsyncIterator[bytes]
+    native: Any = None
+
+
+@dataclass(frozen=True)
 class BlobListing:
     objects: list[BlobObject]
     truncated: bool
@@ -140,6 +158,10 @@ class BlobStore(Protocol):
     async def get(
         self, key: str, *, range: ByteRange | None = None, only_if: Conditions | None = None
     ) -> BlobObject | None: ...
+
+    async def stream(self, key: str, *, range: ByteRange | None = None) -> BlobStream | None:
+        """Open `key` (or its `range`) for reading in bounded pieces; None if it is missing."""
+        ...
 
     async def head(self, key: str) -> BlobObject | None: ...
 
@@ -246,6 +268,71 @@ class Outbox(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class FetchResponse:
+    """A whole HTTP answer: `headers` keyed by lower-case name, `body` read to the end."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class FetchStream:
+    """An HTTP answer whose body is still arriving: `chunks` yields it in pieces, once."""
+
+    status: int
+    headers: Mapping[str, str]
+    chunks: AsyncIterator[bytes]
+
+
+class FetchError(RuntimeFailure):
+    """An outbound HTTP call got no answer: refused, reset, or not a valid HTTP response."""
+
+    default_code = "fetch_error"
+
+
+class FetchTimeout(FetchError):
+    """An outbound HTTP call (connect, headers and body together) outlasted its deadline."""
+
+    default_code = "fetch_timeout"
+
+
+class Fetcher(Protocol):
+    """Outbound HTTP: `js.fetch` on Workers, httpx locally.
+
+    Both send `User-Agent: beatbun/<version>` and bound the whole call (connect, response
+    headers and body) by `timeout_seconds`. Any status is an answer; raises `FetchTimeout`
+    past the deadline and `FetchError` when no answer arrived.
+    """
+
+    async def fetch(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        timeout_seconds: float,
+    ) -> FetchResponse: ...
+
+    def stream(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        timeout_seconds: float,
+    ) -> AbstractAsyncContextManager[FetchStream]:
+        """`fetch` for large bodies: read `chunks` inside the block, within the same deadline.
+
+        `FetchTimeout` and `FetchError` may also arise from reading `chunks`; they leave the
+        block as themselves.
+        """
+        ...
+
+
 @dataclass
 class Runtime:
     """Everything a request handler may touch, bundled for dependency injection."""
@@ -258,6 +345,7 @@ class Runtime:
     kdf: KeyDerivation
     mailer: Mailer
     cipher: Cipher
+    fetcher: Fetcher
 
 
 RuntimeFactory = Callable[[Any], Runtime]

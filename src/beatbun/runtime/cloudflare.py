@@ -1,28 +1,37 @@
 """Adapters over Cloudflare's bindings, as the `workers` SDK hands them to Python.
 
 Written from shared/cloudflare-python-workers.md (§0.2 wrapped bindings, §3 D1, §4 R2, §5
-Durable Objects). The SDK already converts results to Python (plain objects to `JsDict`, arrays
-to lists, `null` to None, binary to memoryview); what is left here is D1's BLOBs arriving as
-lists of ints, R2 objects nested in list pages arriving unconverted, and JS errors, which must
-never escape this module.
+Durable Objects, §6 and §12 outbound HTTP). The SDK already converts results to Python (plain
+objects to `JsDict`, arrays to lists, `null` to None, binary to memoryview); what is left here
+is D1's BLOBs arriving as lists of ints, R2 objects nested in list pages arriving unconverted,
+and JS errors, which must never escape this module.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+import dataclasses
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
-from pyodide.ffi import JsException
+from pyodide.ffi import JsException, jsnull
 
 from beatbun.errors import BlobStoreError, CoordinatorError, RuntimeFailure, SealedDataError
 from beatbun.runtime.actors import unwrap_reply
 from beatbun.runtime.base import (
     MAX_KEYS_PER_CALL,
+    MAX_READ_BYTES,
     BlobListing,
     BlobObject,
+    BlobStream,
     ByteRange,
     Conditions,
+    FetchError,
+    FetchResponse,
+    FetchStream,
+    FetchTimeout,
     HttpMetadata,
     QueryMeta,
     QueryResult,
@@ -39,6 +48,7 @@ from beatbun.runtime.blobrules import (
 from beatbun.runtime.cipherrules import check_aes_gcm
 from beatbun.runtime.clock import SystemClock
 from beatbun.runtime.d1rules import check_params, check_sql, error_from_message, first_of
+from beatbun.runtime.fetchrules import check_timeout, request_headers
 from beatbun.runtime.kdfrules import check_pbkdf2
 from beatbun.runtime.resend import ResendMailer
 from beatbun.settings import ENV_VARS, Settings
@@ -49,6 +59,7 @@ def runtime_from_env(env: Any) -> Runtime:
     # Bindings are looked up separately; only the vars and secrets Settings reads are copied.
     values = {name: str(getattr(env, name)) for name in ENV_VARS if hasattr(env, name)}
     settings = Settings.from_env(values)
+    fetcher = JsFetcher()
     return Runtime(
         settings=settings,
         db=D1Database(env.DB),
@@ -56,9 +67,81 @@ def runtime_from_env(env: Any) -> Runtime:
         user_queues=DurableObjectNamespace(env.USER_QUEUE),
         clock=SystemClock(),
         kdf=WebCryptoKeyDerivation(),
-        mailer=ResendMailer(api_key=settings.mail_api_key, sender=settings.mail_from),
+        mailer=ResendMailer(fetcher, api_key=settings.mail_api_key, sender=settings.mail_from),
         cipher=WebCryptoCipher(),
+        fetcher=fetcher,
     )
+
+
+class JsFetcher:
+    """Outbound HTTP by the runtime's own `fetch` (§6, §12), not Pyodide's httpx.
+
+    httpx there drops `User-Agent` and its connect timeout covers the wait for the response
+    headers; `fetch` sends every header we set, and `AbortSignal.timeout` aborts the whole call:
+    an abort after the headers errors the body stream, so reading it fails as well.
+    """
+
+    async def fetch(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        timeout_seconds: float,
+    ) -> FetchResponse:
+        async with self.stream(
+            method, url, headers=headers, body=body, timeout_seconds=timeout_seconds
+        ) as answer:
+            content = b"".join([chunk async for chunk in answer.chunks])
+        return FetchResponse(status=answer.status, headers=answer.headers, body=content)
+
+    @contextlib.asynccontextmanager
+    async def stream(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        timeout_seconds: float,
+    ) -> AsyncIterator[FetchStream]:
+        check_timeout(timeout_seconds)
+        # `js` exists only inside the Worker.
+        from js import AbortSignal, Object, fetch
+        from pyodide.ffi import to_js
+
+        init: dict[str, Any] = {
+            "method": method,
+            "headers": request_headers(headers),
+            "signal": AbortSignal.timeout(max(1, round(timeout_seconds * 1000))),
+        }
+        if body is not None:
+            init["body"] = body  # to_js makes it a Uint8Array
+        host = urlsplit(url).hostname
+        try:
+            response = await fetch(url, to_js(init, dict_converter=Object.fromEntries))
+            yield FetchStream(
+                status=int(response.status),
+                headers={str(k): str(v) for k, v in response.headers.entries()},
+                chunks=_fetched_chunks(response.body),
+            )
+        except JsException as exc:
+            # AbortSignal.timeout rejects with a DOMException named TimeoutError.
+            if exc.name in ("TimeoutError", "AbortError"):
+                raise FetchTimeout(
+                    f"{method} {host} took longer than {timeout_seconds:g} s."
+                ) from exc
+            raise FetchError(f"{method} {host} failed: {exc.name}.") from exc
+
+
+async def _fetched_chunks(body: Any) -> AsyncIterator[bytes]:
+    # A ReadableStream iterates as Uint8Array chunks (§1.3); a body-less answer (a 204) has
+    # `body` null, which is jsnull rather than None (§0.4).
+    if body is None or body is jsnull:
+        return
+    async for chunk in body:
+        yield bytes(chunk.to_bytes())
 
 
 class WebCryptoKeyDerivation:
@@ -235,6 +318,27 @@ class R2BlobStore:
         body = bytes(await found.arrayBuffer())
         return _blob_object(found, body=body)
 
+    async def stream(self, key: str, *, range: ByteRange | None = None) -> BlobStream | None:
+        """The R2ObjectBody's `body` (a JS ReadableStream, which the SDK passes through unwrapped).
+
+        Only the object's metadata and a handle on the stream cross into Python here; the bytes
+        cross only if `chunks` is read, a piece of at most MAX_READ_BYTES at a time.
+        """
+        check_key(key)
+        options = {"range": _range_to_js(range)} if range is not None else {}
+        found = await self._call("get", key, **options)
+        if found is None:
+            return None
+        described = _blob_object(found)
+        requested = _plain(_field(found, "range"))
+        if range is not None and requested:
+            described = dataclasses.replace(
+                described,
+                range=ByteRange(offset=requested.get("offset"), length=requested.get("length")),
+            )
+        native = _field(found, "body")
+        return BlobStream(object=described, chunks=_js_chunks(native, key=key), native=native)
+
     async def head(self, key: str) -> BlobObject | None:
         check_key(key)
         found = await self._call("head", key)
@@ -278,6 +382,17 @@ class R2BlobStore:
             message = str(exc)
             code = "range_not_satisfiable" if "range" in message.lower() else "blob_store_error"
             raise BlobStoreError(f"R2 {method} failed: {message}", code=code) from exc
+
+
+async def _js_chunks(stream: Any, *, key: str) -> AsyncIterator[bytes]:
+    # A ReadableStream iterates as Uint8Array chunks whose size R2 picks; `subarray` is a view
+    # in JS, so only MAX_READ_BYTES at a time is copied into Wasm memory by `to_bytes()`.
+    try:
+        async for chunk in stream:
+            for start in range(0, int(chunk.length), MAX_READ_BYTES):
+                yield chunk.subarray(start, start + MAX_READ_BYTES).to_bytes()
+    except JsException as exc:
+        raise BlobStoreError(f"R2 read of {key!r} failed: {exc}") from exc
 
 
 def _blob_object(found: Any, *, body: bytes | None = None) -> BlobObject:

@@ -2,58 +2,59 @@
 
 `POST https://api.resend.com/emails` with `Authorization: Bearer <MAIL_API_KEY>` and a JSON body
 `{"from", "to": [...], "subject", "text"}`; success is 200 with `{"id": ...}`, failure a 4xx/5xx
-with `{"statusCode", "name", "message"}`. httpx runs on Workers (Pyodide ships its fork).
+with `{"statusCode", "name", "message"}`. Resend refuses requests without a `User-Agent` (403,
+error 1010); the fetch port always sends ours.
 """
 
 from __future__ import annotations
 
-import httpx
+import json
 
-from beatbun.runtime.base import MailError, MailMessage
+from beatbun.runtime.base import Fetcher, FetchError, FetchResponse, MailError, MailMessage
 
 RESEND_URL = "https://api.resend.com/emails"
 TIMEOUT_SECONDS = 10.0
 
 
 class ResendMailer:
-    def __init__(
-        self, *, api_key: str, sender: str, client: httpx.AsyncClient | None = None
-    ) -> None:
+    def __init__(self, fetcher: Fetcher, *, api_key: str, sender: str) -> None:
+        self._fetcher = fetcher
         self._api_key = api_key
         self._sender = sender
-        self._client = client
 
     async def send(self, message: MailMessage) -> None:
         """Hand the message to Resend; raises `MailError` unless Resend accepted it."""
         if not self._api_key:
             raise MailError("MAIL_API_KEY is not set, so no mail can be sent.")
-        if self._client is not None:
-            await self._post(self._client, message)
-            return
-        async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS) as client:
-            await self._post(client, message)
-
-    async def _post(self, client: httpx.AsyncClient, message: MailMessage) -> None:
         payload = {
             "from": self._sender,
             "to": [message.to],
             "subject": message.subject,
             "text": message.text,
         }
-        headers = {"Authorization": f"Bearer {self._api_key}"}
+        headers = {
+            "Authorization": f"Bearer {self._api_key}",
+            "Content-Type": "application/json",
+        }
         try:
-            response = await client.post(RESEND_URL, json=payload, headers=headers)
-        except httpx.HTTPError as exc:
-            raise MailError(f"Resend could not be reached: {type(exc).__name__}.") from exc
-        if response.status_code != 200:
+            response = await self._fetcher.fetch(
+                "POST",
+                RESEND_URL,
+                headers=headers,
+                body=json.dumps(payload).encode(),
+                timeout_seconds=TIMEOUT_SECONDS,
+            )
+        except FetchError as exc:
+            raise MailError(f"Resend could not be reached: {exc.message}") from exc
+        if response.status != 200:
             raise MailError(f"Resend refused the message: {_reason(response)}.")
 
 
-def _reason(response: httpx.Response) -> str:
+def _reason(response: FetchResponse) -> str:
     try:
-        body = response.json()
+        body = json.loads(response.body)
     except ValueError:
-        return f"HTTP {response.status_code}"
+        return f"HTTP {response.status}"
     name = body.get("name", "error") if isinstance(body, dict) else "error"
     detail = body.get("message", "") if isinstance(body, dict) else ""
-    return f"HTTP {response.status_code} {name} {detail}".strip()
+    return f"HTTP {response.status} {name} {detail}".strip()

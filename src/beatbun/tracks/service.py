@@ -1,4 +1,4 @@
-"""Tracks: listing, deleting (row and audio together), and reading the audio in ranges."""
+"""Tracks: listing, deleting (row and audio together), and opening the audio in ranges."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import get_args
 from beatbun.billing.plans import Retention
 from beatbun.errors import InvalidInput, NotFound
 from beatbun.i18n import N_
-from beatbun.runtime.base import BlobObject, ByteRange, Runtime
+from beatbun.runtime.base import BlobObject, BlobStream, ByteRange, Runtime
 from beatbun.tracks.models import Track, blob_key_for
 from beatbun.tracks.store import delete_track_row, get_track, list_tracks
 
@@ -91,8 +91,15 @@ async def audio_info(runtime: Runtime, track: Track) -> BlobObject:
     return found
 
 
-async def read_audio(runtime: Runtime, track: Track, *, start: int, length: int) -> bytes:
-    found = await runtime.blobs.get(track.blob_key, range=ByteRange(offset=start, length=length))
-    if found is None or found.body is None:
+async def open_audio(runtime: Runtime, track: Track, *, requested: AudioRange | None) -> BlobStream:
+    """The audio (or the `requested` part of it) opened for reading, not yet read.
+
+    Raises NotFound once R2's lifecycle rule has removed it.
+    """
+    range_ = (
+        None if requested is None else ByteRange(offset=requested.start, length=requested.length)
+    )
+    opened = await runtime.blobs.stream(track.blob_key, range=range_)
+    if opened is None:
         raise NotFound(AUDIO_GONE, code="audio_gone", params={"id": track.id})
-    return found.body
+    return opened

@@ -81,6 +81,7 @@ async def track_licence(track_id: str, account: CurrentAccount, runtime: Runtime
 
 
 @router.get("/tracks/{track_id}/audio")
+@router.head("/tracks/{track_id}/audio", include_in_schema=False)
 async def track_audio(
     track_id: str,
     request: Request,

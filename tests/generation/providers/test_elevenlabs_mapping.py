@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 
 import httpx
 import pytest
 from fake_elevenlabs import API_KEY, sine_pcm
 
 from beatbun.generation.composer.provider import Composer
-from beatbun.generation.provider import MusicRequest
+from beatbun.generation.provider import MusicRequest, ProviderError
 from beatbun.generation.providers.elevenlabs import ElevenLabsProvider, provider_from_settings
+from beatbun.runtime.base import FetchResponse, FetchStream
+from beatbun.runtime.local.fetch import HttpxFetcher
 from beatbun.settings import Settings
 
 
@@ -43,7 +46,7 @@ async def mock_client(recorder: Recorder) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def _send(client: httpx.AsyncClient, **fields: object) -> None:
-    provider = ElevenLabsProvider(client, api_key=API_KEY)
+    provider = ElevenLabsProvider(HttpxFetcher(client), api_key=API_KEY)
     request = MusicRequest(**{"prompt": "rainy night", "duration_seconds": 5, **fields})
     await provider.generate(request, correlation_id="job-1")
 
@@ -99,25 +102,96 @@ async def test_request_with_vocals_does_not_force_instrumental(
     assert recorder.body()["force_instrumental"] is False
 
 
-async def test_request_default_timeout_outlasts_a_slow_generation(
-    recorder: Recorder, mock_client: httpx.AsyncClient
-) -> None:
-    await _send(mock_client)
+class DeadlineRecorder:
+    """A `Fetcher` that keeps the deadline each call asked for and answers with fitting PCM."""
 
-    timeout = recorder.requests[0].extensions["timeout"]
-    assert timeout["read"] >= 240
-    assert timeout["connect"] == 10
+    def __init__(self, answer: Callable[[bytes], AsyncIterator[bytes]] | None = None) -> None:
+        self.timeouts: list[float] = []
+        self._answer = answer or _in_one_piece
+
+    async def fetch(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        timeout_seconds: float,
+    ) -> FetchResponse:
+        raise AssertionError("ElevenLabs streams its answer")
+
+    @contextlib.asynccontextmanager
+    async def stream(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        timeout_seconds: float,
+    ) -> AsyncIterator[FetchStream]:
+        self.timeouts.append(timeout_seconds)
+        length_ms = json.loads(body or b"{}")["music_length_ms"]
+        yield FetchStream(200, {}, self._answer(sine_pcm(length_ms * 44100 // 1000)))
+
+
+async def _in_one_piece(pcm: bytes) -> AsyncIterator[bytes]:
+    yield pcm
+
+
+async def _in_odd_pieces(pcm: bytes) -> AsyncIterator[bytes]:
+    # 3-byte pieces split samples across chunk boundaries.
+    for start in range(0, len(pcm), 3):
+        yield pcm[start : start + 3]
+
+
+async def test_request_default_deadline_outlasts_a_slow_generation() -> None:
+    # ElevenLabs asks clients to wait at least 240 s for a song; the deadline is the whole call's.
+    fetcher = DeadlineRecorder()
+    provider = ElevenLabsProvider(fetcher, api_key=API_KEY)
+
+    await provider.generate(MusicRequest(prompt="rainy night"), correlation_id="job-1")
+
+    assert fetcher.timeouts[0] >= 240
+
+
+async def test_answer_in_pieces_becomes_the_same_wav() -> None:
+    provider = ElevenLabsProvider(DeadlineRecorder(_in_odd_pieces), api_key=API_KEY)
+
+    result = await provider.generate(
+        MusicRequest(prompt="rain", duration_seconds=5), correlation_id="j"
+    )
+
+    assert bytes(result.audio[44:]) == sine_pcm(5 * 44100)
+    assert result.frames == 5 * 44100
+
+
+async def test_endless_answer_stops_being_read_past_twice_the_length() -> None:
+    read: list[int] = []
+
+    async def endless(pcm: bytes) -> AsyncIterator[bytes]:
+        while True:
+            read.append(len(pcm))
+            yield pcm
+
+    provider = ElevenLabsProvider(DeadlineRecorder(endless), api_key=API_KEY)
+
+    with pytest.raises(ProviderError) as caught:
+        await provider.generate(MusicRequest(prompt="rain", duration_seconds=5), correlation_id="j")
+
+    assert (caught.value.code, caught.value.retryable) == ("malformed_audio", False)
+    assert len(read) == 3  # two songs' worth is still acceptable; the third piece is too much
 
 
 def test_provider_without_key_is_refused(mock_client: httpx.AsyncClient) -> None:
     with pytest.raises(ValueError, match="Composer"):
-        ElevenLabsProvider(mock_client, api_key="")
+        ElevenLabsProvider(HttpxFetcher(mock_client), api_key="")
 
 
 def test_provider_from_settings_without_key_is_composer(mock_client: httpx.AsyncClient) -> None:
     settings = Settings.from_env({"ENVIRONMENT": "test"})
 
-    provider = provider_from_settings(settings, mock_client)
+    provider = provider_from_settings(settings, HttpxFetcher(mock_client))
 
     assert isinstance(provider, Composer)
 
@@ -127,7 +201,7 @@ async def test_provider_from_settings_with_key_uses_elevenlabs_and_model(
 ) -> None:
     settings = Settings.from_env({"ELEVENLABS_API_KEY": API_KEY, "ELEVENLABS_MODEL": "music_v2"})
 
-    provider = provider_from_settings(settings, mock_client)
+    provider = provider_from_settings(settings, HttpxFetcher(mock_client))
     await provider.generate(MusicRequest(prompt="rainy night"), correlation_id="job-1")
 
     assert provider.name == "elevenlabs"

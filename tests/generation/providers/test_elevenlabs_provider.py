@@ -13,6 +13,7 @@ from fake_elevenlabs import API_KEY, SONG_ID, FakeElevenLabs, sine_pcm
 
 from beatbun.generation.provider import MusicRequest, ProviderError, ProviderResult
 from beatbun.generation.providers.elevenlabs import ElevenLabsProvider
+from beatbun.runtime.local.fetch import HttpxFetcher
 
 FIVE_SECONDS = 5 * 44100
 
@@ -26,7 +27,7 @@ def _provider(
     timeout_seconds: float = 30.0,
 ) -> ElevenLabsProvider:
     return ElevenLabsProvider(
-        client,
+        HttpxFetcher(client),
         api_key=api_key,
         model_id=model_id,
         base_url=fake.url,
@@ -263,7 +264,9 @@ async def test_generate_closed_port_is_unreachable_and_retryable(
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    provider = ElevenLabsProvider(http_client, api_key=API_KEY, base_url=f"http://127.0.0.1:{port}")
+    provider = ElevenLabsProvider(
+        HttpxFetcher(http_client), api_key=API_KEY, base_url=f"http://127.0.0.1:{port}"
+    )
 
     error = await _failure(provider)
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
+
 from beatbun.generation.composer.arrangement import arrange
 from beatbun.generation.composer.prompt import resolve_plan
 from beatbun.generation.composer.render import render
@@ -9,18 +12,23 @@ from beatbun.generation.composer.wav import compute_peaks
 from beatbun.generation.provider import MusicRequest, ProviderResult
 
 SAMPLE_RATE = 44100
+# Pyodide (Workers) has no threads; under CPython the render goes to a worker thread, so the
+# event loop (other requests, other queues' calls) keeps going while a track renders.
+CAN_START_THREADS = sys.platform != "emscripten"
 
 
 class Composer:
     """Writes and synthesizes a track from the prompt: 44.1 kHz 16-bit stereo WAV at -14 LUFS.
 
-    The same request and seed always give the same bytes. Rendering is CPU-bound and runs on
-    the caller's thread (Workers cannot start threads).
+    The same request and seed always give the same bytes. Rendering is CPU-bound: on Workers
+    it runs on the caller's thread (Pyodide cannot start threads), locally on a worker thread.
     """
 
     name = "composer"
 
     async def generate(self, request: MusicRequest, *, correlation_id: str) -> ProviderResult:
+        if CAN_START_THREADS:
+            return await asyncio.to_thread(self.compose, request, correlation_id=correlation_id)
         return self.compose(request, correlation_id=correlation_id)
 
     def compose(self, request: MusicRequest, *, correlation_id: str = "") -> ProviderResult:

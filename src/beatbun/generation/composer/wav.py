@@ -15,8 +15,15 @@ def allocate_wav(
     frames: int, *, sample_rate: int, channels: int
 ) -> tuple[bytearray, NDArray[np.int16]]:
     """A zeroed WAV file and a writable (frames, channels) int16 view of its sample data."""
+    buffer = bytearray(HEADER_BYTES + frames * channels * 2)
+    write_wav_header(buffer, frames=frames, sample_rate=sample_rate, channels=channels)
+    samples = np.frombuffer(buffer, dtype="<i2", offset=HEADER_BYTES).reshape(frames, channels)
+    return buffer, samples
+
+
+def write_wav_header(buffer: bytearray, *, frames: int, sample_rate: int, channels: int) -> None:
+    """Write the 44-byte header of a 16-bit PCM WAV holding `frames` into `buffer`'s start."""
     data_bytes = frames * channels * 2
-    buffer = bytearray(HEADER_BYTES + data_bytes)
     struct.pack_into(
         "<4sI4s4sIHHIIHH4sI",
         buffer,
@@ -35,8 +42,6 @@ def allocate_wav(
         b"data",
         data_bytes,
     )
-    samples = np.frombuffer(buffer, dtype="<i2", offset=HEADER_BYTES).reshape(frames, channels)
-    return buffer, samples
 
 
 def compute_peaks(

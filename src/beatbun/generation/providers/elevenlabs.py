@@ -12,22 +12,24 @@ alone: the public pages we could search name the fields and formats but do not s
 
 from __future__ import annotations
 
-import httpx
+import json
+from collections.abc import AsyncIterator
+
 import numpy as np
 from numpy.typing import NDArray
 
 from beatbun.generation.composer.provider import Composer
-from beatbun.generation.composer.wav import allocate_wav, compute_peaks
+from beatbun.generation.composer.wav import HEADER_BYTES, compute_peaks, write_wav_header
 from beatbun.generation.provider import MusicProvider, MusicRequest, ProviderError, ProviderResult
+from beatbun.runtime.base import Fetcher, FetchError, FetchTimeout
 from beatbun.settings import Settings
 
 PROVIDER = "elevenlabs"
 DEFAULT_BASE_URL = "https://api.elevenlabs.io"
 DEFAULT_MODEL = "music_v1"
 # A song takes minutes and there is no webhook; the vendor asks clients to wait at least 240 s.
+# The whole call (connect, the wait for headers, the body) must end within it.
 DEFAULT_TIMEOUT_SECONDS = 300.0
-# A host that cannot even accept a connection should not hold a queue slot for minutes.
-CONNECT_TIMEOUT_SECONDS = 10.0
 OUTPUT_FORMAT = "pcm_44100"
 SAMPLE_RATE = 44100
 # Less than half the requested length is a truncated song; more than double is not the format
@@ -59,7 +61,7 @@ class ElevenLabsProvider:
 
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        fetcher: Fetcher,
         *,
         api_key: str,
         model_id: str = DEFAULT_MODEL,
@@ -71,29 +73,54 @@ class ElevenLabsProvider:
                 "ElevenLabsProvider needs an API key; without one use the built-in Composer "
                 "(provider_from_settings chooses for you)."
             )
-        self._client = client
+        self._fetcher = fetcher
         self._api_key = api_key
         self._model_id = model_id
-        self._url = f"{base_url.rstrip('/')}/v1/music"
+        self._url = f"{base_url.rstrip('/')}/v1/music?output_format={OUTPUT_FORMAT}"
         self._timeout_seconds = timeout_seconds
-        self._timeout = httpx.Timeout(
-            timeout_seconds, connect=min(timeout_seconds, CONNECT_TIMEOUT_SECONDS)
-        )
 
     async def generate(self, request: MusicRequest, *, correlation_id: str) -> ProviderResult:
         body = _request_body(request, model_id=self._model_id)
-        response = await self._post(body, correlation_id=correlation_id)
-        if response.status_code != 200:
-            message, code, retryable = _classify(response)
+        headers = {
+            "xi-api-key": self._api_key,
+            "x-correlation-id": correlation_id,
+            "content-type": "application/json",
+        }
+        requested_frames = round(request.duration_seconds * SAMPLE_RATE)
+        try:
+            async with self._fetcher.stream(
+                "POST",
+                self._url,
+                headers=headers,
+                body=json.dumps(body).encode(),
+                timeout_seconds=self._timeout_seconds,
+            ) as answer:
+                if answer.status != 200:
+                    said = b"".join([chunk async for chunk in answer.chunks])
+                    message, code, retryable = _classify(answer.status, said)
+                    raise ProviderError(
+                        message.replace(self._api_key, "[redacted]"),
+                        provider=PROVIDER,
+                        code=code,
+                        retryable=retryable,
+                    )
+                # The PCM goes straight into the WAV buffer: no whole response held beside it.
+                wav, samples = await _wav_from_pcm(answer.chunks, requested_frames=requested_frames)
+        # FetchTimeout is a FetchError, so it has to be caught first.
+        except FetchTimeout as exc:
             raise ProviderError(
-                message.replace(self._api_key, "[redacted]"),
+                f"ElevenLabs did not answer within {self._timeout_seconds:g} s.",
                 provider=PROVIDER,
-                code=code,
-                retryable=retryable,
-            )
-        wav, samples = _wav_from_pcm(
-            response.content, requested_frames=round(request.duration_seconds * SAMPLE_RATE)
-        )
+                code="provider_timeout",
+                retryable=True,
+            ) from exc
+        except FetchError as exc:
+            raise ProviderError(
+                f"ElevenLabs could not be reached: {exc.message}",
+                provider=PROVIDER,
+                code="provider_unreachable",
+                retryable=True,
+            ) from exc
         return ProviderResult(
             audio=wav,
             media_type="audio/wav",
@@ -102,40 +129,9 @@ class ElevenLabsProvider:
             frames=samples.shape[0],
             provider=PROVIDER,
             peaks=compute_peaks(samples),
-            plan={
-                **body,
-                "output_format": OUTPUT_FORMAT,
-                "song_id": response.headers.get("song-id"),
-            },
+            plan={**body, "output_format": OUTPUT_FORMAT, "song_id": answer.headers.get("song-id")},
             correlation_id=correlation_id,
         )
-
-    async def _post(self, body: dict[str, object], *, correlation_id: str) -> httpx.Response:
-        headers = {"xi-api-key": self._api_key, "x-correlation-id": correlation_id}
-        try:
-            return await self._client.post(
-                self._url,
-                params={"output_format": OUTPUT_FORMAT},
-                json=body,
-                headers=headers,
-                timeout=self._timeout,
-            )
-        # TimeoutException is a TransportError, so it has to be caught first.
-        except httpx.TimeoutException as exc:
-            raise ProviderError(
-                f"ElevenLabs did not answer within {self._timeout_seconds:g} s "
-                f"({type(exc).__name__}).",
-                provider=PROVIDER,
-                code="provider_timeout",
-                retryable=True,
-            ) from exc
-        except httpx.TransportError as exc:
-            raise ProviderError(
-                f"ElevenLabs could not be reached ({type(exc).__name__}).",
-                provider=PROVIDER,
-                code="provider_unreachable",
-                retryable=True,
-            ) from exc
 
 
 def provider_name(settings: Settings) -> str:
@@ -143,12 +139,12 @@ def provider_name(settings: Settings) -> str:
     return PROVIDER if settings.elevenlabs_api_key else Composer.name
 
 
-def provider_from_settings(settings: Settings, client: httpx.AsyncClient) -> MusicProvider:
+def provider_from_settings(settings: Settings, fetcher: Fetcher) -> MusicProvider:
     """The provider `provider_name` names."""
     if provider_name(settings) == Composer.name:
         return Composer()
     return ElevenLabsProvider(
-        client,
+        fetcher,
         api_key=settings.elevenlabs_api_key,
         model_id=settings.elevenlabs_model,
         base_url=settings.elevenlabs_base_url,
@@ -182,21 +178,38 @@ def _enriched_prompt(request: MusicRequest) -> str:
     return f"{', '.join(words)}. {request.prompt}" if words else request.prompt
 
 
-def _wav_from_pcm(pcm: bytes, *, requested_frames: int) -> tuple[bytearray, NDArray[np.int16]]:
-    """A WAV around the PCM, and its samples; raises `ProviderError` `malformed_audio`.
+async def _wav_from_pcm(
+    chunks: AsyncIterator[bytes], *, requested_frames: int
+) -> tuple[bytearray, NDArray[np.int16]]:
+    """A WAV around the PCM as it arrives, and its samples; raises `ProviderError` `malformed_audio`.
 
-    Not retryable: the song has been paid for, and asking again would pay a second time.
+    Reading stops once the body is longer than any acceptable song. Not retryable: the song has
+    been paid for, and asking again would pay a second time.
     """
-    if not pcm or len(pcm) % 2:
-        problem = "an empty body" if not pcm else f"{len(pcm)} bytes, not whole 16-bit samples"
-    elif not MIN_LENGTH_RATIO <= len(pcm) / 2 / requested_frames <= MAX_LENGTH_RATIO:
+    wav = bytearray(HEADER_BYTES)
+    most_bytes = MAX_LENGTH_RATIO * requested_frames * 2
+    async for chunk in chunks:
+        wav += chunk
+        if len(wav) - HEADER_BYTES > most_bytes:
+            break
+    pcm_bytes = len(wav) - HEADER_BYTES
+    if not pcm_bytes or pcm_bytes % 2:
         problem = (
-            f"{len(pcm) / 2 / SAMPLE_RATE:.1f} s of audio "
+            "an empty body" if not pcm_bytes else f"{pcm_bytes} bytes, not whole 16-bit samples"
+        )
+    elif pcm_bytes > most_bytes:
+        problem = f"more than {most_bytes / 2 / SAMPLE_RATE:g} s of audio"
+        problem += f" for {requested_frames / SAMPLE_RATE:g} s requested"
+    elif pcm_bytes / 2 / requested_frames < MIN_LENGTH_RATIO:
+        problem = (
+            f"{pcm_bytes / 2 / SAMPLE_RATE:.1f} s of audio "
             f"for {requested_frames / SAMPLE_RATE:g} s requested"
         )
     else:
-        wav, samples = allocate_wav(len(pcm) // 2, sample_rate=SAMPLE_RATE, channels=1)
-        samples[:, 0] = np.frombuffer(pcm, dtype="<i2")
+        frames = pcm_bytes // 2
+        # 16-bit little-endian PCM is byte for byte the data of a 16-bit PCM WAV.
+        write_wav_header(wav, frames=frames, sample_rate=SAMPLE_RATE, channels=1)
+        samples = np.frombuffer(wav, dtype="<i2", offset=HEADER_BYTES).reshape(frames, 1)
         return wav, samples
     raise ProviderError(
         f"ElevenLabs sent {problem} as {OUTPUT_FORMAT}.",
@@ -206,10 +219,9 @@ def _wav_from_pcm(pcm: bytes, *, requested_frames: int) -> tuple[bytearray, NDAr
     )
 
 
-def _classify(response: httpx.Response) -> tuple[str, str, bool]:
-    """(message, code, retryable) for a non-200 answer."""
-    status = response.status_code
-    detail = _detail(response)
+def _classify(status: int, said: bytes) -> tuple[str, str, bool]:
+    """(message, code, retryable) for a non-200 answer whose body is `said`."""
+    detail = _detail(said)
     fields = detail if isinstance(detail, dict) else {}
     kind = fields.get("status")
     reason = _reason(status, detail)
@@ -235,9 +247,9 @@ def _classify(response: httpx.Response) -> tuple[str, str, bool]:
     return f"ElevenLabs rejected the request ({reason}).", "provider_rejected_request", False
 
 
-def _detail(response: httpx.Response) -> object:
+def _detail(said: bytes) -> object:
     try:
-        body = response.json()
+        body = json.loads(said)
     except ValueError:
         return None
     return body.get("detail") if isinstance(body, dict) else None

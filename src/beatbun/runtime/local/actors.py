@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from beatbun.runtime.actors import Actor, serve_in_turn, to_rpc, unwrap_reply
+from beatbun.runtime.actors import Actor, serve_alarm, serve_in_turn, to_rpc, unwrap_reply
 from beatbun.runtime.base import Clock, Row, Runtime, SqlValue
 from beatbun.runtime.d1rules import check_params, error_from_message
 
@@ -87,7 +88,12 @@ class LocalActorNamespace:
         self._root.mkdir(parents=True, exist_ok=True)
         self._clock = clock
         self._runtime = runtime
-        self._instances: dict[str, tuple[Actor, asyncio.Lock, LocalActorStorage]] = {}
+        self._instances: dict[str, tuple[Actor, LocalActorStorage]] = {}
+        # Objects whose alarm handler is running: as on Cloudflare, an object runs one alarm at
+        # a time, while other objects' alarms go ahead.
+        self._firing: set[str] = set()
+        # Set whenever an alarm handler returns, so the loop fires what it set without delay.
+        self._settled = asyncio.Event()
         self._alarms = sqlite3.connect(root / "alarms.sqlite", isolation_level=None)
         self._alarms.execute(
             "CREATE TABLE IF NOT EXISTS alarms"
@@ -102,48 +108,78 @@ class LocalActorNamespace:
         return LocalActorStub(self, actor_id)
 
     async def call(self, actor_id: str, method: str, args: list[Any]) -> Any:
-        actor, lock, _ = self._instance(actor_id)
-        reply = await serve_in_turn(actor, lock, method, to_rpc(args))
+        actor, _ = self._instance(actor_id)
+        reply = await serve_in_turn(actor, method, to_rpc(args))
         return unwrap_reply(to_rpc(reply))
 
     def next_alarm(self) -> float | None:
-        row = self._alarms.execute("SELECT min(at) FROM alarms").fetchone()
+        """When the next alarm of an object not already in its alarm handler comes due."""
+        row = self._alarms.execute(
+            "SELECT min(at) FROM alarms WHERE actor_id NOT IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(self._firing)),),
+        ).fetchone()
         return float(row[0]) if row and row[0] is not None else None
 
     async def run_due_alarms(self) -> int:
-        """Fire every alarm due by the clock; returns how many ran (retries included)."""
+        """Fire every alarm due by the clock, objects side by side; returns how many ran.
+
+        An object already in its alarm handler is skipped: its alarm fires once that returns.
+        """
         now = self._clock.now()
-        due = self._alarms.execute(
-            "SELECT actor_id, at, retries FROM alarms WHERE at <= ? ORDER BY at", (now,)
-        ).fetchall()
-        for actor_id, at, retries in due:
-            await self._fire(actor_id, at, retries)
+        due = [
+            (actor_id, at, retries)
+            for actor_id, at, retries in self._alarms.execute(
+                "SELECT actor_id, at, retries FROM alarms WHERE at <= ? ORDER BY at", (now,)
+            ).fetchall()
+            if actor_id not in self._firing
+        ]
+        self._firing.update(actor_id for actor_id, _, _ in due)
+        await asyncio.gather(*(self._fire(actor_id, at, retries) for actor_id, at, retries in due))
         return len(due)
 
     async def run_alarm_loop(self, stop: asyncio.Event, *, idle_seconds: float = 0.5) -> None:
         """Fire alarms as they come due until `stop` is set (the local server's background task)."""
-        while not stop.is_set():
-            await self.run_due_alarms()
-            upcoming = self.next_alarm()
-            wait = idle_seconds if upcoming is None else upcoming - self._clock.now()
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=min(max(wait, 0.01), idle_seconds))
-            except TimeoutError:
-                continue
+        # Each round runs as a task, so one object's long alarm holds up no other object's.
+        rounds: set[asyncio.Task[int]] = set()
+        try:
+            while not stop.is_set():
+                task = asyncio.create_task(self.run_due_alarms())
+                rounds.add(task)
+                task.add_done_callback(rounds.discard)
+                await asyncio.sleep(0)  # let the round mark its objects as firing
+                self._settled.clear()
+                upcoming = self.next_alarm()
+                wait = idle_seconds if upcoming is None else upcoming - self._clock.now()
+                waiters = {
+                    asyncio.ensure_future(stop.wait()),
+                    asyncio.ensure_future(self._settled.wait()),
+                }
+                _, pending = await asyncio.wait(
+                    waiters,
+                    timeout=min(max(wait, 0.01), idle_seconds),
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                for waiter in pending:
+                    waiter.cancel()
+        finally:
+            # A handler stopped mid-way is what a crash leaves: its alarm resumes the work.
+            for task in rounds:
+                task.cancel()
+            await asyncio.gather(*rounds, return_exceptions=True)
 
     def close(self) -> None:
-        for _, _, storage in self._instances.values():
+        for _, storage in self._instances.values():
             storage.close()
         self._instances.clear()
         self._alarms.close()
 
     async def _fire(self, actor_id: str, at: float, retries: int) -> None:
-        actor, lock, _ = self._instance(actor_id)
-        async with lock:
+        try:
+            actor, _ = self._instance(actor_id)
             # The alarm is cleared before the handler runs, so the handler may set the next one.
             self._alarms.execute("DELETE FROM alarms WHERE actor_id = ? AND at = ?", (actor_id, at))
             try:
-                await actor.alarm()
+                await serve_alarm(actor)
             except Exception:
                 # As on Cloudflare: the failure is logged and the alarm retried with backoff.
                 logger.exception("Alarm of %s %s failed", self._actor_class.__name__, actor_id)
@@ -153,8 +189,11 @@ class LocalActorNamespace:
                         "INSERT INTO alarms (actor_id, at, retries) VALUES (?, ?, ?)",
                         (actor_id, retry_at, retries + 1),
                     )
+        finally:
+            self._firing.discard(actor_id)
+            self._settled.set()
 
-    def _instance(self, actor_id: str) -> tuple[Actor, asyncio.Lock, LocalActorStorage]:
+    def _instance(self, actor_id: str) -> tuple[Actor, LocalActorStorage]:
         if actor_id not in self._instances:
             if len(actor_id) != 64 or not all(c in "0123456789abcdef" for c in actor_id):
                 raise ValueError(f"Actor id {actor_id!r} was not made by id_from_name().")
@@ -162,5 +201,5 @@ class LocalActorNamespace:
                 self._root / f"{actor_id}.sqlite", actor_id=actor_id, alarms=self._alarms
             )
             actor = self._actor_class(actor_id=actor_id, storage=storage, runtime=self._runtime())
-            self._instances[actor_id] = (actor, asyncio.Lock(), storage)
+            self._instances[actor_id] = (actor, storage)
         return self._instances[actor_id]

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 import os
 import sqlite3
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from beatbun.errors import BlobStoreError
 from beatbun.runtime.base import (
     MAX_KEYS_PER_CALL,
+    MAX_READ_BYTES,
     BlobListing,
     BlobObject,
+    BlobStream,
     ByteRange,
     Clock,
     Conditions,
@@ -112,6 +116,19 @@ class LocalBlobStore:
             range=ByteRange(offset=offset, length=length) if range is not None else None,
         )
 
+    async def stream(self, key: str, *, range: ByteRange | None = None) -> BlobStream | None:
+        stored = self._lookup(key)
+        if stored is None:
+            return None
+        found, file_name = stored
+        offset, length = resolve_range(range, found.size)
+        return BlobStream(
+            object=dataclasses.replace(
+                found, range=ByteRange(offset=offset, length=length) if range is not None else None
+            ),
+            chunks=_read_file(self._objects / file_name, key=key, offset=offset, length=length),
+        )
+
     async def head(self, key: str) -> BlobObject | None:
         stored = self._lookup(key)
         return None if stored is None else stored[0]
@@ -176,6 +193,27 @@ class LocalBlobStore:
     def _file_of(self, key: str) -> str | None:
         row = self._index.execute("SELECT file FROM objects WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
+
+
+async def _read_file(path: Path, *, key: str, offset: int, length: int) -> AsyncIterator[bytes]:
+    """`length` bytes from `offset`, one read of at most MAX_READ_BYTES per piece.
+
+    The file is opened on the first read: a stream that is never read holds no file open.
+    """
+    try:
+        file = open(path, "rb")  # noqa: ASYNC230, SIM115
+    except FileNotFoundError as exc:
+        # A put() or delete() of the same key since stream() removed this version's file.
+        raise BlobStoreError(f"Object {key!r} changed while it was being read.") from exc
+    with file:
+        file.seek(offset)
+        left = length
+        while left > 0:
+            piece = file.read(min(MAX_READ_BYTES, left))
+            if not piece:
+                break
+            left -= len(piece)
+            yield piece
 
 
 def _object_from_row(row: tuple[str, int, str, int, str, str]) -> BlobObject:

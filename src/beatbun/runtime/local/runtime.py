@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from beatbun.runtime.actors import Actor
-from beatbun.runtime.base import Clock, Runtime
+from beatbun.runtime.base import Clock, Fetcher, Runtime
 from beatbun.runtime.clock import SystemClock
 from beatbun.runtime.local.actors import LocalActorNamespace
 from beatbun.runtime.local.blobs import LocalBlobStore
 from beatbun.runtime.local.cipher import CryptographyCipher
 from beatbun.runtime.local.database import LocalDatabase
+from beatbun.runtime.local.fetch import HttpxFetcher
 from beatbun.runtime.local.kdf import HashlibKeyDerivation
 from beatbun.runtime.local.mail import LocalOutbox
 from beatbun.settings import Settings
@@ -33,6 +34,7 @@ class LocalRuntime(Runtime):
         settings: Settings,
         user_queue: type[Actor],
         clock: Clock | None = None,
+        fetcher: Fetcher | None = None,
     ) -> LocalRuntime:
         """Open (creating if needed) the state folder: `d1/`, `r2/AUDIO/`, `do/UserQueue/`, `outbox/`."""
         clock = clock or SystemClock()
@@ -50,6 +52,7 @@ class LocalRuntime(Runtime):
             kdf=HashlibKeyDerivation(),
             mailer=LocalOutbox(state_dir / "outbox", sender=settings.mail_from, clock=clock),
             cipher=CryptographyCipher(),
+            fetcher=fetcher or HttpxFetcher(),
             state_dir=state_dir,
         )
         return runtime
