@@ -19,6 +19,7 @@ AppError
  ├── WebhookRejected
  └── RuntimeFailure
       ├── PaymentProviderError
+      ├── WebhookTooEarly
       ├── StorageError
       │    ├── DatabaseError
       │    │    └── ConstraintViolation
@@ -145,6 +146,12 @@ class PaymentProviderError(RuntimeFailure):
     """The payment provider (Stripe) could not be reached or refused a request of ours."""
 
     default_code = "payment_provider_error"
+
+
+class WebhookTooEarly(RuntimeFailure):
+    """A webhook names a payment we have not recorded yet; answering 5xx makes Stripe retry."""
+
+    default_code = "webhook_too_early"
 
 
 class StorageError(RuntimeFailure):

@@ -7,7 +7,7 @@ import re
 import pyotp
 import pytest
 
-from beatbun.accounts import reauth, secondfactor, sessions, throttle
+from beatbun.accounts import mailqueue, reauth, secondfactor, sessions, throttle
 from beatbun.accounts.models import Account, Session
 from beatbun.accounts.sealing import key_ring, open_text, seal_text
 from beatbun.accounts.store import get_account
@@ -183,8 +183,11 @@ async def test_turning_on_keeps_the_secret_sealed_and_mails_the_owner(
     assert len(codes) == 10
     active, pending = await _stored(runtime, account.id)
     assert pending is None and active is not None and active.startswith("v1:")
-    mail = runtime.mailer.messages()[0]
-    assert mail.to == account.email and "Two-step verification is on" in mail.subject
+    # Queued with the change, sent after the answer.
+    assert not any("Two-step" in m.subject for m in runtime.mailer.messages())
+    assert await mailqueue.send_queued_mail(runtime) == 1
+    [mail] = [m for m in runtime.mailer.messages() if "Two-step verification is on" in m.subject]
+    assert mail.to == account.email
 
 
 async def test_turning_on_without_a_recent_password_is_refused(
@@ -231,6 +234,7 @@ async def test_new_recovery_codes_need_a_recent_password_and_replace_the_old(
         runtime, account, session, client=CLIENT, language="en"
     )
     assert len(set(codes)) == 10
+    await mailqueue.send_queued_mail(runtime)
     assert "New recovery codes" in runtime.mailer.messages()[0].subject
     logged = (
         await runtime.db.prepare(
@@ -294,3 +298,42 @@ async def _store_plaintext(runtime: LocalRuntime, account_id: str, secret: str) 
         .bind(secret, account_id)
         .run()
     )
+
+
+async def test_wrong_codes_when_turning_off_count_towards_the_stop(
+    runtime: LocalRuntime, clock: ManualClock
+) -> None:
+    account, session, _ = await _with_totp(runtime)
+    for _ in range(6):
+        with pytest.raises((InvalidInput, throttle.TooManyAttempts)):
+            await secondfactor.disable_totp(
+                runtime,
+                account,
+                session,
+                password=PASSWORD,
+                code="000000",
+                client=CLIENT,
+                language="en",
+            )
+    counted = (
+        await runtime.db.prepare("SELECT failures FROM login_failures WHERE subject = ?")
+        .bind(throttle.code_subjects(account_id=account.id, ip=CLIENT.ip)[0])
+        .first("failures")
+    )
+    assert counted is not None and counted >= 5
+
+
+async def test_mail_outage_does_not_undo_or_hide_turning_two_step_on(
+    runtime: LocalRuntime,
+) -> None:
+    account, _, _ = await _with_totp(runtime)
+    # _with_totp turned it on: the notice waits in the queue, whatever the provider does.
+    queued = (
+        await runtime.db.prepare(
+            "SELECT count(*) AS n FROM mail_queue WHERE recipient = ? AND sent_at IS NULL"
+        )
+        .bind(account.email)
+        .first("n")
+    )
+    assert queued == 1
+    assert account.has_totp

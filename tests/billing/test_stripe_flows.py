@@ -287,6 +287,28 @@ async def test_upgrade_in_portal_grants_the_difference(
     assert await _plan_and_balance(runtime, account.id) == ("pro", PLANS["pro"].monthly_credits)
 
 
+async def test_switching_down_and_up_again_grants_the_upgrade_once_per_period(
+    runtime: LocalRuntime, stripe: Stripe
+) -> None:
+    account = await create_verified_account(runtime)
+    await _subscribe(runtime, stripe, account, "creator")
+    await stripe.deliver_new()
+    portal = await open_portal(runtime, account_id=account.id, language="en")
+    [subscription] = await list_subscriptions(runtime.db, account.id)
+    prices = runtime.settings
+    async with httpx.AsyncClient() as browser:
+        for price in (prices.stripe_price_pro, prices.stripe_price_creator) * 3:
+            await browser.post(
+                f"{portal.url}/subscriptions/{subscription.id}/switch", data={"price": price}
+            )
+            await stripe.deliver_new()
+    grants = [e.amount for e in await list_entries(runtime.db, account.id) if e.kind == "grant"]
+    # The first period's credits, then at most the difference once, however often it switches.
+    assert grants[-1] == PLANS["creator"].monthly_credits
+    assert len(grants) == 2
+    assert 0 < grants[0] <= PLANS["pro"].monthly_credits - PLANS["creator"].monthly_credits
+
+
 async def test_downgrade_in_portal_waits_for_the_end_of_the_paid_period(
     runtime: LocalRuntime, stripe: Stripe, clock: ManualClock
 ) -> None:

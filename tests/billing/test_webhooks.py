@@ -19,7 +19,7 @@ import pytest
 from beatbun.billing.credits import get_wallet, list_entries
 from beatbun.billing.models import CheckoutRecord
 from beatbun.billing.plans import PACKS
-from beatbun.billing.store import insert_checkout_statement
+from beatbun.billing.store import insert_checkout_statement, insert_customer_statement
 from beatbun.runtime.local.runtime import LocalRuntime
 from beatbun.settings import Settings
 from tests.factories import create_verified_account, spend
@@ -86,16 +86,22 @@ def refunded_charge(amount_refunded: int) -> dict[str, Any]:
         "amount_refunded": amount_refunded,
         "refunded": amount_refunded == PACK.price_cents,
         "payment_intent": "pi_1",
+        "customer": "cus_1",
     }
 
 
-async def _checkout(runtime: LocalRuntime, *, session_id: str = "cs_test_1") -> str:
+async def _checkout(
+    runtime: LocalRuntime, *, session_id: str = "cs_test_1", item: str = PACK.id
+) -> str:
     account = await create_verified_account(runtime)
+    await insert_customer_statement(
+        runtime.db, account_id=account.id, customer_id="cus_1", now=runtime.clock.now()
+    ).run()
     record = CheckoutRecord(
         id=session_id,
         account_id=account.id,
-        mode="payment",
-        item=PACK.id,
+        mode="payment" if item in PACKS else "subscription",
+        item=item,
         status="open",
         created_at=int(runtime.clock.now()),
     )
@@ -247,3 +253,61 @@ async def test_event_we_do_not_use_is_acknowledged(
     response = await _post(client, payload, sign(payload))
     assert response.status_code == 200
     assert response.json()["applied"] is False
+
+
+async def test_concurrent_partial_refunds_take_back_the_share_once(
+    client: httpx.AsyncClient, runtime: LocalRuntime
+) -> None:
+    account_id = await _checkout(runtime)
+    paid = event("checkout.session.completed", paid_session(), event_id="evt_paid")
+    await _post(client, paid, sign(paid))
+    half = event("charge.refunded", refunded_charge(PACK.price_cents // 2), event_id="evt_r1")
+    whole = event("charge.refunded", refunded_charge(PACK.price_cents), event_id="evt_r2")
+    answers = await asyncio.gather(*(_post(client, p, sign(p)) for p in (half, whole)))
+    assert {a.status_code for a in answers} == {200}
+    taken = [e.amount for e in await list_entries(runtime.db, account_id) if e.kind == "adjustment"]
+    assert sum(taken) == -PACK.credits
+    assert (await get_wallet(runtime.db, account_id)).balance == 0
+
+
+async def test_late_unpaid_completion_leaves_a_paid_top_up_paid(
+    client: httpx.AsyncClient, runtime: LocalRuntime
+) -> None:
+    await _checkout(runtime)
+    cleared = event("checkout.session.async_payment_succeeded", paid_session(), event_id="evt_b")
+    late = event(
+        "checkout.session.completed", paid_session(payment_status="unpaid"), event_id="evt_a"
+    )
+    for payload in (cleared, late):
+        assert (await _post(client, payload, sign(payload))).status_code == 200
+    payment = await runtime.db.prepare("SELECT status FROM payments").first("status")
+    checkout = await runtime.db.prepare("SELECT status FROM checkout_sessions").first("status")
+    assert (payment, checkout) == ("paid", "fulfilled")
+
+
+async def test_failed_delayed_payment_of_a_plan_reads_as_nothing_charged(
+    client: httpx.AsyncClient, runtime: LocalRuntime
+) -> None:
+    account_id = await _checkout(runtime, item="creator")
+    session = {**paid_session(payment_status="unpaid"), "mode": "subscription"}
+    failed = event("checkout.session.async_payment_failed", session)
+    response = await _post(client, failed, sign(failed))
+    assert response.status_code == 200
+    status = await runtime.db.prepare("SELECT status FROM checkout_sessions").first("status")
+    assert status == "failed"
+    assert (await get_wallet(runtime.db, account_id)).plan == "free"
+
+
+async def test_refund_before_its_payment_is_recorded_is_retried(
+    client: httpx.AsyncClient, runtime: LocalRuntime
+) -> None:
+    account_id = await _checkout(runtime)
+    refund = event("charge.refunded", refunded_charge(PACK.price_cents), event_id="evt_refund")
+    early = await _post(client, refund, sign(refund))
+    assert early.status_code == 503  # Stripe delivers it again
+    assert early.json()["error"] == "webhook_too_early"
+    paid = event("checkout.session.completed", paid_session(), event_id="evt_paid")
+    await _post(client, paid, sign(paid))
+    again = await _post(client, refund, sign(refund))
+    assert again.json()["applied"] is True
+    assert (await get_wallet(runtime.db, account_id)).balance == 0

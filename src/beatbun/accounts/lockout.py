@@ -9,7 +9,10 @@ Only `profile.reset_password` unlocks.
 
 from __future__ import annotations
 
-from beatbun.accounts import mail, mailqueue
+from collections.abc import Sequence
+
+from beatbun.accounts import mail, mailqueue, throttle
+from beatbun.accounts.models import Account
 from beatbun.accounts.tokens import new_id
 from beatbun.runtime.base import Database, Runtime, Statement
 
@@ -57,3 +60,34 @@ async def is_locked(db: Database, account_id: str) -> bool:
         .first()
     )
     return bool(row) and row["password_locked_at"] is not None
+
+
+async def count_failure(
+    runtime: Runtime,
+    subjects: Sequence[str],
+    *,
+    account: Account,
+    language: str,
+    now: float,
+    also: Sequence[Statement] = (),
+) -> None:
+    """Count a failure on `subjects`; the 100th in a row on the first locks password login.
+
+    `also` joins the same batch (the login's security-log row).
+    """
+    await throttle.record_failure(
+        runtime.db,
+        subjects,
+        now=now,
+        then=[
+            *lock_statements(
+                runtime,
+                account_id=account.id,
+                email=account.email,
+                counter=subjects[0],
+                language=language,
+                now=now,
+            ),
+            *also,
+        ],
+    )

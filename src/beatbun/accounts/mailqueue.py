@@ -156,9 +156,13 @@ async def send_queued_mail(runtime: Runtime) -> int:
             .run()
         )
         sent += 1
+    # Sent rows, the rows of requests that mailed nothing, and messages given up on all go
+    # after a week: the queue keeps no address or text longer than it needs them.
     await (
-        db.prepare("DELETE FROM mail_queue WHERE sent_at IS NOT NULL AND sent_at < ?")
-        .bind(now - KEEP_SENT_SECONDS)
+        db.prepare(
+            "DELETE FROM mail_queue WHERE created_at < ? AND (sent_at IS NOT NULL OR attempts >= ?)"
+        )
+        .bind(now - KEEP_SENT_SECONDS, MAX_ATTEMPTS)
         .run()
     )
     return sent

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 
-from beatbun.accounts import passwords, sessions, throttle
+from beatbun.accounts import lockout, passwords, sessions, throttle
 from beatbun.accounts.models import Account, Client, Session
 from beatbun.accounts.security_log import record_event
 from beatbun.errors import InvalidInput, ReauthenticationRequired
-from beatbun.i18n import N_
+from beatbun.i18n import DEFAULT_LANGUAGE, N_
 from beatbun.runtime.base import Runtime
 
 WINDOW = 5 * 60
@@ -52,11 +52,15 @@ async def confirm_password(
     """
     now = runtime.clock.now()
     subjects = throttle.login_subjects(email=account.email, ip=client.ip)
-    await throttle.check_attempt_allowed(runtime.db, subjects, now=now)
+    locked = await throttle.check_login_allowed(runtime.db, subjects, email=account.email, now=now)
     try:
+        if locked:  # the hard stop holds here too: no password is checked until a reset
+            raise InvalidInput(message, field="current_password")
         await passwords.check_current_password(runtime, account, password, message=message)
     except InvalidInput:
-        await throttle.record_failure(runtime.db, subjects, now=now)
+        await lockout.count_failure(
+            runtime, subjects, account=account, language=DEFAULT_LANGUAGE, now=now
+        )
         raise
     await sessions.mark_reauthenticated(runtime.db, session.id, now=now)
     await record_event(

@@ -8,7 +8,7 @@ moves keys sealed under an older key of the ring to the current one.
 
 from __future__ import annotations
 
-from beatbun.accounts import mail, passwords, reauth, sessions, totp
+from beatbun.accounts import lockout, mail, mailqueue, passwords, reauth, sessions, throttle, totp
 from beatbun.accounts.models import Account, Client, Session
 from beatbun.accounts.sealing import (
     is_sealed,
@@ -19,8 +19,9 @@ from beatbun.accounts.sealing import (
 )
 from beatbun.accounts.security_log import record_event
 from beatbun.accounts.store import update_account
+from beatbun.accounts.tokens import new_id
 from beatbun.errors import Conflict, InvalidInput
-from beatbun.i18n import N_
+from beatbun.i18n import DEFAULT_LANGUAGE, N_
 from beatbun.runtime.base import Runtime, SqlValue
 
 WRONG_CODE = N_("That code is not valid. Use the current code from your app, or a recovery code.")
@@ -60,11 +61,31 @@ async def check_second_factor(
 
 
 async def require_fresh_code(
-    runtime: Runtime, account: Account, *, code: str, client: Client
+    runtime: Runtime,
+    account: Account,
+    *,
+    code: str,
+    client: Client,
+    language: str = DEFAULT_LANGUAGE,
 ) -> None:
-    """For sensitive changes: a code is required when the account has a second factor."""
-    if account.has_totp:
+    """For sensitive changes: a code is required when the account has a second factor.
+
+    Wrong codes count on the same code counter as the login's second step (delays, and the
+    hard stop at the 100th in a row), so no page is a side door for guessing codes. A lock does
+    not refuse the code here: a password reset, which needs it, is the way out of the lock.
+    Raises TooManyAttempts while the counter makes people wait, InvalidInput for a wrong code.
+    """
+    if not account.has_totp:
+        return
+    now = runtime.clock.now()
+    subjects = throttle.code_subjects(account_id=account.id, ip=client.ip)
+    await throttle.check_attempt_allowed(runtime.db, subjects, now=now)
+    try:
         await check_second_factor(runtime, account, code=code, client=client)
+    except InvalidInput:
+        await lockout.count_failure(runtime, subjects, account=account, language=language, now=now)
+        raise
+    await throttle.clear_failures(runtime.db, subjects[0])
 
 
 async def start_totp_enrollment(runtime: Runtime, account: Account, session: Session) -> None:
@@ -160,7 +181,7 @@ async def disable_totp(
         client=client,
         message=N_("Your password is not correct."),
     )
-    await check_second_factor(runtime, account, code=code, client=client)
+    await require_fresh_code(runtime, account, code=code, client=client, language=language)
     if len(passwords.normalize(password)) < passwords.MIN_LENGTH_SINGLE_FACTOR:
         raise InvalidInput(
             N_(
@@ -272,13 +293,23 @@ async def _resealed(runtime: Runtime, account_id: str, stored: SqlValue) -> str 
 async def _notify(
     runtime: Runtime, account: Account, message: mail.AccountMail, *, language: str
 ) -> None:
+    """Queue the notice (the route flushes the queue after answering, the cron otherwise).
+
+    Queued, not sent: the change is made already, and a mail provider's outage must not turn
+    it into an error page that hides the new recovery codes or the new session.
+    """
     # The link leads to a password reset, the remedy when the change was not the owner's.
     link = f"{runtime.settings.public_url}/forgot-password"
-    await runtime.mailer.send(
-        message.compose(
+    message_id = new_id()
+    await mailqueue.enqueue_statement(
+        runtime.db,
+        message_id=message_id,
+        key=f"security-notice:{message_id}",
+        message=message.compose(
             to=account.email, language=language, site=runtime.settings.site_name, link=link
-        )
-    )
+        ),
+        now=runtime.clock.now(),
+    ).run()
 
 
 def _context(account_id: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from beatbun.accounts.models import Client, SecurityEvent
 from beatbun.i18n import N_
-from beatbun.runtime.base import Database
+from beatbun.runtime.base import Database, Statement
 
 # What each kind means to the account owner, shown on the security log in their language.
 EVENT_LABELS = {
@@ -35,15 +35,22 @@ MAX_SHOWN = 100
 async def record_event(
     db: Database, *, account_id: str, kind: str, client: Client, now: float
 ) -> None:
+    await event_statement(db, account_id=account_id, kind=kind, client=client, now=now).run()
+
+
+def event_statement(
+    db: Database, *, account_id: str, kind: str, client: Client, now: float
+) -> Statement:
+    """The event's INSERT, for a batch; it writes nothing when no account has `account_id`.
+
+    So a failed login for an unknown email can run the same statements as for a known one.
+    """
     if kind not in EVENT_LABELS:
         raise ValueError(f"Unknown security event kind {kind!r}; add it to EVENT_LABELS.")
-    await (
-        db.prepare(
-            "INSERT INTO security_events (account_id, kind, at, ip, user_agent) VALUES (?, ?, ?, ?, ?)"
-        )
-        .bind(account_id, kind, now, client.ip, client.user_agent)
-        .run()
-    )
+    return db.prepare(
+        "INSERT INTO security_events (account_id, kind, at, ip, user_agent)"
+        " SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM accounts WHERE id = ?)"
+    ).bind(account_id, kind, now, client.ip, client.user_agent, account_id)
 
 
 async def list_events(db: Database, account_id: str) -> list[SecurityEvent]:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from beatbun.accounts import links, lockout, mail, passwords, sessions, throttle
 from beatbun.accounts.models import Account, Client, Session
 from beatbun.accounts.secondfactor import WRONG_CODE, check_second_factor
-from beatbun.accounts.security_log import record_event
+from beatbun.accounts.security_log import event_statement, record_event
 from beatbun.accounts.store import (
     find_account_by_email,
     get_account,
@@ -162,10 +162,13 @@ async def log_in(
     pepper, kdf = runtime.settings.password_pepper, runtime.kdf
     if account is None:
         await passwords.burn_dummy_hash(password, kdf=kdf, pepper=pepper)
-        # The same batch as for an account (its lock statements match no row here).
-        no_account = lockout.lock_statements(
-            runtime, account_id="", email=email, counter=subjects[0], language=language, now=now
-        )
+        # The same batch as for an account: its lock and log statements match no row here.
+        no_account = [
+            *lockout.lock_statements(
+                runtime, account_id="", email=email, counter=subjects[0], language=language, now=now
+            ),
+            event_statement(runtime.db, account_id="", kind="login_failed", client=client, now=now),
+        ]
         await throttle.record_failure(runtime.db, subjects, now=now, then=no_account)
         raise InvalidCredentials(WRONG_CREDENTIALS)
     if locked:
@@ -176,9 +179,11 @@ async def log_in(
             password, account.password_hash, kdf=kdf, pepper=pepper
         )
     if not is_right:
-        await _count_failure(runtime, subjects, account=account, language=language, now=now)
-        await record_event(
+        logged = event_statement(
             runtime.db, account_id=account.id, kind="login_failed", client=client, now=now
+        )
+        await lockout.count_failure(
+            runtime, subjects, account=account, language=language, now=now, also=[logged]
         )
         raise InvalidCredentials(WRONG_CREDENTIALS)
     # Only the password counter: the second-factor counter is never cleared by a password.
@@ -225,36 +230,12 @@ async def complete_login(
             raise InvalidInput(WRONG_CODE, code="invalid_code", field="code")
         await check_second_factor(runtime, account, code=code, client=client)
     except InvalidInput:
-        await _count_failure(runtime, subjects, account=account, language=language, now=now)
+        await lockout.count_failure(runtime, subjects, account=account, language=language, now=now)
         raise
     await throttle.clear_failures(runtime.db, subjects[0])
     token = await sessions.rotate_session(runtime.db, session, stage="full")
     await record_event(runtime.db, account_id=account.id, kind="logged_in", client=client, now=now)
     return token
-
-
-async def _count_failure(
-    runtime: Runtime,
-    subjects: list[str],
-    *,
-    account: Account,
-    language: str,
-    now: float,
-) -> None:
-    """Count a failure on `subjects`; the 100th in a row on the first locks password login."""
-    await throttle.record_failure(
-        runtime.db,
-        subjects,
-        now=now,
-        then=lockout.lock_statements(
-            runtime,
-            account_id=account.id,
-            email=account.email,
-            counter=subjects[0],
-            language=language,
-            now=now,
-        ),
-    )
 
 
 async def log_out(runtime: Runtime, session: Session, *, client: Client) -> None:

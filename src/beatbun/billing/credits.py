@@ -16,7 +16,7 @@ from typing import Literal
 from beatbun.billing.plans import FREE_PLAN, PlanId
 from beatbun.errors import ConstraintViolation, InsufficientCredits, InvalidInput
 from beatbun.i18n import N_
-from beatbun.runtime.base import Database, Row, Statement
+from beatbun.runtime.base import Database, Row, SqlValue, Statement
 
 LedgerKind = Literal["grant", "debit", "refund", "purchase", "adjustment"]
 # Above every ledger id D1 can hold: the first page of a listing starts below it.
@@ -207,21 +207,41 @@ def credit_statements(
 
 
 def take_back_statements(
-    db: Database, *, account_id: str, amount: int, idempotency_key: str, note: Note, now: float
+    db: Database,
+    *,
+    account_id: str,
+    amount: int | tuple[str, tuple[SqlValue, ...]],
+    idempotency_key: str,
+    note: Note,
+    now: float,
 ) -> list[Statement]:
     """Take back up to `amount` credits once per key, never more than the balance.
 
-    The ledger row is written first, with what can be taken; the wallet then moves by that row,
-    only while it is the account's newest row and the wallet still holds the balance it saw.
+    `amount` is a number, or SQL and its parameters that D1 evaluates inside the batch (so it
+    can read what earlier statements, or a concurrent batch before this one, left). Nothing is
+    written when it comes to zero. The ledger row is written first, with what can be taken;
+    the wallet then moves by that row, only while it is the account's newest row and the wallet
+    still holds the balance it saw.
     """
+    amount_sql, amount_params = ("?", (amount,)) if isinstance(amount, int) else amount
     return [
         db.prepare(
-            "INSERT INTO credit_ledger"
+            f"WITH due (n) AS (SELECT {amount_sql}) INSERT INTO credit_ledger"
             " (account_id, kind, amount, balance_after, idempotency_key, note, note_params,"
-            " created_at) SELECT ?1, 'adjustment', -min(?2, balance), balance - min(?2, balance),"
-            " ?3, ?4, ?5, ?6 FROM wallets WHERE account_id = ?1 AND NOT EXISTS"
-            " (SELECT 1 FROM credit_ledger WHERE account_id = ?1 AND idempotency_key = ?3)"
-        ).bind(account_id, amount, idempotency_key, note.template, _params_json(note), int(now)),
+            " created_at) SELECT ?, 'adjustment', -min(due.n, balance), balance - min(due.n, balance),"
+            " ?, ?, ?, ? FROM wallets, due WHERE account_id = ? AND due.n > 0 AND NOT EXISTS"
+            " (SELECT 1 FROM credit_ledger WHERE account_id = ? AND idempotency_key = ?)"
+        ).bind(
+            *amount_params,
+            account_id,
+            idempotency_key,
+            note.template,
+            _params_json(note),
+            int(now),
+            account_id,
+            account_id,
+            idempotency_key,
+        ),
         db.prepare(
             "UPDATE wallets SET balance = balance + (SELECT amount FROM credit_ledger"
             " WHERE account_id = ?1 AND idempotency_key = ?2), updated_at = ?3"

@@ -1,12 +1,16 @@
 """Invoices paid or failed, and refunds: the plan's monthly credits, and taking back refunds.
 
-A new period gives the plan's monthly credits once per invoice; a refund takes back the refunded
-share of what the payment bought, up to the balance (credits already spent are not, and the
-balance never goes below zero).
+A new period gives the plan's monthly credits once per invoice. An upgrade's proration invoice
+gives the difference between the plans' credits in proportion to what it charged, once per
+subscription, period and plan, so switching down and up again buys nothing. A refund takes back
+the refunded share of what the payment bought, up to the balance (credits already spent are
+not, and the balance never goes below zero); the share is computed inside the batch, from the
+refunds already recorded, so concurrent refunds of one charge add up right.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from beatbun.billing.credits import Note, credit_statements, take_back_statements
@@ -17,10 +21,12 @@ from beatbun.billing.plans import PLANS, PlanId
 from beatbun.billing.store import (
     find_account_of_customer,
     find_payment_paid_by,
+    refund_share_sql,
     set_refunded_statement,
     upsert_payment_statement,
 )
 from beatbun.billing.subscriptions import sync_subscription
+from beatbun.errors import WebhookTooEarly
 from beatbun.i18n import N_
 from beatbun.runtime.base import Runtime
 
@@ -29,27 +35,27 @@ async def invoice_paid(runtime: Runtime, invoice: dict[str, Any]) -> Effect | No
     account_id = await find_account_of_customer(runtime.db, str(invoice["customer"]))
     if account_id is None:
         return None
-    credits, plan = _credits_of_invoice(runtime, invoice)
+    grant = _grant_of_invoice(runtime, invoice)
     paid_by = await _payment_intent_of(runtime, str(invoice["id"]))
     now = runtime.clock.now()
     statements = [
         upsert_payment_statement(
             runtime.db,
-            _invoice_payment(invoice, status="paid", credits=credits, plan=plan),
+            _invoice_payment(invoice, status="paid", credits=grant.credits, plan=grant.plan),
             account_id=account_id,
             paid_by=paid_by,
         )
     ]
-    if credits > 0:
+    if grant.credits > 0:
         statements += credit_statements(
             runtime.db,
             account_id=account_id,
             kind="grant",
-            amount=credits,
-            idempotency_key=f"stripe:{invoice['id']}",
+            amount=grant.credits,
+            idempotency_key=grant.key,
             note=Note(
                 N_("%(plan)s plan, invoice %(invoice)s"),
-                {"plan": PLANS[plan].name, "invoice": str(invoice["id"])},
+                {"plan": PLANS[grant.plan].name, "invoice": str(invoice["id"])},
             ),
             now=now,
         )
@@ -60,7 +66,7 @@ async def invoice_payment_failed(runtime: Runtime, invoice: dict[str, Any]) -> E
     account_id = await find_account_of_customer(runtime.db, str(invoice["customer"]))
     if account_id is None:
         return None
-    _, plan = _credits_of_invoice(runtime, invoice)
+    plan = _grant_of_invoice(runtime, invoice).plan
     statements = [
         upsert_payment_statement(
             runtime.db,
@@ -85,44 +91,71 @@ async def charge_refunded(runtime: Runtime, charge: dict[str, Any]) -> Effect | 
         runtime.db, charge_id=str(charge["id"]), payment_intent_id=charge.get("payment_intent")
     )
     if found is None:
-        return None
+        if await find_account_of_customer(runtime.db, str(charge.get("customer"))) is None:
+            return None  # not a customer of ours: nothing will ever match
+        # Ours, but its payment is not recorded yet (its own event is still being retried).
+        raise WebhookTooEarly(
+            f"Charge {charge['id']} was refunded before its payment was recorded.",
+            code="webhook_too_early",
+        )
     account_id, payment = found
     refunded = int(charge["amount_refunded"])
-    # The refunded share of what the payment bought, less what earlier refunds took back.
-    due = payment.credits * refunded // payment.amount if payment.amount else 0
-    taken = payment.credits * payment.amount_refunded // payment.amount if payment.amount else 0
-    statements = [
-        set_refunded_statement(runtime.db, payment_id=payment.id, amount_refunded=refunded)
-    ]
-    if due > taken:
-        statements += take_back_statements(
-            runtime.db,
-            account_id=account_id,
-            amount=due - taken,
-            idempotency_key=f"stripe:refund:{payment.id}:{refunded}",
-            note=Note(N_("Refund of payment %(payment)s"), {"payment": payment.id}),
-            now=runtime.clock.now(),
-        )
-    return Effect(statements)
+    return Effect(
+        [
+            # First, while the payment still holds what earlier refunds recorded.
+            *take_back_statements(
+                runtime.db,
+                account_id=account_id,
+                amount=refund_share_sql(payment_id=payment.id, refunded=refunded),
+                idempotency_key=f"stripe:refund:{payment.id}:{refunded}",
+                note=Note(N_("Refund of payment %(payment)s"), {"payment": payment.id}),
+                now=runtime.clock.now(),
+            ),
+            set_refunded_statement(runtime.db, payment_id=payment.id, amount_refunded=refunded),
+        ]
+    )
 
 
-def _credits_of_invoice(runtime: Runtime, invoice: dict[str, Any]) -> tuple[int, PlanId]:
-    """The credits an invoice gives, and the plan it is for.
+@dataclass(frozen=True)
+class _Grant:
+    credits: int
+    plan: PlanId
+    # Credits with the same key are granted once.
+    key: str
 
-    A new period gives the plan's monthly credits; an upgrade's proration invoice (lines for the
-    new plan and, negative, the old) gives the difference.
+
+def _grant_of_invoice(runtime: Runtime, invoice: dict[str, Any]) -> _Grant:
+    """The credits an invoice gives, the plan it is for, and the key that grants them once.
+
+    A new period gives the plan's monthly credits, once per invoice. An upgrade's proration
+    invoice (a line for the new plan and, negative, one for the old) gives the difference in
+    credits scaled by what it charged of the difference in price, once per subscription,
+    period and plan.
     """
-    gained: list[PlanId] = []
+    gained: list[tuple[PlanId, dict[str, Any]]] = []
     lost: list[PlanId] = []
     for line in invoice.get("lines", {}).get("data", []):
         item = item_of_price(runtime.settings, _price_of_line(line))
         if item in PLANS:
-            (lost if int(line.get("amount", 0)) < 0 else gained).append(item)
+            if int(line.get("amount", 0)) < 0:
+                lost.append(item)
+            else:
+                gained.append((item, line))
+    once_per_invoice = f"stripe:{invoice['id']}"
     if not gained:
-        return 0, "free"
-    plan = gained[-1]
-    credits = PLANS[plan].monthly_credits - sum(PLANS[old].monthly_credits for old in lost)
-    return max(credits, 0), plan
+        return _Grant(credits=0, plan="free", key=once_per_invoice)
+    plan, line = gained[-1]
+    if not lost:
+        return _Grant(credits=PLANS[plan].monthly_credits, plan=plan, key=once_per_invoice)
+    new, old = PLANS[plan], PLANS[lost[-1]]
+    credit_gap = new.monthly_credits - old.monthly_credits
+    price_gap = new.monthly_price_cents - old.monthly_price_cents
+    paid = int(invoice.get("amount_paid") or 0)
+    credits = min(credit_gap, credit_gap * paid // price_gap) if price_gap > 0 else 0
+    period_end = (line.get("period") or {}).get("end") or invoice["id"]
+    subscription = _subscription_of_invoice(invoice) or invoice["customer"]
+    key = f"stripe:upgrade:{subscription}:{period_end}:{plan}"
+    return _Grant(credits=max(credits, 0), plan=plan, key=key)
 
 
 def _price_of_line(line: dict[str, Any]) -> str:

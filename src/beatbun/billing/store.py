@@ -175,13 +175,14 @@ def upsert_payment_statement(
 ) -> Statement:
     """Record a payment, or update its status (and what paid it) when it is known already.
 
-    A refunded payment keeps its refund status: a late `paid` event does not undo it.
+    A paid or refunded payment keeps its status: a late `unpaid` or `failed` event, or a late
+    `paid` after a refund, does not undo it.
     """
     return db.prepare(
         f"INSERT INTO payments ({_PAYMENT_COLUMNS}, account_id, paid_by)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (id) DO UPDATE SET credits = max(payments.credits, excluded.credits),"
-        " status = CASE WHEN payments.amount_refunded > 0"
+        " status = CASE WHEN payments.amount_refunded > 0 OR payments.status = 'paid'"
         " THEN payments.status ELSE excluded.status END,"
         " paid_by = coalesce(excluded.paid_by, payments.paid_by),"
         " url = coalesce(excluded.url, payments.url)"
@@ -216,6 +217,16 @@ async def find_payment_paid_by(
         return None
     account_id = str(row.pop("account_id"))
     return account_id, Payment(**row)
+
+
+def refund_share_sql(*, payment_id: str, refunded: int) -> tuple[str, tuple[str | int, ...]]:
+    """SQL for the credits a refund totalling `refunded` still has to take back from a payment:
+    the refunded share of what it bought, less the share of the refunds recorded so far."""
+    return (
+        "(SELECT max(0, credits * ? / amount - credits * amount_refunded / amount)"
+        " FROM payments WHERE id = ? AND amount > 0)",
+        (refunded, payment_id),
+    )
 
 
 def set_refunded_statement(db: Database, *, payment_id: str, amount_refunded: int) -> Statement:

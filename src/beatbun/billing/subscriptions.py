@@ -25,6 +25,8 @@ _IN_FORCE = (
     "(status IN ('active', 'trialing')"
     " OR (status = 'past_due' AND coalesce(grace_until, ?2 + 1) > ?2))"
 )
+# How many statements `apply_plan_statements` gives, for `plan_change_of` to find the first.
+APPLY_PLAN_STATEMENTS = 6
 _PAID_PLANS = ", ".join(f"'{plan.id}'" for plan in PLANS.values() if plan.retention == "paid")
 
 
@@ -54,13 +56,14 @@ def subscription_from_stripe(
 def apply_plan_statements(db: Database, *, account_id: str, now: float) -> list[Statement]:
     """Put the account on its best plan in force, for a batch after the subscription's upsert.
 
-    The batch's results end with the plan before (second to last) and after (last).
+    The plan before is the first of these statements (no row: the account had no wallet, so it
+    was free) and the plan after the last; `plan_change_of` reads both.
     """
-    return [
+    statements = [
+        _plan_query(db, account_id),
         db.prepare("INSERT OR IGNORE INTO wallets (account_id, updated_at) VALUES (?, ?)").bind(
             account_id, int(now)
         ),
-        _plan_query(db, account_id),
         db.prepare(
             "UPDATE wallets SET plan = coalesce((SELECT plan FROM ("
             f" SELECT plan FROM subscriptions WHERE account_id = ?1 AND {_IN_FORCE}"
@@ -77,11 +80,14 @@ def apply_plan_statements(db: Database, *, account_id: str, now: float) -> list[
         ),
         _plan_query(db, account_id),
     ]
+    if len(statements) != APPLY_PLAN_STATEMENTS:
+        raise RuntimeError("Update APPLY_PLAN_STATEMENTS: plan_change_of counts on it.")
+    return statements
 
 
 def plan_change_of(results: list[Any]) -> tuple[PlanId, PlanId]:
     """(before, after) from the results of a batch ending with `apply_plan_statements`."""
-    before, after = results[-6].results, results[-1].results
+    before, after = results[-APPLY_PLAN_STATEMENTS].results, results[-1].results
     return (before[0]["plan"] if before else "free"), after[0]["plan"]
 
 

@@ -53,24 +53,26 @@ async def checkout_completed(runtime: Runtime, session: dict[str, Any]) -> Effec
 
 
 async def async_payment_succeeded(runtime: Runtime, session: dict[str, Any]) -> Effect | None:
-    checkout = await find_checkout(runtime.db, str(session["id"]))
-    if checkout is None or session["mode"] != "payment":
-        return None
-    return await _pack_paid(runtime, session, account_id=checkout.account_id, item=checkout.item)
+    """A delayed payment cleared: as a completed, paid checkout of either mode."""
+    return await checkout_completed(runtime, session)
 
 
 async def async_payment_failed(runtime: Runtime, session: dict[str, Any]) -> Effect | None:
     checkout = await find_checkout(runtime.db, str(session["id"]))
     if checkout is None:
         return None
+    if checkout.mode == "subscription":
+        return _nothing_charged(runtime, checkout)
     return _top_up_unpaid(runtime, session, checkout, status="failed")
 
 
 async def checkout_expired(runtime: Runtime, session: dict[str, Any]) -> Effect | None:
     """Nobody paid within the session's 24 hours: the return page says nothing was charged."""
     checkout = await find_checkout(runtime.db, str(session["id"]))
-    if checkout is None:
-        return None
+    return None if checkout is None else _nothing_charged(runtime, checkout)
+
+
+def _nothing_charged(runtime: Runtime, checkout: CheckoutRecord) -> Effect:
     return Effect(
         [
             set_checkout_status_statement(

@@ -6,8 +6,18 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.background import BackgroundTask
 
-from beatbun.accounts import apikeys, passwords, profile, reauth, secondfactor, sessions, totp
+from beatbun.accounts import (
+    apikeys,
+    mailqueue,
+    passwords,
+    profile,
+    reauth,
+    secondfactor,
+    sessions,
+    totp,
+)
 from beatbun.accounts.models import Account, Session
 from beatbun.accounts.security_log import EVENT_LABELS, list_events, record_event
 from beatbun.api.deps import CurrentAccount, CurrentSession, RuntimeDep
@@ -242,6 +252,7 @@ async def two_step_enable(
     context = {"codes": codes, "turned_on": True, **await _other_sessions(runtime, session)}
     page = render_form(request, "account/recovery_codes.html", context=context)
     set_session_cookie(page, token, max_age=sessions.ABSOLUTE_TIMEOUT)
+    page.background = BackgroundTask(mailqueue.send_queued_mail, runtime)
     return page
 
 
@@ -273,6 +284,7 @@ async def two_step_disable(
         )
     redirect = see_other("/account/two-step?turned=off")
     set_session_cookie(redirect, token, max_age=sessions.ABSOLUTE_TIMEOUT)
+    redirect.background = BackgroundTask(mailqueue.send_queued_mail, runtime)
     return redirect
 
 
@@ -286,7 +298,9 @@ async def regenerate_recovery_codes(
         )
     except ReauthenticationRequired:
         return _confirm_password_first()
-    return render_form(request, "account/recovery_codes.html", context={"codes": codes})
+    page = render_form(request, "account/recovery_codes.html", context={"codes": codes})
+    page.background = BackgroundTask(mailqueue.send_queued_mail, runtime)
+    return page
 
 
 @router.get("/api-keys", response_class=HTMLResponse)
