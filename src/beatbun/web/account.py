@@ -75,10 +75,24 @@ async def verify_email(request: Request, runtime: RuntimeDep, token: Text = "") 
     return see_other("/login?verified=1")
 
 
+# Pages a login may return to (`?next=`): our own, by exact path, so never another site.
+RETURN_PAGES = frozenset({"/pricing", "/billing", "/studio", "/tracks"})
+AFTER_LOGIN = "/account"
+
+
+def return_page(path: str) -> str:
+    """Where to go after logging in: `path` when it is one of RETURN_PAGES, else the account."""
+    return path if path in RETURN_PAGES else AFTER_LOGIN
+
+
 @router.get("/login", response_class=HTMLResponse)
-async def login_page(request: Request, verified: str = "", reset: str = "") -> HTMLResponse:
+async def login_page(
+    request: Request, verified: str = "", reset: str = "", next: str = ""
+) -> HTMLResponse:
     return render_form(
-        request, "account/login.html", context={"verified": bool(verified), "reset": bool(reset)}
+        request,
+        "account/login.html",
+        context={"verified": bool(verified), "reset": bool(reset), "next": return_page(next)},
     )
 
 
@@ -89,7 +103,9 @@ async def login(
     visitor: CurrentVisitor,
     email: Text = "",
     password: Text = "",
+    next: Text = "",
 ) -> Response:
+    after = return_page(next)
     try:
         outcome = await service.log_in(
             runtime,
@@ -100,19 +116,26 @@ async def login(
             language=language_of(request),
         )
     except service.InvalidCredentials as exc:
-        refused = render_form(request, "account/login.html", error=exc, values={"email": email})
+        refused = render_form(
+            request,
+            "account/login.html",
+            error=exc,
+            values={"email": email},
+            context={"next": after},
+        )
         # A failure may have queued the owner's "login locked" mail; send it after answering.
         refused.background = BackgroundTask(mailqueue.send_queued_mail, runtime)
         return refused
-    redirect = see_other("/login/code" if outcome.needs_second_factor else "/account")
+    code_step = "/login/code" if after == AFTER_LOGIN else f"/login/code?next={after}"
+    redirect = see_other(code_step if outcome.needs_second_factor else after)
     max_age = MFA_STEP_TIMEOUT if outcome.needs_second_factor else ABSOLUTE_TIMEOUT
     set_session_cookie(redirect, outcome.token, max_age=max_age)
     return redirect
 
 
 @router.get("/login/code", response_class=HTMLResponse)
-async def login_code_page(request: Request, session: PendingLogin) -> HTMLResponse:
-    return render_form(request, "account/login_code.html")
+async def login_code_page(request: Request, session: PendingLogin, next: str = "") -> HTMLResponse:
+    return render_form(request, "account/login_code.html", context={"next": return_page(next)})
 
 
 @router.post("/login/code", response_model=None)
@@ -122,6 +145,7 @@ async def login_code(
     session: PendingLogin,
     account: PendingLoginAccount,
     code: Text = "",
+    next: Text = "",
 ) -> Response:
     try:
         token = await service.complete_login(
@@ -133,10 +157,12 @@ async def login_code(
             language=language_of(request),
         )
     except InvalidInput as exc:
-        refused = render_form(request, "account/login_code.html", error=exc)
+        refused = render_form(
+            request, "account/login_code.html", error=exc, context={"next": return_page(next)}
+        )
         refused.background = BackgroundTask(mailqueue.send_queued_mail, runtime)
         return refused
-    redirect = see_other("/account")
+    redirect = see_other(return_page(next))
     set_session_cookie(redirect, token, max_age=ABSOLUTE_TIMEOUT)
     return redirect
 

@@ -1,0 +1,58 @@
+"""A login started from another page goes back there, and never to another site."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pyotp
+import pytest
+
+from tests.conftest import LiveServer
+from tests.visitors import PASSWORD, Visitor, enable_totp, sign_up, signed_in, verify
+
+
+def _verified(server: LiveServer) -> tuple[Visitor, str]:
+    visitor, address = Visitor(server.url), f"{uuid.uuid4().hex[:12]}@example.com"
+    assert sign_up(visitor, address).status_code == 303
+    assert verify(visitor, server.state_dir, address).status_code == 303
+    return visitor, address
+
+
+@pytest.mark.parametrize(
+    ("asked", "lands_on"),
+    [
+        ("/pricing", "/pricing"),
+        ("/studio", "/studio"),
+        ("", "/account"),
+        ("https://evil.example/pricing", "/account"),  # another site
+        ("//evil.example", "/account"),  # scheme-relative
+        ("/admin/analytics", "/account"),  # ours, but not a page a login returns to
+    ],
+)
+def test_login_returns_to_the_page_it_came_from(
+    shared_live_server: LiveServer, asked: str, lands_on: str
+) -> None:
+    visitor, address = _verified(shared_live_server)
+    page = visitor.get(f"/login?next={asked}")
+    assert f'name="next" value="{lands_on if asked else "/account"}"' in page.text
+    answer = visitor.post(
+        "/login", {"email": address, "password": PASSWORD, "next": asked}, csrf_from="/login"
+    )
+    assert answer.status_code == 303
+    assert answer.headers["location"] == lands_on
+
+
+def test_login_with_two_step_returns_after_the_code(shared_live_server: LiveServer) -> None:
+    server = shared_live_server
+    address = f"{uuid.uuid4().hex[:12]}@example.com"
+    first = signed_in(server.url, server.state_dir, address)
+    secret, _ = enable_totp(first)
+    visitor = Visitor(server.url)
+    answer = visitor.post("/login", {"email": address, "password": PASSWORD, "next": "/pricing"})
+    assert answer.headers["location"] == "/login/code?next=/pricing"
+    # The next step's code: the current one was spent turning two-step on (no replays).
+    code = pyotp.TOTP(secret).at(time.time() + 30)
+    done = visitor.post("/login/code", {"code": code, "next": "/pricing"}, csrf_from="/login/code")
+    assert done.status_code == 303
+    assert done.headers["location"] == "/pricing"
