@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from beatbun.billing.gateway import stripe_client
+from beatbun.billing.stripe_http import FetcherHTTPClient
 from beatbun.errors import PaymentProviderError
 from beatbun.runtime.fetchrules import USER_AGENT
 from beatbun.runtime.local.fetch import HttpxFetcher
@@ -65,3 +66,9 @@ async def test_stripe_unreachable_is_a_payment_provider_error() -> None:
                 await client.v1.customers.retrieve_async("cus_1")
 
     assert caught.value.code == "payment_provider_error"
+
+
+def test_stripe_called_synchronously_says_how_to_fix_it() -> None:
+    client = FetcherHTTPClient(HttpxFetcher(), timeout_seconds=5)
+    with pytest.raises(RuntimeError, match="_async"):
+        client.request("get", "https://api.stripe.com/v1/customers", headers={})

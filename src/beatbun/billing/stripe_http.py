@@ -18,7 +18,7 @@ from beatbun.runtime.base import Fetcher, FetchError
 
 
 class FetcherHTTPClient(stripe.HTTPClient):
-    """Async only: the sync methods are the base class's, which raise NotImplementedError."""
+    """Stripe's transport through a `Fetcher`: asynchronous calls only (a Worker cannot block)."""
 
     name = "beatbun-fetch"
 
@@ -26,6 +26,22 @@ class FetcherHTTPClient(stripe.HTTPClient):
         super().__init__()
         self._fetcher = fetcher
         self._timeout_seconds = timeout_seconds
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        post_data: Any = None,
+        *,
+        _usage: list[str] | None = None,
+    ) -> tuple[str, int, Mapping[str, str]]:
+        raise RuntimeError(
+            "Stripe was called synchronously; call the client's *_async methods instead "
+            "(e.g. client.v1.customers.create_async)."
+        )
+
+    request_stream = request
 
     async def request_async(
         self, method: str, url: str, headers: Mapping[str, str], post_data: Any = None
