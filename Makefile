@@ -11,17 +11,17 @@ BUCKET := beatbun-audio
 .PHONY: dev test lint typecheck bench deploy wipe-local-state install catalogs
 
 dev: install .dev.vars  ## Serve the product on http://127.0.0.1:8787 with reload, and the local Stripe sandbox
-	$(PYTHON) -m beatbun.runtime.local.server --reload --stripe-sandbox
+	$(PYTHON) -m beatbun_local.server --reload --stripe-sandbox
 
 test: install /usr/bin/chromium  ## Run every test: unit, real server, wrangler, Chromium
 	$(PYTHON) -m pytest
 
 lint: install  ## Ruff (lint and format check)
-	$(VENV)/bin/ruff check src tests bench
-	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/ruff check src local tests bench
+	$(VENV)/bin/ruff format --check src local tests bench
 
 typecheck: install
-	$(VENV)/bin/mypy src
+	$(VENV)/bin/mypy src local
 
 bench: install  ## Benchmarks: print figures and ratios
 	@for script in bench/*_bench.py; do echo "== $$script"; $(PYTHON) $$script; done
@@ -34,9 +34,11 @@ catalogs: install  ## Extract interface strings, merge them into each language's
 
 install: $(VENV)/.installed node_modules/.installed
 
-$(VENV)/.installed: pyproject.toml
+# Exactly the pinned versions (requirements.lock, hash-checked), then the project itself on top.
+$(VENV)/.installed: pyproject.toml requirements.lock
 	python3 -m venv $(VENV)
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
 node_modules/.installed: package.json package-lock.json $(VENV)/.installed

@@ -31,9 +31,9 @@ from bench.counting import CountingDatabase  # noqa: E402
 from beatbun.billing.checkout import start_checkout  # noqa: E402
 from beatbun.billing.webhooks import handle_webhook  # noqa: E402
 from beatbun.generation.queue import UserQueue  # noqa: E402
-from beatbun.runtime.local.migrations import apply_migrations  # noqa: E402
-from beatbun.runtime.local.runtime import LocalRuntime  # noqa: E402
 from beatbun.settings import Settings  # noqa: E402
+from beatbun_local.migrations import apply_migrations  # noqa: E402
+from beatbun_local.runtime import LocalRuntime  # noqa: E402
 from tests.factories import create_verified_account  # noqa: E402
 from tests.stripe_sandbox.server import API_KEY, WEBHOOK_SECRET, RunningSandbox  # noqa: E402
 

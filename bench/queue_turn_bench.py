@@ -29,16 +29,16 @@ sys.path.insert(0, str(PROJECT_ROOT))
 from beatbun.errors import Conflict  # noqa: E402
 from beatbun.generation.composer.provider import Composer  # noqa: E402
 from beatbun.generation.models import GenerationRequest  # noqa: E402
-from beatbun.generation.provider import MusicProvider, MusicRequest, ProviderResult  # noqa: E402
+from beatbun.generation.provider import AudioSink, MusicProvider, MusicRequest, ProviderResult  # noqa: E402
 from beatbun.generation.queue import UserQueue  # noqa: E402
 from beatbun.generation.service import (  # noqa: E402
     cancel_generation,
     queue_snapshot,
     submit_generation,
 )
-from beatbun.runtime.local.migrations import apply_migrations  # noqa: E402
-from beatbun.runtime.local.runtime import LocalRuntime  # noqa: E402
 from beatbun.settings import Settings  # noqa: E402
+from beatbun_local.migrations import apply_migrations  # noqa: E402
+from beatbun_local.runtime import LocalRuntime  # noqa: E402
 from tests.factories import create_verified_account  # noqa: E402
 
 # Set by the provider once the job is under way; one per run (an Event belongs to one loop).
@@ -50,16 +50,20 @@ class RemoteLike:
 
     name = "remote-like"
 
-    async def generate(self, request: MusicRequest, *, correlation_id: str) -> ProviderResult:
+    async def generate(
+        self, request: MusicRequest, *, correlation_id: str, sink: AudioSink
+    ) -> ProviderResult:
         STARTED.set()
         await asyncio.sleep(3.0)
-        return await Composer().generate(request, correlation_id=correlation_id)
+        return await Composer().generate(request, correlation_id=correlation_id, sink=sink)
 
 
 class Composing(Composer):
-    async def generate(self, request: MusicRequest, *, correlation_id: str) -> ProviderResult:
+    async def generate(
+        self, request: MusicRequest, *, correlation_id: str, sink: AudioSink
+    ) -> ProviderResult:
         STARTED.set()
-        return await super().generate(request, correlation_id=correlation_id)
+        return await super().generate(request, correlation_id=correlation_id, sink=sink)
 
 
 def queue_on(provider: Callable[[], MusicProvider]) -> type[UserQueue]:

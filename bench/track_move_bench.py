@@ -27,11 +27,11 @@ from beatbun.generation.models import GenerationRequest  # noqa: E402
 from beatbun.generation.queue import UserQueue  # noqa: E402
 from beatbun.generation.service import submit_generation  # noqa: E402
 from beatbun.runtime.base import Runtime  # noqa: E402
-from beatbun.runtime.local.migrations import apply_migrations  # noqa: E402
-from beatbun.runtime.local.runtime import LocalRuntime  # noqa: E402
 from beatbun.settings import Settings  # noqa: E402
 from beatbun.tracks.retention import keep_tracks_statement, move_kept_audio  # noqa: E402
 from beatbun.tracks.store import list_tracks  # noqa: E402
+from beatbun_local.migrations import apply_migrations  # noqa: E402
+from beatbun_local.runtime import LocalRuntime  # noqa: E402
 from tests.factories import clone_track, create_verified_account  # noqa: E402
 from tests.fakes import ManualClock  # noqa: E402
 from tests.generation.conftest import drain  # noqa: E402

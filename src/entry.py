@@ -2,26 +2,46 @@
 
 Module top level runs at deploy time and is snapshotted, so it only builds the app (no I/O,
 clock or randomness); every binding is reached through `self.env` inside a handler.
+
+The live progress WebSocket is routed before the app: the bridge would accept it without
+hibernation (§12), so after the session check the handshake goes to the user's queue object,
+which accepts it with the Hibernation API and pushes events to it.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
+from urllib.parse import urlsplit
 
 from workers import DurableObject, Response, WorkerEntrypoint
 
+from beatbun.errors import AppError
 from beatbun.generation.queue import UserQueue as UserQueueActor
 from beatbun.main import create_app
-from beatbun.runtime.actors import serve_alarm, serve_in_turn
-from beatbun.runtime.cloudflare import DurableObjectStorage, runtime_from_env
+from beatbun.runtime.actors import answer_socket_message, push_events, serve_alarm, serve_in_turn
+from beatbun.runtime.cloudflare import (
+    DurableObjectNamespace,
+    DurableObjectStorage,
+    HibernatedSocket,
+    accept_socket,
+    finish_socket,
+    hibernated_sockets,
+    message_text,
+    runtime_from_env,
+)
+from beatbun.runtime.pushrules import MAX_SOCKETS, PROGRESS_PATH, TOO_MANY_SOCKETS
 from beatbun.runtime.streams import StreamHandoff
 from beatbun.scheduled import run_scheduled
+from beatbun.web.progress import refusal_body, socket_account_id
 
 app = create_app(runtime_factory=runtime_from_env)
 
 
 class Default(WorkerEntrypoint):
     async def fetch(self, request: Any) -> Any:
+        if urlsplit(request.url).path == PROGRESS_PATH and _is_upgrade(request):
+            return await self._progress_socket(request)
         import asgi
 
         # Audio leaves as the R2 body stream, not through the bridge's bytes (runtime/streams.py).
@@ -30,6 +50,24 @@ class Default(WorkerEntrypoint):
         if handoff.stream is None:
             return response
         return Response(handoff.stream, status=response.status, headers=response.headers)
+
+    async def _progress_socket(self, request: Any) -> Any:
+        runtime = runtime_from_env(self.env)
+        try:
+            account_id = await socket_account_id(
+                runtime,
+                cookie_header=request.headers.get("cookie"),
+                origin=request.headers.get("origin"),
+                url=request.url,
+            )
+            queues = DurableObjectNamespace(self.env.USER_QUEUE)
+            return await queues.get(queues.id_from_name(account_id)).forward(request)
+        except AppError as exc:
+            return Response(
+                json.dumps(refusal_body(exc)),
+                status=exc.status,
+                headers={"content-type": "application/json", "cache-control": "no-store"},
+            )
 
     async def scheduled(self, controller: Any, env: Any = None, ctx: Any = None) -> None:
         # `env` and `ctx` arrive unwrapped; the SDK-wrapped ones are on self (§0.2).
@@ -51,9 +89,39 @@ class UserQueue(DurableObject):
             storage=DurableObjectStorage(ctx.storage),
             runtime=runtime_from_env(env),
         )
+        self.actor.watch(self._push)
+
+    async def fetch(self, request: Any) -> Any:
+        """Accept the live progress WebSocket that `Default.fetch` forwarded after its checks."""
+        if not _is_upgrade(request):
+            return Response("Expected a WebSocket upgrade.", status=426)
+        if len(hibernated_sockets(self.ctx)) >= MAX_SOCKETS:
+            return Response(
+                json.dumps(TOO_MANY_SOCKETS),
+                status=429,
+                headers={"content-type": "application/json", "cache-control": "no-store"},
+            )
+        return Response(None, status=101, web_socket=accept_socket(self.ctx))
+
+    async def webSocketMessage(self, ws: Any, message: Any) -> None:
+        answer_socket_message(self.actor, HibernatedSocket(ws), message_text(message))
+
+    async def webSocketClose(self, ws: Any, code: int, reason: str, was_clean: bool) -> None:
+        finish_socket(ws, code, reason)
+
+    async def webSocketError(self, ws: Any, error: Any) -> None:
+        finish_socket(ws, 1011, "")
 
     async def call(self, method: str, args: list[Any]) -> dict[str, Any]:
         return await serve_in_turn(self.actor, method, list(args))
 
     async def alarm(self, alarm_info: Any = None) -> None:
         await serve_alarm(self.actor)
+
+    def _push(self) -> None:
+        for socket in hibernated_sockets(self.ctx):
+            push_events(self.actor, socket)
+
+
+def _is_upgrade(request: Any) -> bool:
+    return (request.headers.get("upgrade") or "").lower() == "websocket"

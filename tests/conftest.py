@@ -12,9 +12,9 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from beatbun.generation.queue import UserQueue
 from beatbun.main import create_app
-from beatbun.runtime.local.migrations import apply_migrations
-from beatbun.runtime.local.runtime import LocalRuntime
 from beatbun.settings import Settings
+from beatbun_local.migrations import apply_migrations
+from beatbun_local.runtime import LocalRuntime
 from tests.fakes import ManualClock
 from tests.processes import PROJECT_ROOT, ServerProcess
 from tests.stripe_sandbox.server import API_KEY, WEBHOOK_SECRET, RunningSandbox
@@ -70,7 +70,7 @@ class LiveServer(ServerProcess):
         self.extra_env = env or {}
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "beatbun.runtime.local.server", "--port", str(self.port)]
+        return [sys.executable, "-m", "beatbun_local.server", "--port", str(self.port)]
 
     def environment(self) -> dict[str, str]:
         return {

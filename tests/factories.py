@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from beatbun.accounts.models import Account, Client
-from beatbun.accounts.service import SignUpForm, sign_up
+from beatbun.accounts.registration import SignUpForm, sign_up
 from beatbun.accounts.store import find_account_by_email
 from beatbun.billing.credits import Note, take_back_statements
 from beatbun.runtime.base import Runtime
@@ -64,9 +64,9 @@ async def clone_track(runtime: Runtime, original: Track, *, copies: int) -> list
             runtime.db.prepare(
                 "INSERT INTO tracks (id, account_id, job_id, title, prompt, plan, media_type,"
                 " duration_seconds, size_bytes, blob_key, peaks, retention, created_at, expires_at,"
-                " licence, licence_plan, licensed_at) SELECT ?, account_id, ?, title, prompt, plan,"
-                " media_type, duration_seconds, size_bytes, ?, peaks, retention, created_at,"
-                " expires_at, licence, licence_plan, licensed_at FROM tracks WHERE id = ?"
+                " licence, licence_plan, licensed_at, genre) SELECT ?, account_id, ?, title, prompt,"
+                " plan, media_type, duration_seconds, size_bytes, ?, peaks, retention, created_at,"
+                " expires_at, licence, licence_plan, licensed_at, genre FROM tracks WHERE id = ?"
             )
             .bind(track_id, uuid.uuid4().hex, key, original.id)
             .run()

@@ -138,6 +138,12 @@ def enable_totp(visitor: Visitor) -> tuple[str, list[str]]:
 def sign_in_browser(context: BrowserContext, server: LiveServer, email_address: str) -> Visitor:
     """Sign up and in over HTTP, then hand the session cookie to the browser context."""
     visitor = signed_in(server.url, server.state_dir, email_address)
+    hand_session_to(context, visitor)
+    return visitor
+
+
+def hand_session_to(context: BrowserContext, visitor: Visitor) -> None:
+    """Give the browser context the session cookie the visitor logged in with."""
     context.add_cookies(
         [
             {
@@ -151,4 +157,3 @@ def sign_in_browser(context: BrowserContext, server: LiveServer, email_address: 
             }
         ]
     )
-    return visitor

@@ -14,6 +14,7 @@ AppError
  │    └── ReauthenticationRequired
  ├── Conflict
  ├── InvalidInput
+ │    └── InvalidFields
  ├── PaymentRequired
  │    └── InsufficientCredits
  ├── WebhookRejected
@@ -30,7 +31,7 @@ AppError
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 
@@ -113,6 +114,20 @@ class InvalidInput(AppError):
     ) -> None:
         super().__init__(message, code=code, params=params)
         self.field = field
+
+
+class InvalidFields(InvalidInput):
+    """A form checked whole had several wrong fields; `problems` holds one error per field.
+
+    It reads as its first problem (message, code, field), so API callers see one error.
+    """
+
+    def __init__(self, problems: Sequence[InvalidInput]) -> None:
+        if not problems:
+            raise ValueError("InvalidFields() needs at least one problem; raise nothing instead.")
+        first = problems[0]
+        super().__init__(first.template, code=first.code, field=first.field, params=first.params)
+        self.problems = list(problems)
 
 
 class PaymentRequired(AppError):

@@ -22,10 +22,11 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from beatbun.api.deps import API_PREFIX
-from beatbun.errors import AppError
+from beatbun.errors import AppError, RuntimeFailure
 from beatbun.i18n import N_, translate
-from beatbun.web.choices import language_of
+from beatbun.web.choices import language_of, load_choices
 from beatbun.web.i18n import SERVICE_TROUBLE, error_text, error_title
+from beatbun.web.shell import load_shell
 from beatbun.web.templates import templates
 
 NOTHING_HERE = N_("Nothing is at %(path)s.")
@@ -44,6 +45,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 async def _app_error(request: Request, exc: AppError) -> Response:
+    if not isinstance(exc, RuntimeFailure):
+        await _load_page_state(request)
     # Some errors carry headers their status needs (Retry-After on 429, WWW-Authenticate on 401).
     headers: dict[str, str] | None = getattr(exc, "headers", None)
     text = error_text(exc, language_of(request))
@@ -52,6 +55,7 @@ async def _app_error(request: Request, exc: AppError) -> Response:
 
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:
+    await _load_page_state(request)
     code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
     language = language_of(request)
     if exc.status_code == 404:
@@ -75,6 +79,23 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> Re
     return _respond(request, 422, "invalid_input", message, text)
 
 
+async def _load_page_state(request: Request) -> None:
+    """Who is logged in, their choices and balance, for an error page's shell.
+
+    A request that matched no route (a 404) never ran the global dependencies; one that did
+    keeps what they loaded. A platform failure skips this: the page must not need the database.
+    """
+    if _is_api(request):
+        return
+    if getattr(request.state, "choices", None) is None:
+        await load_choices(request)
+    await load_shell(request)
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith(API_PREFIX) or request.url.path == "/healthz"
+
+
 def _respond(
     request: Request,
     status: int,
@@ -87,7 +108,7 @@ def _respond(
 ) -> Response:
     """`message` is the API's English; `text` says the same to the reader of a page."""
     body = {"error": code, "message": message} | ({"field": field} if field else {})
-    if request.url.path.startswith(API_PREFIX) or request.url.path == "/healthz":
+    if _is_api(request):
         return JSONResponse(body, status_code=status, headers=headers)
     # Scripts that enhance a page ask for JSON so they can show the message themselves.
     if "application/json" in request.headers.get("accept", ""):

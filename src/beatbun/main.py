@@ -22,6 +22,8 @@ from beatbun.web import (
     outbox,
     pages,
     policies,
+    progress,
+    shell,
     studio,
     tracks,
 )
@@ -30,6 +32,7 @@ from beatbun.web import billing as web_billing
 from beatbun.web import pricing as web_pricing
 from beatbun.web.choices import ChoiceCookies, load_choices
 from beatbun.web.security import SecurityHeaders, guard_browser_request
+from beatbun.web.shell import load_shell
 
 
 def create_app(
@@ -51,7 +54,11 @@ def create_app(
         redoc_url=None,
         openapi_url="/api/openapi.json",
         # Every route, whoever adds it, gets the session loaded and CSRF enforced.
-        dependencies=[Depends(guard_browser_request), Depends(load_choices)],
+        dependencies=[
+            Depends(guard_browser_request),
+            Depends(load_choices),
+            Depends(load_shell),
+        ],
     )
     app.state.runtime = runtime
     app.state.runtime_factory = runtime_factory
@@ -64,6 +71,7 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(account.router)
     app.include_router(account_settings.router)
+    app.include_router(shell.router)
     app.include_router(outbox.router)
     app.include_router(api_docs.router)
     app.include_router(consent.router)
@@ -75,6 +83,7 @@ def create_app(
     app.include_router(api_billing.router)
     app.include_router(api_webhooks.router)
     app.include_router(studio.router)
+    app.include_router(progress.router)
     app.include_router(tracks.router)
     app.include_router(web_pricing.router)
     app.include_router(web_billing.router)

@@ -9,6 +9,7 @@ from beatbun.accounts.secondfactor import reseal_totp_secrets
 from beatbun.billing.subscriptions import end_lapsed_terms
 from beatbun.generation.lifecycle import fail_overdue_jobs
 from beatbun.runtime.base import Runtime
+from beatbun.tracks.deletion import purge_deleted_tracks
 from beatbun.tracks.expiry import delete_expired_tracks
 from beatbun.tracks.retention import move_all_kept_audio
 
@@ -21,6 +22,7 @@ TASKS: tuple[ScheduledTask, ...] = (
     fail_overdue_jobs,
     end_lapsed_terms,
     delete_expired_tracks,
+    purge_deleted_tracks,  # tracks their owners deleted, once the undo window has passed
     move_all_kept_audio,
     # TOTP keys stored in plaintext before migration 0032, or under a retired DATA_KEYS key.
     reseal_totp_secrets,

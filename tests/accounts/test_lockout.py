@@ -16,7 +16,7 @@ from beatbun.accounts.service import InvalidCredentials, complete_login, log_in
 from beatbun.accounts.sessions import find_session_and_account
 from beatbun.accounts.store import update_account
 from beatbun.errors import InvalidInput
-from beatbun.runtime.local.runtime import LocalRuntime
+from beatbun_local.runtime import LocalRuntime
 from tests.factories import CLIENT, PASSWORD, create_account
 from tests.fakes import ManualClock
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from beatbun.accounts.service import InvalidCredentials, log_in
-from beatbun.runtime.local.runtime import LocalRuntime
+from beatbun_local.runtime import LocalRuntime
 from tests.factories import CLIENT, create_verified_account
 
 

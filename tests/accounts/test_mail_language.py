@@ -8,9 +8,9 @@ import pytest
 
 from beatbun.accounts import mail
 from beatbun.accounts.profile import request_email_change
-from beatbun.accounts.service import SignUpForm, sign_up
+from beatbun.accounts.registration import SignUpForm, sign_up
 from beatbun.i18n import LANGUAGES
-from beatbun.runtime.local.runtime import LocalRuntime
+from beatbun_local.runtime import LocalRuntime
 from tests.factories import CLIENT, PASSWORD, create_verified_account
 
 LINK = "https://beatbun.test/path?token=abc123"

@@ -11,7 +11,7 @@ from beatbun.accounts.mailqueue import send_queued_mail
 from beatbun.accounts.profile import check_reset_link, request_password_reset, reset_password
 from beatbun.accounts.store import get_account
 from beatbun.errors import InvalidInput
-from beatbun.runtime.local.runtime import LocalRuntime
+from beatbun_local.runtime import LocalRuntime
 from tests.factories import CLIENT, create_account
 
 NEW_PASSWORD = "a brand new passphrase for reset"

@@ -16,8 +16,8 @@ from beatbun.accounts.profile import (
     reset_password,
 )
 from beatbun.runtime.base import Database, MailError, MailMessage, QueryResult, Runtime, Statement
-from beatbun.runtime.local.runtime import LocalRuntime
 from beatbun.scheduled import run_scheduled
+from beatbun_local.runtime import LocalRuntime
 from tests.factories import CLIENT, create_account
 from tests.fakes import ManualClock
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from beatbun.accounts import sessions
 from beatbun.accounts.models import Session
-from beatbun.runtime.local.runtime import LocalRuntime
+from beatbun_local.runtime import LocalRuntime
 from tests.factories import CLIENT, create_account
 from tests.fakes import ManualClock
 

@@ -8,7 +8,7 @@ from beatbun.accounts import throttle
 from beatbun.accounts.models import Client
 from beatbun.accounts.service import InvalidCredentials, LoginOutcome, log_in
 from beatbun.accounts.throttle import TooManyAttempts
-from beatbun.runtime.local.runtime import LocalRuntime
+from beatbun_local.runtime import LocalRuntime
 from tests.factories import CLIENT, PASSWORD, create_account
 from tests.fakes import ManualClock
 

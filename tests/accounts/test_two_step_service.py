@@ -12,9 +12,9 @@ from beatbun.accounts.models import Account, Session
 from beatbun.accounts.sealing import key_ring, open_text, seal_text
 from beatbun.accounts.store import get_account
 from beatbun.errors import InvalidInput, ReauthenticationRequired, SealedDataError
-from beatbun.runtime.local.runtime import LocalRuntime
 from beatbun.scheduled import TASKS
 from beatbun.settings import Settings
+from beatbun_local.runtime import LocalRuntime
 from tests.factories import CLIENT, PASSWORD, create_verified_account
 from tests.fakes import ManualClock
 

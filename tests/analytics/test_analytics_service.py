@@ -8,7 +8,7 @@ import pytest
 
 from beatbun.analytics.service import build_report, parse_event, record_event
 from beatbun.errors import InvalidInput
-from beatbun.runtime.local.runtime import LocalRuntime
+from beatbun_local.runtime import LocalRuntime
 from tests.fakes import ManualClock
 
 DAY = 86400

@@ -25,8 +25,9 @@ from beatbun.runtime.base import (
     HttpMetadata,
     Runtime,
 )
-from beatbun.runtime.local.runtime import LocalRuntime
 from beatbun.tracks.models import Track
+from beatbun.tracks.service import rename_track
+from beatbun_local.runtime import LocalRuntime
 from tests.factories import CLIENT, create_verified_account
 from tests.tracks.conftest import make_tracks
 
@@ -176,6 +177,23 @@ async def test_audio_download_is_an_attachment(served: Served, route: str) -> No
     assert response.status_code == 200
     assert response.headers["content-disposition"] == (
         f'attachment; filename="{served.track.file_name}"'
+    )
+
+
+@pytest.mark.parametrize("route", ROUTES)
+async def test_audio_of_a_track_with_a_non_latin_title_is_served(
+    served: Served, runtime: LocalRuntime, route: str
+) -> None:
+    title = "音楽 für Café"
+    await rename_track(
+        runtime, account_id=served.track.account_id, track_id=served.track.id, title=title
+    )
+    response = await served.client.get(
+        served.url(route), params={"download": "true"}, headers=served.auth(route)
+    )
+    assert response.status_code == 200
+    assert response.headers["content-disposition"] == (
+        f'attachment; filename="f-r-caf-{served.track.id[:8]}.wav"'
     )
 
 

@@ -11,8 +11,8 @@ from beatbun.accounts.models import Account
 from beatbun.billing.models import Payment
 from beatbun.billing.plans import CURRENCY, GRACE_SECONDS, PACKS, PLANS
 from beatbun.billing.store import upsert_payment_statement
-from beatbun.runtime.local.runtime import LocalRuntime
 from beatbun.web.api_docs import list_operations
+from beatbun_local.runtime import LocalRuntime
 from tests.factories import create_verified_account
 from tests.web.test_billing_history import add_ledger_rows
 from tests.web.test_billing_pages import subscribe

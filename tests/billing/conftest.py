@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from beatbun.runtime.local.runtime import LocalRuntime
+from beatbun_local.runtime import LocalRuntime
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from beatbun.billing.credits import (
 from beatbun.billing.plans import FREE_PLAN
 from beatbun.errors import InsufficientCredits
 from beatbun.runtime.base import Statement
-from beatbun.runtime.local.runtime import LocalRuntime
+from beatbun_local.runtime import LocalRuntime
 from tests.factories import create_verified_account
 
 pytestmark = pytest.mark.usefixtures("money_invariants")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from beatbun.billing.subscriptions import apply_plan_statements, plan_change_of
-from beatbun.runtime.local.runtime import LocalRuntime
+from beatbun_local.runtime import LocalRuntime
 from tests.factories import create_verified_account
 
 pytestmark = pytest.mark.usefixtures("money_invariants")

@@ -26,10 +26,10 @@ from beatbun.billing.credits import get_wallet, list_entries
 from beatbun.billing.plans import GRACE_SECONDS, PACKS, PLANS
 from beatbun.billing.store import list_payments, list_subscriptions
 from beatbun.errors import Conflict, PermissionDenied
-from beatbun.runtime.local.runtime import LocalRuntime
 from beatbun.scheduled import run_scheduled
 from beatbun.settings import Settings
 from beatbun.tracks.store import list_tracks
+from beatbun_local.runtime import LocalRuntime
 from tests.factories import create_account, create_verified_account, spend
 from tests.fakes import ManualClock
 from tests.stripe_sandbox.server import API_KEY, WEBHOOK_SECRET, RunningSandbox, running_sandbox

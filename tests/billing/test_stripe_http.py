@@ -9,8 +9,8 @@ from beatbun.billing.gateway import stripe_client
 from beatbun.billing.stripe_http import FetcherHTTPClient
 from beatbun.errors import PaymentProviderError
 from beatbun.runtime.fetchrules import USER_AGENT
-from beatbun.runtime.local.fetch import HttpxFetcher
 from beatbun.settings import Settings
+from beatbun_local.fetch import HttpxFetcher
 
 SETTINGS = Settings(
     environment="test", stripe_secret_key="sk_test_123", stripe_api_base="https://stripe.test"

@@ -14,10 +14,10 @@ import pytest
 from beatbun.generation.models import GenerationRequest
 from beatbun.generation.queue import UserQueue
 from beatbun.generation.service import submit_generation
-from beatbun.runtime.local.migrations import apply_migrations
-from beatbun.runtime.local.runtime import LocalRuntime
 from beatbun.settings import Settings
 from beatbun.tracks.store import list_tracks
+from beatbun_local.migrations import apply_migrations
+from beatbun_local.runtime import LocalRuntime
 from tests.conftest import MIGRATIONS, LiveServer, running_with_stripe
 from tests.factories import clone_track, create_verified_account
 from tests.generation.conftest import drain

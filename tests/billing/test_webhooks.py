@@ -20,8 +20,8 @@ from beatbun.billing.credits import get_wallet, list_entries
 from beatbun.billing.models import CheckoutRecord
 from beatbun.billing.plans import PACKS
 from beatbun.billing.store import insert_checkout_statement, insert_customer_statement
-from beatbun.runtime.local.runtime import LocalRuntime
 from beatbun.settings import Settings
+from beatbun_local.runtime import LocalRuntime
 from tests.factories import create_verified_account, spend
 
 pytestmark = pytest.mark.usefixtures("money_invariants")

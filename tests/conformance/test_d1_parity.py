@@ -15,7 +15,7 @@ import pytest
 
 from beatbun.errors import ConstraintViolation, DatabaseError
 from beatbun.runtime.d1rules import error_from_message
-from beatbun.runtime.local.database import LocalDatabase
+from beatbun_local.database import LocalDatabase
 from tests.conformance.wrangler import d1_execute
 
 pytestmark = pytest.mark.wrangler

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 
 import pytest
 
 from beatbun.billing.plans import FREE_RETENTION_SECONDS
-from beatbun.runtime.local.database import LocalDatabase
-from beatbun.runtime.local.migrations import apply_migrations
+from beatbun_local.database import LocalDatabase
+from beatbun_local.migrations import apply_migrations
 from tests.conformance.wrangler import PROJECT_ROOT, d1_execute, run_wrangler
 
 pytestmark = pytest.mark.wrangler
@@ -34,6 +35,44 @@ def test_deploy_dry_run_lists_every_binding(tmp_path: Path) -> None:
         assert binding in output
     assert "beatbun/web/templates/base.html" in output  # templates travel with the code
     assert (tmp_path / "dist" / "entry.py").is_file()
+
+
+def test_uploaded_modules_hold_nothing_that_only_runs_locally(tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    completed = run_wrangler("deploy", "--dry-run", "--outdir", str(dist))
+    assert completed.returncode == 0, completed.stderr
+    modules = sorted(dist.rglob("*.py"))
+    assert dist / "beatbun" / "runtime" / "cloudflare.py" in modules
+
+    offenders = {
+        str(module.relative_to(dist)): sorted(LOCAL_ONLY & imported_modules(module))
+        for module in modules
+    }
+    assert {name: found for name, found in offenders.items() if found} == {}
+    assert not [module for module in modules if module.name == "compose.py"]
+
+
+def imported_modules(module: Path) -> set[str]:
+    """The top-level names of every module `module` imports, wherever the import statement is."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(module.read_text(), filename=str(module))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+# What only the local runtime may use: CPython-only modules and the local package itself.
+LOCAL_ONLY = {
+    "beatbun_local",
+    "sqlite3",
+    "uvicorn",
+    "threading",
+    "dotenv",
+    "cronsim",
+    "cryptography",
+}
 
 
 async def test_migrations_give_the_same_schema_under_wrangler_and_locally(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from beatbun.consent.service import (
 )
 from beatbun.consent.store import insert_record
 from beatbun.errors import StorageError
-from beatbun.runtime.local.runtime import LocalRuntime
+from beatbun_local.runtime import LocalRuntime
 from tests.fakes import ManualClock
 
 DEVICE = "device:test-device"

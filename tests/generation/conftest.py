@@ -8,9 +8,9 @@ import pytest
 
 from beatbun.generation.provider import MusicProvider
 from beatbun.generation.queue import UserQueue
-from beatbun.runtime.local.migrations import apply_migrations
-from beatbun.runtime.local.runtime import LocalRuntime
 from beatbun.settings import Settings
+from beatbun_local.migrations import apply_migrations
+from beatbun_local.runtime import LocalRuntime
 from tests.conftest import MIGRATIONS
 from tests.fakes import ManualClock
 

@@ -11,7 +11,7 @@ from beatbun.generation.capacity import (
     rerank_statement,
     try_acquire_slot,
 )
-from beatbun.runtime.local.runtime import LocalRuntime
+from beatbun_local.runtime import LocalRuntime
 
 T0 = 1_800_000_000
 

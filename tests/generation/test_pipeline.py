@@ -15,18 +15,19 @@ from beatbun.billing.plans import FREE_PLAN
 from beatbun.errors import Conflict, InvalidInput, PaymentRequired, StorageError
 from beatbun.generation.composer.provider import Composer
 from beatbun.generation.models import GenerationRequest, Job
-from beatbun.generation.provider import MusicRequest, ProviderError, ProviderResult
+from beatbun.generation.provider import AudioSink, MusicRequest, ProviderError, ProviderResult
 from beatbun.generation.service import (
     cancel_generation,
     get_generation,
     queue_events,
     submit_generation,
 )
-from beatbun.runtime.local.runtime import LocalRuntime
 from beatbun.settings import Settings
+from beatbun_local.runtime import LocalRuntime
 from tests.factories import create_verified_account
 from tests.fakes import ManualClock
 from tests.generation.conftest import drain, queue_with
+from tests.generation.sinks import MemorySink
 
 SHORT = {"prompt": "chill lo-fi piano", "duration_seconds": 5, "seed": 7}
 
@@ -238,28 +239,44 @@ class FailingProvider:
     def __init__(self, error: Exception) -> None:
         self.error = error
 
-    async def generate(self, request: MusicRequest, *, correlation_id: str) -> ProviderResult:
+    async def generate(
+        self, request: MusicRequest, *, correlation_id: str, sink: AudioSink
+    ) -> ProviderResult:
         raise self.error
 
 
 class SlowProvider:
     name = "slow"
 
-    async def generate(self, request: MusicRequest, *, correlation_id: str) -> ProviderResult:
+    async def generate(
+        self, request: MusicRequest, *, correlation_id: str, sink: AudioSink
+    ) -> ProviderResult:
         await asyncio.sleep(5)
         raise AssertionError("the deadline should have stopped this")
 
 
 class TamperingProvider:
-    """Wraps the composer and spoils one thing about its result."""
+    """Wraps the composer and spoils one thing about its result, or its file for `junk`."""
 
     name = "tampering"
 
-    def __init__(self, spoil: Callable[[ProviderResult], ProviderResult]) -> None:
+    def __init__(
+        self,
+        spoil: Callable[[ProviderResult], ProviderResult] = lambda result: result,
+        *,
+        junk: bytes | None = None,
+    ) -> None:
         self.spoil = spoil
+        self.junk = junk
 
-    async def generate(self, request: MusicRequest, *, correlation_id: str) -> ProviderResult:
-        return self.spoil(await Composer().generate(request, correlation_id=correlation_id))
+    async def generate(
+        self, request: MusicRequest, *, correlation_id: str, sink: AudioSink
+    ) -> ProviderResult:
+        target = sink if self.junk is None else MemorySink()
+        result = await Composer().generate(request, correlation_id=correlation_id, sink=target)
+        if self.junk is not None:
+            await sink.write(self.junk)
+        return self.spoil(result)
 
 
 FAULTS: dict[str, Callable[[], Any]] = {
@@ -269,9 +286,7 @@ FAULTS: dict[str, Callable[[], Any]] = {
         )
     ),
     "provider_timeout": SlowProvider,
-    "malformed_audio": lambda: TamperingProvider(
-        lambda r: dataclasses.replace(r, audio=b"not a wav file at all")
-    ),
+    "malformed_audio": lambda: TamperingProvider(junk=b"not a wav file at all"),
     "correlation_mismatch": lambda: TamperingProvider(
         lambda r: dataclasses.replace(r, correlation_id="someone-elses-job")
     ),
@@ -293,6 +308,7 @@ async def test_fault_ends_the_job_failed_with_exactly_one_refund(
         assert refunds == [{"kind": "refund", "amount": 1, "job_id": job.id}]
         assert (await get_wallet(runtime.db, account.id)).balance == FREE_PLAN.monthly_credits
         assert await runtime.db.prepare("SELECT count(*) AS n FROM tracks").first("n") == 0
+        assert (await runtime.blobs.list()).objects == []
 
 
 async def test_blob_store_write_failure_fails_the_job_with_one_refund(

@@ -18,6 +18,7 @@ from beatbun.generation.provider import (
     MusicRequest,
     ProviderError,
 )
+from tests.generation.sinks import MemorySink
 
 # Every text a validation error may carry: pydantic's own `msg` has no translations.
 OUR_WORDS = {*REFUSALS.values(), *CHECKS.values(), INVALID_VALUE, NOT_AN_OBJECT}
@@ -145,15 +146,19 @@ def test_provider_error_is_a_runtime_failure_with_its_own_default_code() -> None
 async def test_composer_generate_returns_wav_result() -> None:
     provider: MusicProvider = Composer()
 
+    sink = MemorySink()
     result = await provider.generate(
-        MusicRequest(prompt="dark techno", duration_seconds=5, seed=1), correlation_id="job-1"
+        MusicRequest(prompt="dark techno", duration_seconds=5, seed=1),
+        correlation_id="job-1",
+        sink=sink,
     )
 
     assert provider.name == "composer"
     assert result.media_type == "audio/wav"
     assert result.frames == 5 * 44100
     assert result.duration_seconds == 5.0
-    assert bytes(result.audio[:4]) == b"RIFF"
+    assert sink.data[:4] == b"RIFF"
+    assert len(sink.data) == 44 + 5 * 44100 * 4
     assert result.plan["genre"] == "techno"
     assert result.plan["seed"] == 1
     assert result.correlation_id == "job-1"

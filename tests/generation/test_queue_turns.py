@@ -15,7 +15,13 @@ from beatbun.billing.plans import FREE_PLAN
 from beatbun.errors import Conflict
 from beatbun.generation.composer.provider import Composer
 from beatbun.generation.models import GenerationRequest, Job
-from beatbun.generation.provider import MusicProvider, MusicRequest, ProviderError, ProviderResult
+from beatbun.generation.provider import (
+    AudioSink,
+    MusicProvider,
+    MusicRequest,
+    ProviderError,
+    ProviderResult,
+)
 from beatbun.generation.queue import UserQueue
 from beatbun.generation.service import (
     cancel_generation,
@@ -25,9 +31,9 @@ from beatbun.generation.service import (
 )
 from beatbun.runtime.actors import serve_alarm
 from beatbun.runtime.base import ActorStorage, Runtime
-from beatbun.runtime.local.runtime import LocalRuntime
 from beatbun.tracks.retention import keep_tracks_statement
 from beatbun.tracks.store import list_tracks
+from beatbun_local.runtime import LocalRuntime
 from tests.factories import create_verified_account
 from tests.generation.conftest import drain, queue_with
 from tests.tracks.conftest import make_tracks, set_plan
@@ -49,7 +55,9 @@ class SlowProvider:
     calls: ClassVar[int] = 0
     fail = False
 
-    async def generate(self, request: MusicRequest, *, correlation_id: str) -> ProviderResult:
+    async def generate(
+        self, request: MusicRequest, *, correlation_id: str, sink: AudioSink
+    ) -> ProviderResult:
         type(self).calls += 1
         self.started.set()
         await asyncio.sleep(RENDER_SECONDS)
@@ -57,7 +65,7 @@ class SlowProvider:
             raise ProviderError(
                 "The model is down.", provider=self.name, retryable=False, code="provider_down"
             )
-        return await Composer().generate(request, correlation_id=correlation_id)
+        return await Composer().generate(request, correlation_id=correlation_id, sink=sink)
 
 
 class FailingSlowProvider(SlowProvider):
@@ -67,9 +75,11 @@ class FailingSlowProvider(SlowProvider):
 class SignallingComposer(Composer):
     """The built-in composer, telling the test when its (CPU-bound) render begins."""
 
-    async def generate(self, request: MusicRequest, *, correlation_id: str) -> ProviderResult:
+    async def generate(
+        self, request: MusicRequest, *, correlation_id: str, sink: AudioSink
+    ) -> ProviderResult:
         SlowProvider.started.set()
-        return await super().generate(request, correlation_id=correlation_id)
+        return await super().generate(request, correlation_id=correlation_id, sink=sink)
 
 
 class SlowQueue(UserQueue):
@@ -279,14 +289,14 @@ async def test_calls_answer_promptly_while_kept_audio_moves(
         await set_plan(runtime, account_id=account.id, plan="creator")
         await keep_tracks_statement(runtime.db, account_id=account.id).run()
         moving = asyncio.Event()
-        read = runtime.blobs.get
+        read = runtime.blobs.stream
 
-        async def slow_get(key: str, *args: Any, **kwargs: Any) -> Any:
+        async def slow_read(key: str, *args: Any, **kwargs: Any) -> Any:
             moving.set()
             await asyncio.sleep(0.3)  # about 1 s for the three tracks
             return await read(key, *args, **kwargs)
 
-        runtime.blobs.get = slow_get
+        runtime.blobs.stream = slow_read
         queue = runtime.user_queues.get(runtime.user_queues.id_from_name(account.id))
         await queue.call("plan_changed", account.id, "creator")
         move = asyncio.create_task(runtime.user_queues.run_due_alarms())

@@ -2,8 +2,9 @@
 
 Each reproduces a documented shape (shared/cloudflare-python-workers.md), not our adapters'
 expectations: D1 results as `JsDict`s with BLOBs as lists of ints and D1's error messages,
-R2 objects with item and attribute access and list pages whose objects stay raw JsProxies, DO
-storage cursors, and the SDK's refusal of tuples and bytearrays.
+R2 objects with item and attribute access and list pages whose objects stay raw JsProxies, R2
+multipart uploads with R2's part rules and etags, DO storage cursors, and the SDK's refusal of
+tuples and bytearrays.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pyodide.ffi import JsException, jsnull
+from pyodide.ffi import JsException, JsUint8Array, jsnull
 
 
 class JsDict(dict[str, Any]):
@@ -110,7 +111,7 @@ class FakeD1Statement:
     def _query(self) -> tuple[list[str], list[list[Any]], sqlite3.Cursor]:
         values = []
         for value in self.params:
-            if isinstance(value, int) and abs(value) > 2**53:
+            if isinstance(value, int) and abs(value) >= 2**53 - 1:
                 raise JsException("D1_TYPE_ERROR: Type 'bigint' not supported for value")
             values.append(None if value is jsnull else value)
         try:
@@ -254,14 +255,27 @@ class FakeR2Binding:
         self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
         self.chunk_bytes = chunk_bytes
         self.reads: list[int] = []
+        # Multipart uploads in progress, by upload id: their part data by part number.
+        self.uploads: dict[str, dict[int, bytes]] = {}
 
     async def put(self, key: str, value: Any, **options: Any) -> WrappedR2Object:
         self.calls.append(("put", (key,), options))
         data = value.encode() if isinstance(value, str) else bytes(_sdk_argument(value))
+        return self._store(key, data, etag=hashlib.md5(data).hexdigest(), options=options)
+
+    async def createMultipartUpload(self, key: str, **options: Any) -> FakeR2MultipartUpload:
+        self.calls.append(("createMultipartUpload", (key,), options))
+        upload_id = f"upload-{len(self.calls)}"
+        self.uploads[upload_id] = {}
+        return FakeR2MultipartUpload(self, key=key, upload_id=upload_id, options=options)
+
+    def _store(
+        self, key: str, data: bytes, *, etag: str, options: dict[str, Any]
+    ) -> WrappedR2Object:
         self.objects[key] = {
             "key": key,
             "data": data,
-            "etag": hashlib.md5(data).hexdigest(),
+            "etag": etag,
             "uploaded_ms": 1_800_000_000_000,
             "http": dict(options.get("httpMetadata", {})),
             "custom": dict(options.get("customMetadata", {})),
@@ -327,6 +341,76 @@ class FakeR2Binding:
         return result
 
 
+class FakeR2MultipartUpload:
+    """A wrapped R2MultipartUpload with R2's documented rules (r2/objects/multipart-objects).
+
+    Parts are 5 MiB to 5 GiB, all but the last the same size and the last no larger, part
+    numbers 1..10,000; `complete` checks sizes and etags and joins the parts in part-number
+    order, its etag the MD5 of the parts' binary MD5s plus `-<parts>`. A part must arrive as an
+    ArrayBuffer or `bytes` (which the SDK copies into a Uint8Array): the SDK's iterable check
+    walks a memoryview or a Uint8Array item by item, so those are refused here.
+    """
+
+    def __init__(
+        self, binding: FakeR2Binding, *, key: str, upload_id: str, options: dict[str, Any]
+    ) -> None:
+        self.key = key
+        self.uploadId = upload_id
+        self._binding = binding
+        self._options = options
+
+    def __getitem__(self, name: str) -> Any:
+        return getattr(self, name)
+
+    async def uploadPart(self, partNumber: int, value: Any) -> JsDict:
+        self._binding.calls.append(("uploadPart", (self.key, partNumber), {"size": len(value)}))
+        if isinstance(value, (memoryview, JsUint8Array)):
+            # The SDK wrapper checks each item of an iterable: 13 s for 5 MiB under Pyodide.
+            raise TypeError(f"{type(value).__name__} reached the SDK wrapper; pass an ArrayBuffer.")
+        data = value.encode() if isinstance(value, str) else bytes(_sdk_argument(value))
+        parts = self._parts()
+        if not 1 <= partNumber <= 10_000:
+            raise JsException("uploadPart: Part number must be between 1 and 10000. (10020)")
+        if len(data) > 5 * 1024**3:
+            raise JsException("uploadPart: Your proposed upload exceeds the maximum allowed size")
+        parts[partNumber] = data
+        return JsDict(partNumber=partNumber, etag=hashlib.md5(data).hexdigest())
+
+    async def complete(self, uploadedParts: list[dict[str, Any]]) -> WrappedR2Object:
+        self._binding.calls.append(("complete", (self.key,), {"parts": len(uploadedParts)}))
+        parts = self._parts()
+        numbers = sorted(int(part["partNumber"]) for part in uploadedParts)
+        for part in uploadedParts:
+            data = parts.get(int(part["partNumber"]))
+            if data is None or hashlib.md5(data).hexdigest() != part["etag"]:
+                raise JsException(
+                    "complete: One or more of the specified parts could not be found. (10025)"
+                )
+        sizes = [len(parts[number]) for number in numbers]
+        if sizes[:-1] and (
+            min(sizes[:-1]) < 5 * 1024 * 1024 or len(set(sizes[:-1])) > 1 or sizes[-1] > sizes[0]
+        ):
+            raise JsException(
+                "complete: Your proposed upload is smaller than the minimum allowed object"
+                " size. (10011)"
+            )
+        digests = b"".join(hashlib.md5(parts[number]).digest() for number in numbers)
+        etag = f"{hashlib.md5(digests).hexdigest()}-{len(numbers)}"
+        data = b"".join(parts[number] for number in numbers)
+        del self._binding.uploads[self.uploadId]
+        return self._binding._store(self.key, data, etag=etag, options=self._options)
+
+    async def abort(self) -> None:
+        self._binding.calls.append(("abort", (self.key,), {}))
+        self._binding.uploads.pop(self.uploadId, None)
+
+    def _parts(self) -> dict[int, bytes]:
+        parts = self._binding.uploads.get(self.uploadId)
+        if parts is None:
+            raise JsException("The specified multipart upload does not exist. (10024)")
+        return parts
+
+
 # --- Durable Objects -----------------------------------------------------------------------
 
 
@@ -380,9 +464,25 @@ class FakeDurableObjectStorage:
 
 
 class FakeDurableObjectContext:
+    """`ctx`: the id, the wrapped storage, and the Hibernation API's raw socket methods.
+
+    Accepted sockets belong to the context, not to the object instance, so they outlive an
+    eviction (`FakeDurableObjectNamespace.hibernate`), as on Cloudflare.
+    """
+
     def __init__(self, hex_id: str) -> None:
         self.id = FakeDurableObjectId(hex_id)
         self.storage = FakeDurableObjectStorage()
+        self.accepted: list[Any] = []
+
+    def acceptWebSocket(self, ws: Any, tags: Any = None) -> None:
+        if ws in self.accepted:
+            raise JsException("WebSocket already accepted.", name="TypeError")
+        self.accepted.append(ws)
+
+    def getWebSockets(self, tag: str | None = None) -> list[Any]:
+        # A socket drops out once either side has sent its close frame.
+        return [ws for ws in self.accepted if not ws.closing and ws.closed is None]
 
 
 class FakeDurableObjectNamespace:
@@ -405,6 +505,24 @@ class FakeDurableObjectNamespace:
             self.instances[hex_id] = self._host_class(FakeDurableObjectContext(hex_id), self._env)
         return FakeStub(self.instances[hex_id])
 
+    def hibernate(self, hex_id: str) -> None:
+        """Evict the object: the next event builds a new instance (memory lost, sockets kept)."""
+        self.instances[hex_id] = self._host_class(self.instances[hex_id].ctx, self._env)
+
+    async def deliver(self, client: Any, message: Any) -> None:
+        """A message the client end sent, handed to the object holding the other end."""
+        client.send(message)
+        await self._holder(client.peer).webSocketMessage(client.peer, message)
+
+    async def disconnect(self, client: Any, code: int, reason: str) -> None:
+        """The client closes: the object's `webSocketClose` runs with the client's frame."""
+        client.close(code, reason)
+        await self._holder(client.peer).webSocketClose(client.peer, code, reason, True)
+
+    def _holder(self, server: Any) -> Any:
+        (host,) = [host for host in self.instances.values() if server in host.ctx.accepted]
+        return host
+
 
 class FakeStub:
     def __init__(self, host: Any) -> None:
@@ -414,6 +532,10 @@ class FakeStub:
         for arg in args:
             _sdk_argument(arg)
         return JsDict(await self._host.call(method, args))
+
+    async def fetch(self, request: Any) -> Any:
+        # The SDK hands the object the same `workers.Request` the Worker forwarded.
+        return await self._host.fetch(request)
 
 
 class FakeEnv:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import email.message
 import hashlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,9 +17,9 @@ from beatbun.accounts.apikeys import create_api_key
 from beatbun.errors import BlobStoreError
 from beatbun.runtime.base import MAX_READ_BYTES, BlobStore, ByteRange
 from beatbun.runtime.cloudflare import D1Database, R2BlobStore, runtime_from_env
-from beatbun.runtime.local.blobs import LocalBlobStore
-from beatbun.runtime.local.migrations import apply_migrations
 from beatbun.runtime.streams import BODY_STREAM_EXTENSION, StreamHandoff
+from beatbun_local.blobs import LocalBlobStore
+from beatbun_local.migrations import apply_migrations
 from tests.fakes import ManualClock
 from tests.runtime.js_bindings import (
     FakeD1Binding,
@@ -201,7 +202,13 @@ async def _api_track(worker: Worker) -> tuple[str, str]:
 
 
 class FakeRequest:
+    """`workers.Request`: `url`, `headers` (an HTTPMessage) and the JS request it wraps."""
+
     def __init__(self, url: str, *, method: str = "GET", **headers: str) -> None:
+        self.url = url
+        self.headers = email.message.Message()
+        for name, value in headers.items():
+            self.headers[name] = value
         self.js_object = {"method": method, "url": url, "headers": headers}
 
 

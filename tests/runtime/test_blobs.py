@@ -5,13 +5,26 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from pyodide.ffi import JsException
 
 from beatbun.errors import BlobStoreError
-from beatbun.runtime.base import BlobStore, ByteRange, Conditions, HttpMetadata
+from beatbun.runtime.base import (
+    MAX_PARTS,
+    MIN_PART_BYTES,
+    BlobStore,
+    ByteRange,
+    Conditions,
+    HttpMetadata,
+    UploadedPart,
+)
+from beatbun.runtime.blobwriter import BlobWriter
 from beatbun.runtime.cloudflare import R2BlobStore
-from beatbun.runtime.local.blobs import LocalBlobStore
+from beatbun_local.blobs import LocalBlobStore
 from tests.fakes import ManualClock
+from tests.runtime.blob_recorder import RecordingBlobStore
 from tests.runtime.js_bindings import FakeR2Binding
+
+PART = MIN_PART_BYTES
 
 
 @pytest.fixture(params=["local", "cloudflare"])
@@ -20,6 +33,14 @@ def blobs(request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock) ->
     if request.param == "local":
         return LocalBlobStore(tmp_path / "r2", clock=clock)
     return R2BlobStore(FakeR2Binding())
+
+
+def _leftover_parts(blobs: BlobStore, tmp_path: Path) -> list[object]:
+    """What an adapter still keeps of unfinished multipart uploads."""
+    if isinstance(blobs, LocalBlobStore):
+        return list((tmp_path / "r2" / "parts").iterdir())
+    binding: FakeR2Binding = blobs._binding  # type: ignore[attr-defined]
+    return [part for parts in binding.uploads.values() for part in parts]
 
 
 @pytest.fixture
@@ -157,3 +178,184 @@ async def test_objects_survive_reopening(tmp_path: Path, clock: ManualClock) -> 
     first.close()
     found = await LocalBlobStore(tmp_path / "r2", clock=clock).get("k")
     assert found is not None and found.body == b"kept"
+
+
+async def test_multipart_joins_parts_in_part_number_order(blobs: BlobStore) -> None:
+    first, last = b"a" * PART, b"tail"
+    upload = await blobs.create_multipart_upload(
+        "tracks/big.wav",
+        http_metadata=HttpMetadata(content_type="audio/wav"),
+        custom_metadata={"owner": "u1"},
+    )
+    second = await upload.upload_part(2, last)
+    one = await upload.upload_part(1, memoryview(first))
+    written = await upload.complete([second, one])
+    found = await blobs.get("tracks/big.wav")
+    assert found is not None and found.body == first + last
+    digests = hashlib.md5(first).digest() + hashlib.md5(last).digest()
+    assert written.etag == found.etag == f"{hashlib.md5(digests).hexdigest()}-2"
+    assert found.size == PART + 4
+    assert found.http_metadata.content_type == "audio/wav"
+    assert found.custom_metadata == {"owner": "u1"}
+
+
+async def test_multipart_key_is_absent_until_complete(blobs: BlobStore) -> None:
+    upload = await blobs.create_multipart_upload("k")
+    await upload.upload_part(1, b"x" * PART)
+    assert await blobs.head("k") is None
+    assert (await blobs.list()).objects == []
+
+
+async def test_multipart_complete_replaces_an_existing_object(blobs: BlobStore) -> None:
+    await blobs.put("k", b"old")
+    upload = await blobs.create_multipart_upload("k")
+    await upload.complete([await upload.upload_part(1, b"new")])
+    found = await blobs.get("k")
+    assert found is not None and found.body == b"new"
+
+
+async def test_multipart_abort_leaves_nothing_behind(blobs: BlobStore, tmp_path: Path) -> None:
+    await blobs.put("k", b"kept")
+    upload = await blobs.create_multipart_upload("k")
+    await upload.upload_part(1, b"x" * PART)
+    await upload.abort()
+    found = await blobs.get("k")
+    assert found is not None and found.body == b"kept"
+    assert _leftover_parts(blobs, tmp_path) == []
+    with pytest.raises(BlobStoreError) as caught:
+        await upload.upload_part(2, b"y")
+    assert caught.value.code == "no_such_upload"
+
+
+@pytest.mark.parametrize(
+    "sizes",
+    [
+        [PART - 1, 10],  # a part before the last is under 5 MiB
+        [PART, PART + 1, 10],  # the parts before the last differ in size
+        [PART, PART + 1],  # the last part is larger than the others
+    ],
+)
+async def test_multipart_complete_refuses_part_sizes_r2_refuses(
+    blobs: BlobStore, sizes: list[int]
+) -> None:
+    upload = await blobs.create_multipart_upload("k")
+    parts = [await upload.upload_part(n, b"x" * size) for n, size in enumerate(sizes, 1)]
+    with pytest.raises(BlobStoreError) as caught:
+        await upload.complete(parts)
+    assert caught.value.code == "invalid_part_size"
+    assert await blobs.head("k") is None
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        [],  # nothing to join
+        [UploadedPart(part_number=1, etag="0" * 32)],  # not the etag R2 gave
+        [UploadedPart(part_number=2, etag="0" * 32)],  # never uploaded
+    ],
+)
+async def test_multipart_complete_refuses_unknown_parts(
+    blobs: BlobStore, parts: list[UploadedPart]
+) -> None:
+    upload = await blobs.create_multipart_upload("k")
+    await upload.upload_part(1, b"x")
+    with pytest.raises(BlobStoreError) as caught:
+        await upload.complete(parts)
+    assert caught.value.code == "invalid_parts"
+
+
+@pytest.mark.parametrize("number", [0, MAX_PARTS + 1])
+async def test_multipart_part_number_outside_r2_range_is_refused(
+    blobs: BlobStore, number: int
+) -> None:
+    upload = await blobs.create_multipart_upload("k")
+    with pytest.raises(ValueError, match="Part number"):
+        await upload.upload_part(number, b"x")
+
+
+async def test_r2_multipart_sends_parts_as_js_buffers() -> None:
+    binding = FakeR2Binding()
+    upload = await R2BlobStore(binding).create_multipart_upload("k")
+    # The fake refuses a memoryview or a Uint8Array: the SDK wrapper walks them item by item.
+    await upload.upload_part(1, memoryview(bytearray(b"abc")))
+    assert [call[0] for call in binding.calls] == ["createMultipartUpload", "uploadPart"]
+
+
+async def test_fake_r2_refuses_a_small_part_before_the_last() -> None:
+    binding = FakeR2Binding()
+    upload = await binding.createMultipartUpload("k")
+    first = await upload.uploadPart(1, b"x")
+    second = await upload.uploadPart(2, b"y")
+    with pytest.raises(JsException, match="minimum allowed"):
+        await upload.complete([first, second])
+
+
+async def test_writer_small_object_is_one_put(blobs: BlobStore) -> None:
+    recording = RecordingBlobStore(blobs)
+    async with BlobWriter(
+        recording, "k", custom_metadata={"owner": "u1"}, part_bytes=PART
+    ) as writer:
+        await writer.write(b"abc")
+        await writer.write(memoryview(b"def"))
+    found = await blobs.get("k")
+    assert found is not None and found.body == b"abcdef"
+    assert found.custom_metadata == {"owner": "u1"}
+    assert recording.writes == [("put", 6)]
+
+
+async def test_writer_large_object_goes_in_equal_parts(blobs: BlobStore) -> None:
+    recording = RecordingBlobStore(blobs)
+    data = bytes(range(256)) * (PART * 5 // 2 // 256) + b"end"
+    async with BlobWriter(recording, "k", part_bytes=PART) as writer:
+        # Pieces that do not line up with the parts.
+        for start in range(0, len(data), 1_000_003):
+            await writer.write(data[start : start + 1_000_003])
+    assert writer.written == len(data)
+    found = await blobs.get("k")
+    assert found is not None and found.body == data
+    assert recording.writes == [("part", PART), ("part", PART), ("part", len(data) - 2 * PART)]
+
+
+async def test_writer_exactly_one_part_is_one_put(blobs: BlobStore) -> None:
+    recording = RecordingBlobStore(blobs)
+    async with BlobWriter(recording, "k", part_bytes=PART) as writer:
+        await writer.write(b"x" * PART)
+    assert recording.writes == [("put", PART)]
+
+
+async def test_writer_error_in_block_stores_nothing(blobs: BlobStore, tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="render failed"):
+        async with BlobWriter(blobs, "k", part_bytes=PART) as writer:
+            await writer.write(b"x" * (PART + 1))
+            raise RuntimeError("render failed")
+    assert await blobs.head("k") is None
+    assert _leftover_parts(blobs, tmp_path) == []
+
+
+@pytest.mark.parametrize("size", [100, 2 * PART + 100])  # one put; a multipart upload
+async def test_writer_rewrite_start_changes_the_stored_start(blobs: BlobStore, size: int) -> None:
+    async with BlobWriter(blobs, "k", part_bytes=PART) as writer:
+        await writer.write(b"HEAD" + bytes(size - 4))
+        writer.rewrite_start(b"RIFF")
+    found = await blobs.get("k")
+    assert found is not None and found.body == b"RIFF" + bytes(size - 4)
+
+
+async def test_writer_rewrite_start_past_what_was_written_is_refused(blobs: BlobStore) -> None:
+    writer = BlobWriter(blobs, "k")
+    await writer.write(b"ab")
+    with pytest.raises(ValueError, match="Only 2 bytes"):
+        writer.rewrite_start(b"abc")
+    await writer.abort()
+
+
+async def test_writer_refuses_writes_after_close(blobs: BlobStore) -> None:
+    writer = BlobWriter(blobs, "k")
+    await writer.close()
+    with pytest.raises(RuntimeError, match="after close"):
+        await writer.write(b"x")
+
+
+def test_writer_refuses_parts_below_r2_minimum(blobs: BlobStore) -> None:
+    with pytest.raises(ValueError, match="part_bytes"):
+        BlobWriter(blobs, "k", part_bytes=PART - 1)

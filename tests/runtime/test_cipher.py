@@ -8,7 +8,7 @@ import pytest
 from beatbun.errors import SealedDataError
 from beatbun.runtime.base import Cipher
 from beatbun.runtime.cloudflare import WebCryptoCipher
-from beatbun.runtime.local.cipher import CryptographyCipher
+from beatbun_local.cipher import CryptographyCipher
 
 KEY = bytes(range(32))
 NONCE = bytes(range(100, 112))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,8 @@ from beatbun.runtime.cloudflare import (
     DurableObjectStorage,
     runtime_from_env,
 )
-from beatbun.runtime.local.migrations import apply_migrations
 from beatbun.settings import Settings
+from beatbun_local.migrations import apply_migrations
 from tests.runtime.js_bindings import (
     FakeD1Binding,
     FakeDurableObjectNamespace,
@@ -31,7 +32,12 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "d1" / "migrations"
 
 
 class FakeRequest:
+    """`workers.Request`: `url`, `headers` (an HTTPMessage) and the JS request it wraps."""
+
     def __init__(self, url: str) -> None:
+        self.url = url
+        self.headers = Message()
+        self.headers["accept"] = "application/json"
         self.js_object = {"method": "GET", "url": url, "headers": {"accept": "application/json"}}
 
 

@@ -7,7 +7,7 @@ import pytest
 from beatbun.errors import ConstraintViolation, DatabaseError
 from beatbun.runtime.base import Database
 from beatbun.runtime.cloudflare import D1Database
-from beatbun.runtime.local.database import LocalDatabase
+from beatbun_local.database import LocalDatabase
 from tests.runtime.js_bindings import FakeD1Binding
 
 
@@ -70,7 +70,7 @@ async def test_raw_column_names_on_empty_result(db: Database) -> None:
         (None, None),
         (True, 1),  # D1 stores booleans as integers and reads them back as 0/1
         (False, 0),
-        (2**53, 2**53),
+        (2**53 - 2, 2**53 - 2),
         (2.0, 2),  # an integral REAL reads back as int, as Pyodide converts JS numbers
         ("héllo 🎵", "héllo 🎵"),
         (b"\x00\xff", b"\x00\xff"),

@@ -21,7 +21,7 @@ from pyodide.ffi import JsException
 from beatbun.runtime.base import Fetcher, FetchError, FetchTimeout
 from beatbun.runtime.cloudflare import JsFetcher
 from beatbun.runtime.fetchrules import USER_AGENT
-from beatbun.runtime.local.fetch import HttpxFetcher
+from beatbun_local.fetch import HttpxFetcher
 
 
 @dataclass

@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from beatbun.runtime.local.headers_file import HeaderRule, headers_for, parse_headers
+from beatbun_local.headers_file import HeaderRule, headers_for, parse_headers
 from tests.conftest import LiveServer
 
 PUBLIC = Path(__file__).resolve().parents[2] / "public"

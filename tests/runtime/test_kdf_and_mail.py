@@ -9,9 +9,9 @@ from beatbun.accounts import passwords
 from beatbun.runtime.base import MAX_PBKDF2_ITERATIONS, MailError, MailMessage
 from beatbun.runtime.cloudflare import WebCryptoKeyDerivation
 from beatbun.runtime.fetchrules import USER_AGENT
-from beatbun.runtime.local.fetch import HttpxFetcher
-from beatbun.runtime.local.kdf import HashlibKeyDerivation
 from beatbun.runtime.resend import RESEND_URL, ResendMailer
+from beatbun_local.fetch import HttpxFetcher
+from beatbun_local.kdf import HashlibKeyDerivation
 
 MESSAGE = MailMessage(to="a@example.com", subject="Hi", text="Body")
 

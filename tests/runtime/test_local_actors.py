@@ -9,7 +9,7 @@ import pytest
 from beatbun.errors import CoordinatorError
 from beatbun.runtime.actors import Actor
 from beatbun.runtime.base import ActorStorage, Runtime
-from beatbun.runtime.local.actors import LocalActorNamespace
+from beatbun_local.actors import LocalActorNamespace
 from tests.fakes import ManualClock
 
 
@@ -236,3 +236,22 @@ async def test_outside_turn_without_the_turn_is_refused(runtime: Runtime) -> Non
     with pytest.raises(RuntimeError, match="needs the turn"):
         async with actor.outside_turn():
             pass
+
+
+async def test_alarm_set_for_now_fires_without_waiting_out_the_idle_sleep(
+    namespace: LocalActorNamespace,
+) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.create_task(namespace.run_alarm_loop(stop, idle_seconds=30))
+    await asyncio.sleep(0.05)  # the loop is now asleep, with nothing due
+    actor_id = namespace.id_from_name("u1")
+    await namespace.get(actor_id).call("wake_in", 0)
+    try:
+        for _ in range(50):
+            if Counter.alarms_seen:
+                break
+            await asyncio.sleep(0.01)
+        assert Counter.alarms_seen == [actor_id]
+    finally:
+        stop.set()
+        await loop

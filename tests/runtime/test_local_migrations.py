@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from beatbun.errors import DatabaseError
-from beatbun.runtime.local.database import LocalDatabase
-from beatbun.runtime.local.migrations import apply_migrations, split_statements
+from beatbun_local.database import LocalDatabase
+from beatbun_local.migrations import apply_migrations, split_statements
 
 
 def _write(directory: Path, name: str, sql: str) -> None:

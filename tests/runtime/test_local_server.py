@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from beatbun.runtime.local.runtime import LocalRuntime
-from beatbun.runtime.local.server import load_dev_vars, next_cron_run, read_crons
 from beatbun.scheduled import run_scheduled
+from beatbun_local.runtime import LocalRuntime
+from beatbun_local.server import load_dev_vars, next_cron_run, read_crons
 from tests.fakes import ManualClock
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

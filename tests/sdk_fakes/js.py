@@ -1,4 +1,4 @@
-"""`js` as the WebCrypto and fetch adapters use it: `crypto.subtle`, `Object`, `fetch`, `AbortSignal`.
+"""`js` as the adapters use it: `crypto.subtle`, `Object`, `fetch`, `AbortSignal`, `WebSocketPair`.
 
 PBKDF2 is computed with hashlib, and workerd's refusal above 100,000 iterations is reproduced
 (limit-enforcer.h), so the adapter is tested against the documented behaviour. AES-GCM really
@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from pyodide.ffi import JsException, jsnull
+from pyodide.ffi import JsException, JsPlainObject, jsnull
 
 
 class _Buffer:
@@ -95,6 +96,12 @@ class Object:
     @staticmethod
     def fromEntries(entries: Any) -> dict[str, Any]:
         return dict(entries)
+
+    @staticmethod
+    def values(value: Any) -> list[Any]:
+        if isinstance(value, _WebSocketPair):
+            return [value.client, value.server]  # its keys are "0" and "1", in that order
+        return list(dict(value).values())
 
 
 crypto = _Crypto()
@@ -179,3 +186,80 @@ async def fetch(url: str, init: Any) -> Response:
     signal = init.get("signal")
     reply = await _unless_aborted(signal, network(url, init))
     return Response(reply, signal)
+
+
+# --- WebSockets (workerd's WebSocketPair and the Hibernation API's socket methods) ----------
+
+# Close codes that only report what happened and are never sent (RFC 6455 §7.4.1).
+_RESERVED_CLOSE_CODES = frozenset({1004, 1005, 1006, 1015})
+# workerd keeps at most 2,048 bytes of serialized attachment per socket.
+MAX_ATTACHMENT_BYTES = 2048
+
+
+class ClonedObject:
+    """A structured clone handed back to Python: a JsProxy of a plain object (`to_py()`)."""
+
+    def __init__(self, fields: dict[str, Any]) -> None:
+        self._fields = fields
+
+    def to_py(self) -> dict[str, Any]:
+        return dict(self._fields)
+
+
+class WebSocket:
+    """One end of a pair. `received` holds what the other end sent; `closed` the close frame
+    this end received (code, reason). A Python dict given to `serializeAttachment` without
+    `to_js(..., dict_converter=Object.fromEntries)` is a PyProxy, which structured clone refuses.
+    """
+
+    def __init__(self) -> None:
+        self.peer: WebSocket | None = None
+        self.received: list[str] = []
+        self.closed: tuple[int, str] | None = None
+        self.closing = False
+        self._attachment: dict[str, Any] | int | str | None = None
+
+    def send(self, message: Any) -> None:
+        if self.closing or self.closed is not None:
+            raise JsException("Can't call WebSocket send() after close().", name="TypeError")
+        if not isinstance(message, str):
+            raise JsException("send() takes a string or an ArrayBuffer here", name="TypeError")
+        assert self.peer is not None
+        self.peer.received.append(message)
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        if not 1000 <= code < 5000 or code in _RESERVED_CLOSE_CODES:
+            raise JsException(f"Invalid WebSocket close code: {code}.", name="InvalidAccessError")
+        if self.closing:
+            raise JsException("WebSocket already closed.", name="TypeError")
+        self.closing = True
+        assert self.peer is not None
+        self.peer.closed = (code, reason)
+
+    def serializeAttachment(self, value: Any) -> None:
+        if isinstance(value, dict) and not isinstance(value, JsPlainObject):
+            raise JsException("PyProxy could not be cloned.", name="DataCloneError")
+        if len(json.dumps(value)) > MAX_ATTACHMENT_BYTES:
+            raise JsException("Attachment is too large.", name="RangeError")
+        self._attachment = dict(value) if isinstance(value, dict) else value
+
+    def deserializeAttachment(self) -> Any:
+        if self._attachment is None:
+            return jsnull
+        if isinstance(self._attachment, dict):
+            return ClonedObject(dict(self._attachment))
+        return self._attachment
+
+
+class _WebSocketPair:
+    def __init__(self) -> None:
+        self.client = WebSocket()
+        self.server = WebSocket()
+        self.client.peer = self.server
+        self.server.peer = self.client
+
+
+class WebSocketPair:
+    @staticmethod
+    def new() -> _WebSocketPair:
+        return _WebSocketPair()

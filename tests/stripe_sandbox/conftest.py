@@ -10,8 +10,8 @@ import stripe
 from starlette.applications import Starlette
 from stripe.params.checkout import SessionCreateParams
 
-from beatbun.runtime.local.stripe_sandbox.app import create_sandbox_app
-from beatbun.runtime.local.stripe_sandbox.sandbox import Sandbox
+from beatbun_local.stripe_sandbox.app import create_sandbox_app
+from beatbun_local.stripe_sandbox.sandbox import Sandbox
 from tests.stripe_sandbox.server import (
     WEBHOOK_SECRET,
     RunningSandbox,

@@ -42,7 +42,7 @@ async def close_http_client(http_client: stripe.HTTPXClient) -> None:
 
 
 class RunningSandbox(ServerProcess):
-    """`python -m beatbun.runtime.local.stripe_sandbox` on a free loopback port."""
+    """`python -m beatbun_local.stripe_sandbox` on a free loopback port."""
 
     name = "Sandbox"
     health_path = "/_sandbox/health"
@@ -66,7 +66,7 @@ class RunningSandbox(ServerProcess):
         command = [
             sys.executable,
             "-m",
-            "beatbun.runtime.local.stripe_sandbox",
+            "beatbun_local.stripe_sandbox",
             "--port",
             str(self.port),
             "--webhook-url",

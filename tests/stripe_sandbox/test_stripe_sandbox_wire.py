@@ -9,9 +9,9 @@ import pytest
 import stripe
 from stripe.params.checkout import SessionCreateParams
 
-from beatbun.runtime.local.stripe_sandbox.objects import add_month, strip_legacy
-from beatbun.runtime.local.stripe_sandbox.webhooks import signature_header
-from beatbun.runtime.local.stripe_sandbox.wire import StripeError, check_known_params, decode_form
+from beatbun_local.stripe_sandbox.objects import add_month, strip_legacy
+from beatbun_local.stripe_sandbox.webhooks import signature_header
+from beatbun_local.stripe_sandbox.wire import StripeError, check_known_params, decode_form
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,9 @@ from beatbun.billing.plans import PlanId
 from beatbun.generation.models import GenerationRequest
 from beatbun.generation.service import submit_generation
 from beatbun.runtime.base import Runtime
-from beatbun.runtime.local.runtime import LocalRuntime
 from beatbun.tracks.models import Track
 from beatbun.tracks.store import list_tracks
+from beatbun_local.runtime import LocalRuntime
 from tests.generation.conftest import drain
 
 

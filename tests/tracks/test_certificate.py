@@ -11,10 +11,10 @@ from beatbun.accounts.apikeys import create_api_key
 from beatbun.accounts.sessions import create_session
 from beatbun.api.deps import SESSION_COOKIE
 from beatbun.billing.plans import PlanId
-from beatbun.runtime.local.runtime import LocalRuntime
 from beatbun.settings import Settings
 from beatbun.tracks.licence import TERMS, is_genuine, licence_certificate, licence_code
 from beatbun.tracks.models import Track
+from beatbun_local.runtime import LocalRuntime
 from tests.factories import CLIENT, create_verified_account
 from tests.tracks.conftest import make_tracks, sample_track
 

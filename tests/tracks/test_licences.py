@@ -7,10 +7,10 @@ import pytest
 from beatbun.billing.plans import FREE_RETENTION_SECONDS, LicenceId, PlanId, Retention
 from beatbun.generation.models import GenerationRequest
 from beatbun.generation.service import submit_generation
-from beatbun.runtime.local.runtime import LocalRuntime
 from beatbun.tracks.expiry import delete_expired_tracks
 from beatbun.tracks.retention import keep_tracks_statement, move_kept_audio
 from beatbun.tracks.store import get_track, list_tracks
+from beatbun_local.runtime import LocalRuntime
 from tests.factories import create_verified_account
 from tests.fakes import ManualClock
 from tests.generation.conftest import drain

@@ -13,10 +13,9 @@ import pytest
 from beatbun.errors import StorageError
 from beatbun.generation.queue import UserQueue
 from beatbun.runtime.base import Runtime
-from beatbun.runtime.local.migrations import apply_migrations
-from beatbun.runtime.local.runtime import LocalRuntime
 from beatbun.scheduled import TASKS
 from beatbun.settings import Settings
+from beatbun.tracks.deletion import UNDO_SECONDS, delete_track, purge_deleted_tracks
 from beatbun.tracks.expiry import delete_expired_tracks
 from beatbun.tracks.models import blob_key_for, blob_prefix_for
 from beatbun.tracks.retention import (
@@ -24,8 +23,9 @@ from beatbun.tracks.retention import (
     move_all_kept_audio,
     move_kept_audio,
 )
-from beatbun.tracks.service import delete_track
 from beatbun.tracks.store import get_track, list_tracks
+from beatbun_local.migrations import apply_migrations
+from beatbun_local.runtime import LocalRuntime
 from tests.conftest import MIGRATIONS
 from tests.factories import create_verified_account
 from tests.fakes import ManualClock
@@ -200,9 +200,19 @@ async def test_cron_finishes_a_move_that_crashed_at_any_point(
             await _assert_moved(runtime, upgraded)
 
 
+async def _delete_for_good(
+    runtime: Runtime, clock: ManualClock, *, account_id: str, track_id: str
+) -> None:
+    """The owner deletes the track, and the cron erases it once the undo window is over."""
+    await delete_track(runtime, account_id=account_id, track_id=track_id)
+    clock.advance(UNDO_SECONDS)
+    assert await purge_deleted_tracks(runtime) == 1
+
+
 async def test_track_deleted_at_any_point_of_a_move_leaves_no_orphan(
     upgraded: Upgraded,
     copy_of: Callable[[str], contextlib.AbstractAsyncContextManager[LocalRuntime]],
+    clock: ManualClock,
 ) -> None:
     async with copy_of("uninterrupted") as runtime:
         counted = Operations()
@@ -212,7 +222,9 @@ async def test_track_deleted_at_any_point_of_a_move_leaves_no_orphan(
         async with copy_of(f"delete-{then_at}") as runtime:
 
             async def owner_deletes(runtime: Runtime = runtime) -> None:
-                await delete_track(runtime, account_id=upgraded.account_id, track_id=doomed)
+                await _delete_for_good(
+                    runtime, clock, account_id=upgraded.account_id, track_id=doomed
+                )
 
             operations = Operations(then_at=then_at, then=owner_deletes)
             await _move_until_done(faulty(runtime, operations), upgraded.account_id)
@@ -223,6 +235,7 @@ async def test_track_deleted_at_any_point_of_a_move_leaves_no_orphan(
 async def test_track_deleted_after_a_crashed_move_leaves_no_orphan(
     upgraded: Upgraded,
     copy_of: Callable[[str], contextlib.AbstractAsyncContextManager[LocalRuntime]],
+    clock: ManualClock,
 ) -> None:
     async with copy_of("uninterrupted") as runtime:
         counted = Operations()
@@ -234,7 +247,7 @@ async def test_track_deleted_after_a_crashed_move_leaves_no_orphan(
                 await move_kept_audio(
                     faulty(runtime, Operations(crash_at=crash_at)), account_id=upgraded.account_id
                 )
-            await delete_track(runtime, account_id=upgraded.account_id, track_id=doomed)
+            await _delete_for_good(runtime, clock, account_id=upgraded.account_id, track_id=doomed)
             await _move_until_done(runtime, upgraded.account_id)
             await _assert_moved(runtime, upgraded, deleted=doomed)
 

@@ -32,9 +32,10 @@ def test_signup_verify_login_logout(shared_live_server: LiveServer) -> None:
     server, address = shared_live_server, _email()
     visitor = Visitor(server.url)
     assert sign_up(visitor, address).headers["location"] == "/signup/sent"
-    assert verify(visitor, server.state_dir, address).headers["location"] == "/login?verified=1"
+    # The link logs this browser in; a login afterwards replaces that session.
+    assert verify(visitor, server.state_dir, address).headers["location"] == "/studio"
     login = log_in(visitor, address)
-    assert login.status_code == 303 and login.headers["location"] == "/account"
+    assert login.status_code == 303 and login.headers["location"] == "/studio"
     cookie = next(
         h for h in login.headers.get_list("set-cookie") if h.startswith("__Host-session=")
     )

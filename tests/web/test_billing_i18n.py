@@ -7,7 +7,7 @@ import pytest
 
 from beatbun.billing.models import Payment
 from beatbun.billing.store import upsert_payment_statement
-from beatbun.runtime.local.runtime import LocalRuntime
+from beatbun_local.runtime import LocalRuntime
 from tests.web.test_billing_history import add_checkout, add_ledger_rows
 from tests.web.test_billing_pages import member, subscribe
 from tests.web.test_i18n_pages import misses

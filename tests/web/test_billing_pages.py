@@ -22,9 +22,9 @@ from beatbun.billing.store import upsert_subscription_statement
 from beatbun.billing.subscriptions import apply_plan_statements
 from beatbun.errors import InsufficientCredits
 from beatbun.i18n import N_, translate
-from beatbun.runtime.local.runtime import LocalRuntime
 from beatbun.settings import Settings
 from beatbun.web.money import format_count, format_money
+from beatbun_local.runtime import LocalRuntime
 from tests.factories import CLIENT, create_verified_account
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -128,7 +128,7 @@ async def test_pricing_logged_out_offers_sign_up_instead_of_checkout(
     page = (await client.get("/pricing")).text
     assert _forms_for(page, "/billing/checkout") == 0
     assert "Sign up to choose Creator" in page and "Sign up to buy" in page
-    assert 'href="/signup"' in page and 'href="/login"' in page
+    assert 'href="/signup"' in page and 'href="/login?next=/pricing"' in page
 
 
 async def test_pricing_logged_in_on_free_offers_checkout_for_paid_plans_and_packs(

@@ -243,7 +243,7 @@ def test_choice_on_one_device_is_adopted_by_another_without_banner(
         page.get_by_label("Email address").fill(address)
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Log in").click()
-        page.wait_for_url("**/account")
+        page.wait_for_url("**/studio")
     laptop.get_by_role("button", name="Accept all").click()
     laptop.wait_for_load_state()
     phone.goto(live_server.url + "/")

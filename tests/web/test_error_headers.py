@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.responses import StreamingResponse
 
 from beatbun.main import create_app
-from beatbun.runtime.local.runtime import LocalRuntime
+from beatbun_local.runtime import LocalRuntime
 
 SECURITY_HEADERS = {
     "strict-transport-security": "max-age=63072000; includeSubDomains",

@@ -15,7 +15,7 @@ import pytest
 import beatbun.i18n
 import beatbun.web.i18n
 from beatbun.accounts.service import log_in
-from beatbun.runtime.local.runtime import LocalRuntime
+from beatbun_local.runtime import LocalRuntime
 from tests.factories import CLIENT, PASSWORD, create_verified_account
 
 PAGES = (

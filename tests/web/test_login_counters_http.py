@@ -84,4 +84,4 @@ def test_a_locked_login_answers_as_a_wrong_password_until_reset(
     reset = visitor.post("/reset-password", {"token": token, "new_password": NEW_PASSWORD})
     assert reset.status_code == 303
     _sql(server, "UPDATE login_failures SET last_failure_at = ?", time.time() - MAX_DELAY - 1)
-    assert log_in(Visitor(server.url), address, NEW_PASSWORD).headers["location"] == "/account"
+    assert log_in(Visitor(server.url), address, NEW_PASSWORD).headers["location"] == "/studio"

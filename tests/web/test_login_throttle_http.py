@@ -43,4 +43,4 @@ def test_login_after_the_delay_succeeds(shared_live_server: LiveServer) -> None:
     visitor, address, refused = _throttled(shared_live_server)
     time.sleep(int(refused.headers["retry-after"]) + 0.2)
     response = visitor.post("/login", {"email": address, "password": PASSWORD})
-    assert response.status_code == 303 and response.headers["location"] == "/account"
+    assert response.status_code == 303 and response.headers["location"] == "/studio"

@@ -21,7 +21,7 @@ def _log_in(page: Page, server: LiveServer, address: str) -> None:
     page.get_by_label("Email address").fill(address)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/account")
+    page.wait_for_url("**/studio")
 
 
 def _cookies(page: Page) -> dict[str, str]:

@@ -7,8 +7,8 @@ import pytest
 
 from beatbun.consent.models import Choice
 from beatbun.consent.service import record_choice
-from beatbun.runtime.local.runtime import LocalRuntime
 from beatbun.settings import Settings
+from beatbun_local.runtime import LocalRuntime
 from tests.fakes import ManualClock
 
 TAG = "https://tags.example.com/tag.js"

@@ -10,8 +10,8 @@ import httpx
 
 from beatbun.generation.queue import UserQueue
 from beatbun.main import create_app
-from beatbun.runtime.local.runtime import LocalRuntime
 from beatbun.settings import Settings
+from beatbun_local.runtime import LocalRuntime
 from tests.fakes import ManualClock
 
 # Production refuses placeholder secrets, so these stand in for real ones.

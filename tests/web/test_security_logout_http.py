@@ -7,7 +7,7 @@ import re
 import httpx
 
 from beatbun.accounts.sessions import create_session
-from beatbun.runtime.local.runtime import LocalRuntime
+from beatbun_local.runtime import LocalRuntime
 from tests.factories import CLIENT, create_verified_account
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')

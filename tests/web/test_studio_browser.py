@@ -1,12 +1,17 @@
-"""The studio in Chromium: submit, follow live, play; survive a reload and a lost network."""
+"""The studio in Chromium: submit, follow live, play; survive a reload, a closed tab and a lost network.
+
+Live progress arrives over the WebSocket at `/studio/live`; without WebSockets the page falls
+back to server-sent events, which end once the queue is idle.
+"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Page
+from playwright.sync_api import ConsoleMessage, Page, Request, Response, Route
 
 from tests.conftest import LiveServer, running_live_server, screenshot
 from tests.generation.providers.fake_elevenlabs import (
@@ -78,18 +83,80 @@ def test_prompt_to_a_playing_track(live_server: LiveServer, page: Page) -> None:
         })"""
     )
     assert duration == pytest.approx(5.0, abs=0.01)
-    assert page.locator("[data-player-title]").inner_text() == "dreamy synthwave at night"
+    assert page.locator("[data-player-title]").inner_text() == "Dreamy synthwave at night"
     screenshot(page, "studio")
     assert errors == []
 
 
+def live_channels(page: Page) -> dict[str, list[str]]:
+    """The WebSockets the page opens and the event-stream requests it makes, as they happen."""
+    seen: dict[str, list[str]] = {"sockets": [], "streams": []}
+
+    def on_request(request: Request) -> None:
+        if "/studio/events" in request.url:
+            seen["streams"].append(request.url)
+
+    page.on("websocket", lambda socket: seen["sockets"].append(socket.url))
+    page.on("request", on_request)
+    return seen
+
+
 def test_reload_mid_job_reattaches_and_sees_it_finish(slow_server: LiveServer, page: Page) -> None:
-    open_studio(page, slow_server, "reload@example.com")
+    channels = live_channels(page)
+    errors = open_studio(page, slow_server, "reload@example.com")
     make_track(page, "slow cinematic strings")
     page.wait_for_selector('[data-jobs] [data-status="running"]', timeout=10_000)
     page.reload()
     assert job_status(page) == "running"  # rendered by the server from the queue
     page.wait_for_selector('[data-jobs] [data-status="succeeded"]', timeout=20_000)
+    # One socket before the reload and one after it.
+    assert len(channels["sockets"]) >= 2
+    assert all(url.endswith("/studio/live") for url in channels["sockets"])
+    assert channels["streams"] == []  # WebSockets work, so no fallback
+    assert errors == []  # the content security policy let the socket through
+
+
+def test_tab_closed_and_reopened_mid_job_sees_it_finish(
+    slow_server: LiveServer, page: Page
+) -> None:
+    open_studio(page, slow_server, "tabs@example.com")
+    make_track(page, "closing tabs in the rain")
+    page.wait_for_selector('[data-jobs] [data-status="running"]', timeout=10_000)
+    context = page.context
+    page.close()
+    reopened = context.new_page()
+    channels = live_channels(reopened)
+    reopened.goto(f"{slow_server.url}/studio")
+    assert job_status(reopened) == "running"
+    reopened.wait_for_selector('[data-jobs] [data-status="succeeded"]', timeout=20_000)
+    assert reopened.locator("[data-jobs] [data-job] [data-play]").count() == 1
+    assert channels["sockets"] and channels["streams"] == []
+
+
+def test_without_websockets_events_stream_and_the_stream_ends_when_idle(
+    live_server: LiveServer, page: Page
+) -> None:
+    page.add_init_script("delete window.WebSocket;")
+    channels = live_channels(page)
+    idle: list[int] = []
+
+    def on_response(response: Response) -> None:
+        if "/studio/events" in response.url and response.status == 204:
+            idle.append(response.status)
+
+    page.on("response", on_response)
+    errors = open_studio(page, live_server, "fallback@example.com")
+    make_track(page, "old browser polka")
+    page.wait_for_selector('[data-jobs] [data-status="succeeded"]', timeout=20_000)
+    assert channels["sockets"] == [] and channels["streams"]
+    # The stream ended once nothing was queued or running; the browser's retry got a 204,
+    # which stops it for good, so the page makes no more requests.
+    page.wait_for_timeout(3000)
+    assert idle
+    requests = len(channels["streams"])
+    page.wait_for_timeout(2000)
+    assert len(channels["streams"]) == requests
+    assert errors == []
 
 
 def test_lost_network_mid_job_catches_up_when_back(slow_server: LiveServer, page: Page) -> None:
@@ -103,3 +170,25 @@ def test_lost_network_mid_job_catches_up_when_back(slow_server: LiveServer, page
     page.context.set_offline(False)
     page.wait_for_selector('[data-jobs] [data-status="succeeded"]', timeout=10_000)
     assert page.locator("[data-jobs] [data-job] [data-play]").count() == 1
+
+
+def test_events_arriving_before_the_submission_answer_are_kept(
+    live_server: LiveServer, page: Page
+) -> None:
+    """The queue pushes a job's events while its submission is still being answered."""
+    errors = open_studio(page, live_server, "early@example.com")
+
+    def answer_late(route: Route) -> None:
+        answer = route.fetch()
+        time.sleep(2)  # the job is made and pushed meanwhile
+        route.fulfill(response=answer)
+
+    page.route("**/studio", answer_late)
+    make_track(page, "pushed before the answer")
+    page.wait_for_selector('[data-jobs] [data-status="succeeded"]', timeout=20_000)
+    entry = page.locator("[data-jobs] [data-job]").first
+    # The answer has come once the entry carries the prompt (the events do not).
+    entry.locator(".job__title", has_text="pushed before the answer").wait_for(timeout=10_000)
+    assert entry.get_attribute("data-status") == "succeeded"
+    assert page.locator("[data-jobs] [data-job]").count() == 1
+    assert errors == []

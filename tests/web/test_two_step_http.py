@@ -13,8 +13,8 @@ from pathlib import Path
 import pyotp
 
 from beatbun.accounts.sealing import open_text
-from beatbun.runtime.local.cipher import CryptographyCipher
 from beatbun.settings import Settings
+from beatbun_local.cipher import CryptographyCipher
 from tests.conftest import LiveServer
 from tests.visitors import (
     PASSWORD,

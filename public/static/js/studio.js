@@ -12,7 +12,6 @@ const playerTitle = document.querySelector("[data-player-title]");
 
 const messages = JSON.parse(document.getElementById("studio-messages").textContent);
 let lastSeq = Number(studio.dataset.lastSeq || 0);
-let source = null;
 let peaks = [];
 
 function t(name, values = {}) {
@@ -48,7 +47,7 @@ function showCreditsNeeded(message) {
     summary.setAttribute("role", "alert");
     summary.tabIndex = -1;
     summary.dataset.errorSummary = "";
-    form.querySelector(".balance").after(summary);
+    form.querySelector("#studio-title").after(summary);
   }
   const text = document.createElement("p");
   text.textContent = message;
@@ -59,6 +58,16 @@ function showCreditsNeeded(message) {
   more.append(link);
   summary.replaceChildren(text, more);
   summary.focus();
+}
+
+// The header's balance (shell.js) follows every spend and refund without a reload.
+async function refreshBalance() {
+  try {
+    const { balance } = await send("/account/balance", { cache: "no-store" });
+    document.dispatchEvent(new CustomEvent("beatbun:balance", { detail: { balance } }));
+  } catch {
+    // The next page shows it.
+  }
 }
 
 // --- cost ------------------------------------------------------------------------------------
@@ -81,7 +90,9 @@ form.addEventListener("submit", async (event) => {
   button.disabled = true;
   try {
     const job = await send(form.action, { method: "POST", body: new FormData(form) });
-    upsertJob(job.id, { status: "queued", title: job.request.prompt, text: t("queued") });
+    showSubmitted(job);
+    refreshBalance();
+    connect(); // the event stream fallback ends when the queue is idle
     form.querySelector("[data-error-summary]")?.remove();
     say(t("submitted"));
     // A new token for the next track; a resubmission of this one would return the same job.
@@ -113,6 +124,14 @@ jobs.addEventListener("click", (event) => {
 });
 
 // --- the queue, live -------------------------------------------------------------------------
+
+// Live events are pushed as the queue records them, so the job's first events may arrive before
+// the answer to its submission: then the entry exists already and only its title is missing.
+function showSubmitted(job) {
+  const item = jobs.querySelector(`[data-job="${job.id}"]`);
+  if (item) item.querySelector(".job__title").textContent = job.request.prompt;
+  else upsertJob(job.id, { status: "queued", title: job.request.prompt, text: t("queued") });
+}
 
 function upsertJob(jobId, { status: jobStatus, title, text, trackId }) {
   let item = jobs.querySelector(`[data-job="${jobId}"]`);
@@ -155,14 +174,16 @@ function describe(event) {
       return t("ready");
     case "canceled":
       return t("canceled", { refunded: event.refunded });
-    default:
-      return t("failed", { refunded: event.refunded, reason: event.error ? event.error.message : "" });
+    default: {
+      const code = event.error ? event.error.code : "";
+      return t("failed", { refunded: event.refunded, reason: messages.reasons[code] || messages.reasons[""] });
+    }
   }
 }
 
-function onEvent(message) {
-  const event = JSON.parse(message.data);
-  lastSeq = Math.max(lastSeq, event.seq);
+function onEvent(event) {
+  if (event.seq <= lastSeq) return;
+  lastSeq = event.seq;
   upsertJob(event.job_id, { status: event.status, text: describe(event), trackId: event.track_id });
   if (event.type === "succeeded") {
     say(t("done"));
@@ -170,29 +191,99 @@ function onEvent(message) {
   } else if (event.type === "failed") {
     say(describe(event));
   }
+  if (event.refunded) refreshBalance();
 }
 
+function showConnection(message) {
+  connection.hidden = !message;
+  connection.textContent = message || "";
+}
+
+// The live channel: a WebSocket that the user's queue pushes to. On every (re)connection the
+// client says the last event it saw and gets everything after it, so a reload, a closed tab or
+// a lost network misses nothing. Without WebSockets, server-sent events carry the same events.
+const live = {
+  socket: null,
+  source: null,
+  retries: 0,
+  timer: null,
+  opened: false, // a socket has opened once, so WebSockets work on this network
+};
+const FIRST_RETRY_MS = 500;
+const LONGEST_RETRY_MS = 15000;
+const FAILURES_BEFORE_FALLBACK = 3;
+
 function connect() {
-  if (source) source.close();
+  clearTimeout(live.timer);
+  if (!navigator.onLine) return;
+  if (!("WebSocket" in window) || (!live.opened && live.retries >= FAILURES_BEFORE_FALLBACK)) {
+    follow();
+    return;
+  }
+  if (live.socket) return;
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  const socket = new WebSocket(`${scheme}//${location.host}/studio/live`);
+  live.socket = socket;
+  socket.addEventListener("open", () => {
+    live.opened = true;
+    live.retries = 0;
+    showConnection("");
+    socket.send(JSON.stringify({ after: lastSeq }));
+  });
+  socket.addEventListener("message", (message) => onEvent(JSON.parse(message.data)));
+  socket.addEventListener("close", () => {
+    if (live.socket !== socket) return; // closed on purpose
+    live.socket = null;
+    retry();
+  });
+}
+
+function retry() {
+  if (!navigator.onLine) return;
+  showConnection(t("reconnecting"));
+  // Exponential backoff with jitter, so a restarted server is not met by every tab at once.
+  const delay = Math.min(LONGEST_RETRY_MS, FIRST_RETRY_MS * 2 ** live.retries) * (0.5 + Math.random() / 2);
+  live.retries += 1;
+  live.timer = setTimeout(connect, delay);
+}
+
+// Server-sent events: the stream ends when nothing is queued or running (and answers 204, which
+// stops the browser's own reconnecting), so it is opened again whenever a job is submitted.
+function follow() {
+  if (live.source && live.source.readyState !== EventSource.CLOSED) return;
   // `after` covers the first connection; the browser resends Last-Event-ID on its own retries.
-  source = new EventSource(`/studio/events?after=${lastSeq}`);
-  source.addEventListener("job", onEvent);
-  source.addEventListener("open", () => {
-    connection.hidden = true;
-  });
+  const source = new EventSource(`/studio/events?after=${lastSeq}`);
+  live.source = source;
+  source.addEventListener("job", (message) => onEvent(JSON.parse(message.data)));
+  source.addEventListener("open", () => showConnection(""));
   source.addEventListener("error", () => {
-    connection.hidden = false;
-    connection.textContent = t("reconnecting");
+    if (source.readyState === EventSource.CONNECTING) showConnection(t("reconnecting"));
   });
+}
+
+function disconnect() {
+  clearTimeout(live.timer);
+  const { socket, source } = live;
+  live.socket = null;
+  live.source = null;
+  if (socket) socket.close(1000);
+  if (source) source.close();
 }
 
 window.addEventListener("offline", () => {
-  if (source) source.close();
-  source = null;
-  connection.hidden = false;
-  connection.textContent = t("offline");
+  disconnect();
+  showConnection(t("offline"));
 });
-window.addEventListener("online", connect);
+window.addEventListener("online", () => {
+  live.retries = 0;
+  showConnection("");
+  connect();
+});
+// A page kept in the back/forward cache comes back without its socket.
+window.addEventListener("pageshow", (event) => {
+  if (event.persisted) connect();
+});
+window.addEventListener("pagehide", disconnect);
 
 // --- the player ------------------------------------------------------------------------------
 

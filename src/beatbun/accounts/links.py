@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from beatbun.accounts import mail
 from beatbun.accounts.tokens import hash_token, new_token
@@ -29,16 +30,35 @@ ALREADY_USED = N_("This link was already used. Ask for a new one.")
 class LinkTarget:
     account_id: str
     email: str
+    # The SHA-256 of the CSRF secret of the browser that asked for the link, when known.
+    browser_hash: str | None = None
 
 
 async def send_link(
-    runtime: Runtime, *, account_id: str, purpose: str, email: str, language: str
+    runtime: Runtime,
+    *,
+    account_id: str,
+    purpose: str,
+    email: str,
+    language: str,
+    then: str = "",
+    browser_hash: str | None = None,
 ) -> None:
-    """Issue a `purpose` token for `email` and mail it its link, in `language`."""
+    """Issue a `purpose` token for `email` and mail it its link, in `language`.
+
+    `then`, a path on this site, rides along in the link as `next`: where its page leads on to.
+    `browser_hash` is kept with the token (see `LinkTarget`).
+    """
     token = await issue_link_token(
-        runtime.db, account_id=account_id, purpose=purpose, email=email, now=runtime.clock.now()
+        runtime.db,
+        account_id=account_id,
+        purpose=purpose,
+        email=email,
+        now=runtime.clock.now(),
+        browser_hash=browser_hash,
     )
-    link = f"{runtime.settings.public_url}{PAGES[purpose]}?token={token}"
+    query = urlencode({"token": token} | ({"next": then} if then else {}))
+    link = f"{runtime.settings.public_url}{PAGES[purpose]}?{query}"
     await runtime.mailer.send(
         MAILS[purpose].compose(
             to=email, language=language, site=runtime.settings.site_name, link=link
@@ -47,15 +67,30 @@ async def send_link(
 
 
 async def issue_link_token(
-    db: Database, *, account_id: str, purpose: str, email: str, now: float
+    db: Database,
+    *,
+    account_id: str,
+    purpose: str,
+    email: str,
+    now: float,
+    browser_hash: str | None = None,
 ) -> str:
     token = new_token()
     await (
         db.prepare(
-            "INSERT INTO email_tokens (token_hash, account_id, purpose, email, created_at, expires_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)"
+            "INSERT INTO email_tokens"
+            " (token_hash, account_id, purpose, email, created_at, expires_at, browser_hash)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)"
         )
-        .bind(hash_token(token), account_id, purpose, email, now, now + LIFETIMES[purpose])
+        .bind(
+            hash_token(token),
+            account_id,
+            purpose,
+            email,
+            now,
+            now + LIFETIMES[purpose],
+            browser_hash,
+        )
         .run()
     )
     return token
@@ -65,7 +100,7 @@ async def peek_link_token(db: Database, token: str, *, purpose: str, now: float)
     """Where a live token points, leaving it unused; raises InvalidInput like consume."""
     row = (
         await db.prepare(
-            "SELECT account_id, email, expires_at, used_at FROM email_tokens"
+            "SELECT account_id, email, expires_at, used_at, browser_hash FROM email_tokens"
             " WHERE token_hash = ? AND purpose = ?"
         )
         .bind(hash_token(token), purpose)
@@ -77,7 +112,12 @@ async def peek_link_token(db: Database, token: str, *, purpose: str, now: float)
         raise InvalidInput(ALREADY_USED, code="used_link")
     if float(row["expires_at"]) < now:
         raise InvalidInput(N_("This link has expired. Ask for a new one."), code="expired_link")
-    return LinkTarget(account_id=str(row["account_id"]), email=str(row["email"]))
+    browser_hash = row["browser_hash"]
+    return LinkTarget(
+        account_id=str(row["account_id"]),
+        email=str(row["email"]),
+        browser_hash=None if browser_hash is None else str(browser_hash),
+    )
 
 
 async def consume_link_token(db: Database, token: str, *, purpose: str, now: float) -> LinkTarget:

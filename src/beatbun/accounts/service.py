@@ -1,4 +1,4 @@
-"""The account rules routes call: sign-up, verification, login and its second step.
+"""The account rules routes call: login, its second step, logout (sign-up is in `registration`).
 
 Unknown emails are answered exactly like known ones, in the same time (a dummy hash), on
 sign-up, login and password reset alike.
@@ -7,37 +7,20 @@ sign-up, login and password reset alike.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
-from beatbun.accounts import links, lockout, mail, passwords, sessions, throttle
+from beatbun.accounts import lockout, passwords, sessions, throttle
 from beatbun.accounts.models import Account, Client, Session
 from beatbun.accounts.secondfactor import WRONG_CODE, check_second_factor
 from beatbun.accounts.security_log import event_statement, record_event
 from beatbun.accounts.store import (
     find_account_by_email,
-    get_account,
-    insert_account,
     update_account,
-)
-from beatbun.accounts.tokens import new_id
-from beatbun.accounts.validation import (
-    age_from_birth_date,
-    check_display_name,
-    normalize_email,
 )
 from beatbun.errors import InvalidInput, PermissionDenied, Unauthenticated
 from beatbun.i18n import DEFAULT_LANGUAGE, N_
 from beatbun.runtime.base import Runtime
 
-ADULT_AGE = 18
-MINIMUM_AGE = 13
 WRONG_CREDENTIALS = N_("The email or password is incorrect.")
-
-
-class TooYoung(PermissionDenied):
-    """The person is under 13; nothing about them is kept."""
-
-    default_code = "too_young"
 
 
 class InvalidCredentials(Unauthenticated):
@@ -47,94 +30,9 @@ class InvalidCredentials(Unauthenticated):
 
 
 @dataclass(frozen=True)
-class SignUpForm:
-    email: str
-    password: str
-    display_name: str
-    birth_date: str
-    parent_email: str = ""
-    parental_consent: bool = False
-
-
-@dataclass(frozen=True)
 class LoginOutcome:
     token: str
     needs_second_factor: bool
-
-
-async def sign_up(
-    runtime: Runtime, form: SignUpForm, *, client: Client, language: str = DEFAULT_LANGUAGE
-) -> None:
-    """Create an unverified account and mail the verification link, in `language`.
-
-    Raises TooYoung before looking at anything else, so an under-13 visitor leaves no trace,
-    and InvalidInput naming the field. An email that already has an account gets a notice
-    instead, and the caller sees the same outcome.
-    """
-    now = runtime.clock.now()
-    age = age_from_birth_date(form.birth_date, today=datetime.fromtimestamp(now, UTC).date())
-    if age < MINIMUM_AGE:
-        raise TooYoung(
-            N_("You must be %(age)s or older to use %(site)s."),
-            params={"age": MINIMUM_AGE, "site": runtime.settings.site_name},
-        )
-    email = normalize_email(form.email)
-    display_name = check_display_name(form.display_name)
-    password = passwords.check_password(
-        form.password, has_second_factor=False, context=(email, display_name)
-    )
-    parent_email = None
-    if age < ADULT_AGE:
-        parent_email = _check_parent(form, own_email=email)
-    password_hash = await passwords.hash_password(
-        password, kdf=runtime.kdf, pepper=runtime.settings.password_pepper
-    )
-    site, base = runtime.settings.site_name, runtime.settings.public_url
-    if await find_account_by_email(runtime.db, email) is not None:
-        await runtime.mailer.send(
-            mail.ALREADY_REGISTERED.compose(
-                to=email, language=language, site=site, link=f"{base}/login"
-            )
-        )
-        return
-    account_id = new_id()
-    await insert_account(
-        runtime.db,
-        values={
-            "id": account_id,
-            "email": email,
-            "display_name": display_name,
-            "birth_date": form.birth_date.strip(),
-            "age_group": "minor" if parent_email else "adult",
-            "parent_email": parent_email,
-            "parental_consent_at": int(now) if parent_email else None,
-            "password_hash": password_hash,
-            "created_at": int(now),
-        },
-    )
-    await record_event(runtime.db, account_id=account_id, kind="signed_up", client=client, now=now)
-    await links.send_link(
-        runtime, account_id=account_id, purpose="verify", email=email, language=language
-    )
-    if parent_email:
-        await runtime.mailer.send(
-            mail.PARENTAL_NOTICE.compose(
-                to=parent_email, language=language, site=site, child=display_name
-            )
-        )
-
-
-async def verify_email(runtime: Runtime, token: str, *, client: Client) -> None:
-    """Mark the address verified; raises InvalidInput for a bad, used or expired link."""
-    now = runtime.clock.now()
-    target = await links.consume_link_token(runtime.db, token, purpose="verify", now=now)
-    account = await get_account(runtime.db, target.account_id)
-    if account.email != target.email:
-        raise InvalidInput(N_("This link is for an address the account no longer uses."))
-    await update_account(runtime.db, account.id, values={"email_verified_at": int(now)})
-    await record_event(
-        runtime.db, account_id=account.id, kind="email_verified", client=client, now=now
-    )
 
 
 async def log_in(
@@ -252,17 +150,3 @@ def require_spending_allowed(account: Account) -> None:
         raise PermissionDenied(
             N_("Verify your email address before spending credits."), code="email_unverified"
         )
-
-
-def _check_parent(form: SignUpForm, *, own_email: str) -> str:
-    parent_email = normalize_email(form.parent_email, field="parent_email")
-    if parent_email == own_email:
-        raise InvalidInput(
-            N_("Enter your parent's or guardian's address, not your own."), field="parent_email"
-        )
-    if not form.parental_consent:
-        raise InvalidInput(
-            N_("Under 18, a parent or guardian must agree: tick the box to confirm they do."),
-            field="parental_consent",
-        )
-    return parent_email

@@ -43,12 +43,19 @@ def check_display_name(raw: str) -> str:
 
 
 def age_from_birth_date(raw: str, *, today: date) -> int:
-    """Whole years since `raw` (YYYY-MM-DD); raises InvalidInput for nonsense dates."""
+    """Whole years since `raw` (YYYY-MM-DD); raises InvalidInput for a missing or nonsense date.
+
+    A date picker sends YYYY-MM-DD or nothing (a part left out); only a browser without one
+    lets people type, and its field shows YYYY-MM-DD as the example the message repeats.
+    """
+    if not raw.strip():
+        raise InvalidInput(N_("Enter your date of birth: day, month and year."), field="birth_date")
     try:
         born = date.fromisoformat(raw.strip())
     except ValueError:
         raise InvalidInput(
-            N_("Enter your date of birth as YYYY-MM-DD."), field="birth_date"
+            N_("Enter your date of birth as year-month-day (YYYY-MM-DD), like 1990-05-31."),
+            field="birth_date",
         ) from None
     if born > today:
         raise InvalidInput(N_("Your date of birth cannot be in the future."), field="birth_date")

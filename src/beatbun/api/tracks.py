@@ -1,20 +1,45 @@
-"""`/api/v1/tracks`: list, read, download (with ranges) and delete finished tracks."""
+"""`/api/v1/tracks`: list, read, download (with ranges), rename, favourite, share and delete
+finished tracks."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from beatbun.api.audio import audio_response
 from beatbun.api.deps import CurrentApiCaller, RuntimeDep
 from beatbun.i18n import N_
+from beatbun.tracks.deletion import delete_track
 from beatbun.tracks.licence import licence_certificate
-from beatbun.tracks.service import delete_track, tracks_of
+from beatbun.tracks.service import mark_favourite, rename_track, tracks_of
+from beatbun.tracks.sharing import revoke_share, share_track
 from beatbun.tracks.store import get_track
 
 router = APIRouter(prefix="/api/v1")
+
+
+class TrackChanges(BaseModel):
+    """What `PATCH /api/v1/tracks/{id}` may change; an empty title brings back the default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = None
+    favourite: bool | None = None
+
+
+class TrackState(BaseModel):
+    id: str
+    title: str
+    favourite: bool
+    shared: bool
+
+
+class TrackShare(BaseModel):
+    track_id: str
+    # The public page; its audio is at `url` + "/audio". Anyone with it can play the track.
+    url: str
 
 
 class LicenceTerms(BaseModel):
@@ -130,9 +155,72 @@ async def read_track_audio(
     "/tracks/{track_id}",
     status_code=204,
     summary=N_("Delete a track"),
-    description=N_("Delete a track and its audio for good. Needs the generate scope."),
+    description=N_(
+        "Delete a track: it is gone from every list and link at once, and its audio is erased "
+        "for good within the hour. Needs the generate scope."
+    ),
 )
 async def remove_track(track_id: str, caller: CurrentApiCaller, runtime: RuntimeDep) -> Response:
     caller.require("generate")
     await delete_track(runtime, account_id=caller.account.id, track_id=track_id)
+    return Response(status_code=204)
+
+
+@router.patch(
+    "/tracks/{track_id}",
+    summary=N_("Rename or favourite a track"),
+    description=N_(
+        "Change the title (an empty title brings back the one made from the prompt) or the "
+        "favourite mark. Needs the generate scope."
+    ),
+)
+async def change_track(
+    track_id: str, changes: TrackChanges, caller: CurrentApiCaller, runtime: RuntimeDep
+) -> TrackState:
+    caller.require("generate")
+    account_id = caller.account.id
+    if changes.title is not None:
+        await rename_track(runtime, account_id=account_id, track_id=track_id, title=changes.title)
+    if changes.favourite is not None:
+        await mark_favourite(
+            runtime, account_id=account_id, track_id=track_id, favourite=changes.favourite
+        )
+    track = await get_track(runtime.db, account_id=account_id, track_id=track_id)
+    return TrackState(
+        id=track.id,
+        title=track.title,
+        favourite=track.favourite,
+        shared=track.share_token is not None,
+    )
+
+
+@router.post(
+    "/tracks/{track_id}/share",
+    summary=N_("Share a track"),
+    description=N_(
+        "Make a public link that lets anyone play the track, without your account data; a "
+        "track already shared keeps its link. Needs the generate scope."
+    ),
+)
+async def share(
+    track_id: str, request: Request, caller: CurrentApiCaller, runtime: RuntimeDep
+) -> TrackShare:
+    caller.require("generate")
+    token = await share_track(runtime.db, account_id=caller.account.id, track_id=track_id)
+    origin = f"{request.url.scheme}://{request.url.netloc}"
+    return TrackShare(track_id=track_id, url=f"{origin}/s/{token}")
+
+
+@router.delete(
+    "/tracks/{track_id}/share",
+    status_code=204,
+    summary=N_("Stop sharing a track"),
+    description=N_(
+        "The public link stops working at once, and sharing again makes a new one. Needs the "
+        "generate scope."
+    ),
+)
+async def unshare(track_id: str, caller: CurrentApiCaller, runtime: RuntimeDep) -> Response:
+    caller.require("generate")
+    await revoke_share(runtime.db, account_id=caller.account.id, track_id=track_id)
     return Response(status_code=204)

@@ -19,8 +19,9 @@ from beatbun.i18n import N_
 from beatbun.runtime.base import Database, Row, SqlValue, Statement
 
 LedgerKind = Literal["grant", "debit", "refund", "purchase", "adjustment"]
-# Above every ledger id D1 can hold: the first page of a listing starts below it.
-MAX_LEDGER_ID = 2**53
+# The largest integer D1 takes as a parameter (runtime/base.py MAX_BINDABLE_INTEGER): the first
+# page of a listing starts below it.
+MAX_LEDGER_ID = 2**53 - 2
 # The wallet's CHECK (balance >= 0), named in the migration so an overdraft is told by its name.
 OVERDRAFT = "wallet_no_overdraft"
 IDEMPOTENCY_COLUMNS = "credit_ledger.account_id, credit_ledger.idempotency_key"

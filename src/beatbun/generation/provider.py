@@ -1,8 +1,9 @@
 """The music provider interface: one request in, audio plus what was understood out.
 
 Every provider (the built-in composer, HTTP adapters for hosted models) takes a validated
-`MusicRequest` and returns a `ProviderResult`, or raises `InvalidInput` for a request it cannot
-honour and `ProviderError` (with `retryable`) when the provider itself fails.
+`MusicRequest`, writes the encoded file to an `AudioSink` as it is made, and returns a
+`ProviderResult` describing it, or raises `InvalidInput` for a request it cannot honour and
+`ProviderError` (with `retryable`) when the provider itself fails.
 """
 
 from __future__ import annotations
@@ -200,19 +201,31 @@ class MusicRequest(BaseModel):
         return tags
 
 
+class AudioSink(Protocol):
+    """Where a provider writes the encoded file, in order, a piece at a time.
+
+    Pieces are read before `write` returns, so a provider may reuse its buffers. Storage hands
+    a `BlobWriter`, so the file goes to R2 in parts and never sits whole in memory.
+    """
+
+    async def write(self, data: bytes | bytearray | memoryview) -> None: ...
+
+    def rewrite_start(self, data: bytes) -> None:
+        """Replace the first `len(data)` bytes written: a header whose sizes come at the end."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class ProviderResult:
-    """A finished track.
+    """A finished track, whose file the provider wrote to the `AudioSink` it was given.
 
-    `audio` is the encoded file in `media_type` (a bytearray when the provider built it in place,
-    to avoid a second copy of a large buffer). `peaks` holds (min, max) pairs in -1..1 rounded to
-    4 places (`compute_peaks` gives them) for the player, empty when the provider cannot decode
-    its own output. `plan` is JSON-able and says what the provider understood (genre, tempo, key,
+    The file is in `media_type`. `peaks` holds (min, max) pairs in -1..1 rounded to 4 places
+    (`PeakMeter` gives them) for the player, empty when the provider cannot decode its own
+    output. `plan` is JSON-able and says what the provider understood (genre, tempo, key,
     sections, instruments). `correlation_id` is the pipeline's id for the call, echoed so logs
     and retries can be tied back to the job.
     """
 
-    audio: bytes | bytearray
     media_type: str
     sample_rate: int
     channels: int
@@ -251,8 +264,13 @@ class MusicProvider(Protocol):
     @property
     def name(self) -> str: ...
 
-    async def generate(self, request: MusicRequest, *, correlation_id: str) -> ProviderResult:
-        """Make the track, echoing `correlation_id`; raises `InvalidInput` or `ProviderError`."""
+    async def generate(
+        self, request: MusicRequest, *, correlation_id: str, sink: AudioSink
+    ) -> ProviderResult:
+        """Make the track into `sink`, echoing `correlation_id`.
+
+        Raises `InvalidInput` or `ProviderError`; what was written by then is discarded.
+        """
         ...
 
 

@@ -12,6 +12,9 @@ is safe because a running job's row belongs to the run alone: `cancel` refuses i
 `_run_started` and `_start_next` pass over it, and `plan_changed` touches queued rows only.
 Which jobs this instance is running is kept in memory: a second alarm firing meanwhile must not
 start them again, and after a crash (a new instance) they are rightly run again.
+
+Every recorded event is pushed at once to the user's open progress sockets (`Actor.changed`,
+`runtime/pushrules.py`); nothing polls, so an object with idle sockets stays asleep.
 """
 
 from __future__ import annotations
@@ -132,6 +135,12 @@ class UserQueue(Actor):
 
     async def events_since(self, seq: int, limit: int = 200) -> list[dict[str, Any]]:
         """Every event after `seq`, oldest first: how a reconnecting client catches up."""
+        return self._events(seq, limit)
+
+    def events_after(self, seq: int) -> list[dict[str, Any]]:
+        return self._events(seq, EVENTS_KEPT)
+
+    def _events(self, seq: int, limit: int) -> list[dict[str, Any]]:
         rows = self.storage.sql(
             "SELECT seq, at, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", seq, limit
         )
@@ -354,6 +363,9 @@ class UserQueue(Actor):
         self.storage.sql(
             "DELETE FROM events WHERE seq <= (SELECT max(seq) FROM events) - ?", EVENTS_KEPT
         )
+        # Pushed to the user's open sockets at once (on Workers the output gate holds the
+        # message until this write is stored).
+        self.changed()
 
     def _positions(self) -> dict[str, int]:
         """The queued jobs in order, each with its position: 1 for the next of them to start.

@@ -1,24 +1,31 @@
-"""Run one paid-for job: ask the provider, check what came back, keep the audio, record the track.
+"""Run one paid-for job: the provider writes the audio to R2 in parts, then the track is recorded.
 
-Any failure raises `AppError`; the queue turns it into a failed job with its refund. Audio that
-was stored for a job that then could not be recorded is deleted again, so R2 holds no orphans.
+Any failure raises `AppError`; the queue turns it into a failed job with its refund. A provider
+that fails, times out or returns audio we cannot play leaves nothing in R2 (its multipart
+upload is aborted), and audio stored for a job that then could not be recorded is deleted
+again, so R2 holds no orphans.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import uuid
 
 from beatbun.billing.plans import plan_of
 from beatbun.generation.lifecycle import complete_job
 from beatbun.generation.models import GenerationRequest, Job
-from beatbun.generation.provider import MusicProvider, ProviderError, ProviderResult
+from beatbun.generation.provider import AudioSink, MusicProvider, ProviderError, ProviderResult
 from beatbun.runtime.base import HttpMetadata, Runtime
+from beatbun.runtime.blobwriter import BlobWriter
 from beatbun.tracks.models import Track, blob_key_for
+from beatbun.tracks.titles import short_title
 
 logger = logging.getLogger(__name__)
-TITLE_CHARS = 60
+MEDIA_TYPE = "audio/wav"
+# RIFF size, "WAVE": the first bytes of any WAV file.
+_WAV_MAGIC_BYTES = 12
 
 
 async def run_job(
@@ -33,44 +40,61 @@ async def run_job(
     """
     request = GenerationRequest.parse(job.request)
     rules = plan_of(plan)
-    result = await _generate(runtime, job, provider=provider, request=request)
-    now = runtime.clock.now()
     track_id = uuid.uuid4().hex
     keep_for = rules.retention_seconds
+    started = int(runtime.clock.now())
+    # What the provider adds (plan, duration, size, peaks) and the finishing time come later.
     track = Track(
         id=track_id,
         account_id=job.account_id,
         job_id=job.id,
-        title=_title_of(request.prompt),
+        title=short_title(request.prompt),
         prompt=request.prompt,
-        plan={**dict(result.plan), "provider": result.provider},
-        media_type=result.media_type,
-        duration_seconds=round(result.duration_seconds, 3),
-        size_bytes=len(result.audio),
+        plan={},
+        media_type=MEDIA_TYPE,
+        duration_seconds=0.0,
+        size_bytes=0,
         blob_key=blob_key_for(
             retention=rules.retention, account_id=job.account_id, track_id=track_id
         ),
-        peaks=[list(pair) for pair in result.peaks],
+        peaks=[],
         retention=rules.retention,
-        created_at=int(now),
-        expires_at=None if keep_for is None else int(now) + keep_for,
+        created_at=started,
+        expires_at=None if keep_for is None else started + keep_for,
         licence=rules.licence,
         licence_plan=rules.id,
-        licensed_at=int(now),
+        licensed_at=started,
     )
-    await runtime.blobs.put(
+    writer = BlobWriter(
+        runtime.blobs,
         track.blob_key,
-        bytes(result.audio),
         http_metadata=HttpMetadata(
-            content_type=track.media_type,
+            content_type=MEDIA_TYPE,
             content_disposition=f'attachment; filename="{track.file_name}"',
         ),
         custom_metadata={
             "owner": job.account_id,
             "job": job.id,
             "correlation_id": job.correlation_id,
+            # Counted from the start of the job: R2's own lifecycle rule counts from the upload.
             "expires_at": str(track.expires_at or ""),
         },
+    )
+    # Leaving this block by any exception aborts the upload: nothing is stored.
+    async with writer:
+        audio = _CheckedAudio(writer)
+        result = await _generate(runtime, job, provider=provider, request=request, sink=audio)
+        _check_audio(result, audio, provider=provider.name)
+    now = runtime.clock.now()
+    track = dataclasses.replace(
+        track,
+        plan={**dict(result.plan), "provider": result.provider},
+        duration_seconds=round(result.duration_seconds, 3),
+        size_bytes=writer.written,
+        peaks=[list(pair) for pair in result.peaks],
+        created_at=int(now),
+        expires_at=None if keep_for is None else int(now) + keep_for,
+        licensed_at=int(now),
     )
     try:
         recorded = await complete_job(runtime.db, job, track=track, now=now)
@@ -83,13 +107,40 @@ async def run_job(
     return track
 
 
+class _CheckedAudio:
+    """The sink a provider writes to: passes everything on, keeping the file's first bytes."""
+
+    def __init__(self, inner: AudioSink) -> None:
+        self._inner = inner
+        self.start = b""
+        self.size = 0
+
+    async def write(self, data: bytes | bytearray | memoryview) -> None:
+        view = memoryview(data).cast("B")
+        if len(self.start) < _WAV_MAGIC_BYTES:
+            self.start += bytes(view[: _WAV_MAGIC_BYTES - len(self.start)])
+        self.size += view.nbytes
+        await self._inner.write(view)
+
+    def rewrite_start(self, data: bytes) -> None:
+        self._inner.rewrite_start(data)
+        self.start = data[:_WAV_MAGIC_BYTES] + self.start[len(data) :]
+
+
 async def _generate(
-    runtime: Runtime, job: Job, *, provider: MusicProvider, request: GenerationRequest
+    runtime: Runtime,
+    job: Job,
+    *,
+    provider: MusicProvider,
+    request: GenerationRequest,
+    sink: AudioSink,
 ) -> ProviderResult:
     remaining = job.deadline_at - runtime.clock.now()
     try:
         result = await asyncio.wait_for(
-            provider.generate(request.to_music_request(), correlation_id=job.correlation_id),
+            provider.generate(
+                request.to_music_request(), correlation_id=job.correlation_id, sink=sink
+            ),
             timeout=max(remaining, 1.0),
         )
     except TimeoutError:
@@ -112,24 +163,17 @@ async def _generate(
             retryable=False,
             code="correlation_mismatch",
         )
-    _check_audio(result, provider=provider.name)
     return result
 
 
-def _check_audio(result: ProviderResult, *, provider: str) -> None:
-    header = bytes(result.audio[:12])
-    is_wav = header[:4] == b"RIFF" and header[8:12] == b"WAVE"
+def _check_audio(result: ProviderResult, audio: _CheckedAudio, *, provider: str) -> None:
+    is_wav = audio.start[:4] == b"RIFF" and audio.start[8:12] == b"WAVE"
     # 16-bit PCM: a file shorter than its frames promise was cut off on the way.
-    complete = len(result.audio) >= result.frames * result.channels * 2
-    if result.media_type != "audio/wav" or not is_wav or result.frames <= 0 or not complete:
+    complete = audio.size >= result.frames * result.channels * 2
+    if result.media_type != MEDIA_TYPE or not is_wav or result.frames <= 0 or not complete:
         raise ProviderError(
             "The provider returned audio we cannot play.",
             provider=provider,
             retryable=False,
             code="malformed_audio",
         )
-
-
-def _title_of(prompt: str) -> str:
-    title = " ".join(prompt.split())
-    return title if len(title) <= TITLE_CHARS else title[: TITLE_CHARS - 1].rstrip() + "…"

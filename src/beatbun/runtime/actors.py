@@ -3,18 +3,43 @@
 An `Actor` subclass holds the logic; on Cloudflare a thin `DurableObject` class in `entry.py`
 hosts it, locally `LocalActorNamespace` does. Both serialize calls to one instance, and both
 pass arguments through the same RPC rules, so what works locally can be sent on Workers.
+
+An actor may also push its events to the WebSockets it hosts (`runtime/pushrules.py` has the
+wire rules): both hosts hand each socket to `answer_socket_message` and `push_events`, so a
+socket behaves the same whether a hibernating Durable Object or the local server holds it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Mapping
-from typing import Any, ClassVar
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any, ClassVar, Protocol
 
 from beatbun import errors
 from beatbun.errors import AppError, CoordinatorError, InvalidInput
-from beatbun.runtime.base import ActorStorage, Runtime
+from beatbun.runtime.base import MAX_SAFE_INTEGER, ActorStorage, Runtime
+from beatbun.runtime.pushrules import (
+    CLOSE_INVALID_MESSAGE,
+    INVALID_MESSAGE_REASON,
+    encode_event,
+    parse_resume,
+    unseen,
+)
+
+
+class PushSocket(Protocol):
+    """A client's WebSocket as an actor's host holds it; the cursor outlives hibernation."""
+
+    def send(self, text: str) -> None:
+        """Queue a message; a socket that has closed meanwhile drops it (its client resumes)."""
+
+    def cursor(self) -> int | None:
+        """The last event number sent, or None until the client has said where to resume."""
+
+    def set_cursor(self, seq: int) -> None: ...
+
+    def close(self, code: int, reason: str) -> None: ...
 
 
 class Actor:
@@ -32,6 +57,7 @@ class Actor:
         # The instance's turn: held by each exclusive call and by the alarm, so state changes
         # never interleave (a Durable Object's input gate opens at every non-storage await).
         self.turn = asyncio.Lock()
+        self._watchers: list[Callable[[], None]] = []
 
     async def dispatch(self, method: str, args: list[Any]) -> Any:
         """Run an RPC method by name; refuses anything not declared callable."""
@@ -43,6 +69,19 @@ class Actor:
 
     async def alarm(self) -> None:
         """Called when the alarm set through `storage.set_alarm` comes due."""
+
+    def events_after(self, seq: int) -> list[dict[str, Any]]:
+        """The events numbered above `seq`, oldest first; an actor with events overrides it."""
+        return []
+
+    def watch(self, watcher: Callable[[], None]) -> None:
+        """Have the host's `watcher` called after each new event (it pushes to its sockets)."""
+        self._watchers.append(watcher)
+
+    def changed(self) -> None:
+        """Tell the host a new event was recorded; called synchronously, so nothing is polled."""
+        for watcher in self._watchers:
+            watcher()
 
     def is_exclusive(self, method: str) -> bool:
         """Whether a call must wait for the calls before it to finish."""
@@ -66,6 +105,35 @@ class Actor:
             yield
         finally:
             await self.turn.acquire()
+
+
+def answer_socket_message(actor: Actor, socket: PushSocket, message: str | None) -> None:
+    """Take a client's resume message: send it every event it missed, then keep it current.
+
+    Anything but a resume message closes the socket with `CLOSE_INVALID_MESSAGE`, and so does a
+    second one: a client resumes once per socket, and each resume may replay a thousand events.
+    """
+    after = parse_resume(message)
+    if after is None or socket.cursor() is not None:
+        socket.close(CLOSE_INVALID_MESSAGE, INVALID_MESSAGE_REASON)
+        return
+    socket.set_cursor(after)
+    push_events(actor, socket)
+
+
+def push_events(actor: Actor, socket: PushSocket) -> None:
+    """Send the socket the events after its cursor, and move the cursor past them.
+
+    A socket whose client has not yet said where it resumes gets nothing.
+    """
+    cursor = socket.cursor()
+    if cursor is None:
+        return
+    events = unseen(actor.events_after(cursor), cursor)
+    for event in events:
+        socket.send(encode_event(event))
+    if events:
+        socket.set_cursor(int(events[-1]["seq"]))
 
 
 async def serve_alarm(actor: Actor) -> None:
@@ -122,7 +190,11 @@ def to_rpc(value: Any) -> Any:
     """Copy a value as Workers RPC delivers it, or raise TypeError where the SDK refuses it.
 
     The SDK (`workers/rpc.py`) refuses tuples and bytearrays, and bytes arrive as memoryview.
+    JS has one number type, so a whole float arrives as int while it is a safe integer (30.0 as
+    30, 2.0**53 as a float; tests/pyodide).
     """
+    if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_SAFE_INTEGER:
+        return int(value)
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, bytes):

@@ -1,6 +1,6 @@
 """The interfaces application code uses instead of Cloudflare's JS objects or sqlite3.
 
-Each has a Cloudflare adapter (`runtime/cloudflare.py`) and a local one (`runtime/local/`);
+Each has a Cloudflare adapter (`runtime/cloudflare.py`) and a local one (`local/beatbun_local/`);
 both return the same shapes and raise the same `beatbun.errors` classes, so a service tested
 locally behaves the same on Workers.
 """
@@ -19,9 +19,9 @@ from beatbun.settings import Settings
 # D1's documented limits (developers.cloudflare.com/d1/platform/limits), enforced by both adapters.
 MAX_BOUND_PARAMETERS = 100
 MAX_STATEMENT_BYTES = 100_000
-# Pyodide sends an int up to 2**53 as a JS number (beyond it a BigInt, which D1 refuses) and
-# reads back a JS number as int only when Number.isSafeInteger holds (up to 2**53 - 1).
-MAX_BINDABLE_INTEGER = 2**53
+# Pyodide 0.28 sends an int as a JS number only up to 2**53 - 2 in magnitude; from 2**53 - 1 on
+# it sends a BigInt, which D1 refuses (measured in tests/pyodide, d1.unsafe_integers_...).
+MAX_BINDABLE_INTEGER = 2**53 - 2
 MAX_SAFE_INTEGER = 2**53 - 1
 # R2 accepts at most 1000 keys per delete and returns at most 1000 objects per list page.
 MAX_KEYS_PER_CALL = 1000
@@ -35,6 +35,11 @@ AES_GCM_TAG_BYTES = 16
 # The most bytes one read of a blob stream brings into Python: a 50 MB track never sits in a
 # Worker's 128 MB isolate at once.
 MAX_READ_BYTES = 1024 * 1024
+# R2 multipart uploads (developers.cloudflare.com/r2/objects/multipart-objects): parts of 5 MiB
+# to 5 GiB, every part but the last the same size and the last no larger; part numbers 1..10,000.
+MIN_PART_BYTES = 5 * 1024 * 1024
+MAX_PART_BYTES = 5 * 1024**3
+MAX_PARTS = 10_000
 
 SqlValue = None | int | float | str | bytes
 Row = dict[str, SqlValue]
@@ -143,8 +148,52 @@ class BlobListing:
     delimited_prefixes: list[str]
 
 
+@dataclass(frozen=True)
+class UploadedPart:
+    """R2UploadedPart: what `MultipartUpload.complete` takes for each part."""
+
+    part_number: int
+    etag: str
+
+
+class MultipartUpload(Protocol):
+    """R2MultipartUpload: parts are kept apart, and nothing is stored under `key` until `complete`.
+
+    An upload that is never completed is aborted by R2 after 7 days; call `abort` rather than
+    leave it. `upload_part` and `complete` raise BlobStoreError (code `no_such_upload`) once
+    the upload is completed or aborted.
+    """
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def upload_id(self) -> str: ...
+
+    async def upload_part(self, part_number: int, data: bytes | memoryview) -> UploadedPart:
+        """Store part `part_number` (1..MAX_PARTS), replacing an earlier part of that number.
+
+        `data` is read before this returns, so the caller may reuse its buffer. Raises
+        ValueError for a part number outside 1..MAX_PARTS or a part above MAX_PART_BYTES.
+        """
+        ...
+
+    async def complete(self, parts: Sequence[UploadedPart]) -> BlobObject:
+        """Join `parts`, in part-number order, into the object under `key`.
+
+        Raises BlobStoreError (code `invalid_parts`) when a part is missing or its etag differs,
+        and (code `invalid_part_size`) unless every part but the last is the same size, at least
+        MIN_PART_BYTES, and the last no larger; the parts are then kept for a new `complete`.
+        """
+        ...
+
+    async def abort(self) -> None:
+        """Drop every part; what `key` held before is left as it was."""
+        ...
+
+
 class BlobStore(Protocol):
-    """R2: flat keys, whole-object writes, ranged and conditional reads."""
+    """R2: flat keys, whole-object or multipart writes, ranged and conditional reads."""
 
     async def put(
         self,
@@ -154,6 +203,16 @@ class BlobStore(Protocol):
         http_metadata: HttpMetadata | None = None,
         custom_metadata: Mapping[str, str] | None = None,
     ) -> BlobObject: ...
+
+    async def create_multipart_upload(
+        self,
+        key: str,
+        *,
+        http_metadata: HttpMetadata | None = None,
+        custom_metadata: Mapping[str, str] | None = None,
+    ) -> MultipartUpload:
+        """Start writing `key` in parts; the metadata is the finished object's."""
+        ...
 
     async def get(
         self, key: str, *, range: ByteRange | None = None, only_if: Conditions | None = None

@@ -1,11 +1,22 @@
-"""R2's rules for keys, metadata, ranges and preconditions, shared by both blob adapters."""
+"""R2's rules for keys, metadata, ranges, preconditions and multipart uploads, shared by both
+blob adapters."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 
 from beatbun.errors import BlobStoreError
-from beatbun.runtime.base import MAX_KEYS_PER_CALL, BlobObject, ByteRange, Conditions
+from beatbun.runtime.base import (
+    MAX_KEYS_PER_CALL,
+    MAX_PART_BYTES,
+    MAX_PARTS,
+    MIN_PART_BYTES,
+    BlobObject,
+    ByteRange,
+    Conditions,
+    UploadedPart,
+)
 
 MAX_KEY_BYTES = 1024  # developers.cloudflare.com/r2/reference/limits
 
@@ -81,3 +92,50 @@ def conditions_hold(found: BlobObject, conditions: Conditions) -> bool:
 def _etag(value: str) -> str:
     # R2 accepts the bare etag or the quoted HTTP form.
     return value.strip().removeprefix("W/").strip('"')
+
+
+def check_part(part_number: int, size: int) -> None:
+    """Raise ValueError for a part number outside 1..MAX_PARTS or a part above MAX_PART_BYTES."""
+    if not 1 <= part_number <= MAX_PARTS:
+        raise ValueError(f"Part number must be between 1 and {MAX_PARTS}, got {part_number}.")
+    if size > MAX_PART_BYTES:
+        raise ValueError(f"A part holds at most {MAX_PART_BYTES} bytes, got {size}.")
+
+
+def check_completion(
+    parts: Sequence[UploadedPart], stored: Mapping[int, tuple[str, int]]
+) -> list[int]:
+    """The part numbers to join, in order, after checking `parts` against the `stored` ones.
+
+    `stored` maps each uploaded part number to its (etag, size). Raises BlobStoreError with
+    code `invalid_parts` (none given, a number repeated, a part not uploaded or with another
+    etag) or `invalid_part_size` (a part but the last under MIN_PART_BYTES, parts but the last of
+    different sizes, or a last part larger than the others).
+    """
+    numbers = sorted(part.part_number for part in parts)
+    if not numbers or len(set(numbers)) != len(numbers):
+        raise BlobStoreError(
+            "A multipart upload completes with one or more distinct parts.", code="invalid_parts"
+        )
+    for part in parts:
+        found = stored.get(part.part_number)
+        if found is None or _etag(part.etag) != found[0]:
+            raise BlobStoreError(
+                f"Part {part.part_number} was not uploaded with etag {part.etag!r}.",
+                code="invalid_parts",
+            )
+    sizes = [stored[number][1] for number in numbers]
+    leading = sizes[:-1]
+    if leading and (leading[0] < MIN_PART_BYTES or len(set(leading)) > 1 or sizes[-1] > leading[0]):
+        raise BlobStoreError(
+            f"Every part but the last must be the same size, at least {MIN_PART_BYTES} bytes,"
+            f" and the last no larger; got sizes {sizes}.",
+            code="invalid_part_size",
+        )
+    return numbers
+
+
+def multipart_etag(part_etags: Sequence[str]) -> str:
+    """R2's etag of a multipart object: the MD5 of the parts' binary MD5s, then `-<parts>`."""
+    digests = b"".join(bytes.fromhex(etag) for etag in part_etags)
+    return f"{hashlib.md5(digests, usedforsecurity=False).hexdigest()}-{len(part_etags)}"

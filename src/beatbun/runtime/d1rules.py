@@ -89,7 +89,7 @@ def _check_value(position: int, value: Any) -> SqlValue:
     if isinstance(value, int):
         if abs(value) > MAX_BINDABLE_INTEGER:
             raise DatabaseError(
-                f"Parameter {position} is {value}, beyond the ±2^53 integers D1 can store exactly."
+                f"Parameter {position} is {value}, beyond ±(2^53 - 2), the integers D1 can take."
             )
         return value
     raise TypeError(

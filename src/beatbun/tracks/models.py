@@ -30,11 +30,44 @@ class Track:
     licence: LicenceId
     licence_plan: PlanId
     licensed_at: int
+    favourite: bool = False
+    # The public link's token while the track is shared (`tracks.sharing`).
+    share_token: str | None = None
+
+    @property
+    def genre(self) -> str:
+        """The genre the plan resolved to; empty for a provider that names none."""
+        return str(self.plan.get("genre") or "")
+
+    @property
+    def bpm(self) -> int | None:
+        """The tempo as a whole number of beats per minute, as people say it."""
+        bpm = self.plan.get("bpm")
+        return round(bpm) if isinstance(bpm, int | float) else None
+
+    @property
+    def tonic(self) -> str | None:
+        """The key's tonic ("A" of the plan's "A minor"), if the plan names a key."""
+        key = str(self.plan.get("key") or "").split()
+        return key[0] if key else None
+
+    @property
+    def mode(self) -> str | None:
+        """The key's mode ("minor" of "A minor"), if the plan names one."""
+        key = str(self.plan.get("key") or "").split()
+        return key[1] if len(key) > 1 else None
+
+    @property
+    def seed(self) -> int | None:
+        seed = self.plan.get("seed")
+        return seed if isinstance(seed, int) else None
 
     @property
     def file_stem(self) -> str:
         """The title as a file name (ASCII letters and digits, dashes), plus the id's start."""
-        stem = "".join(c if c.isalnum() else "-" for c in self.title.lower()).strip("-")
+        # ASCII only: a header value must be Latin-1, and the title may be in any script.
+        stem = "".join(c if c.isascii() and c.isalnum() else "-" for c in self.title.lower())
+        stem = stem.strip("-")
         return f"{'-'.join(filter(None, stem.split('-')))[:60] or 'track'}-{self.id[:8]}"
 
     @property
@@ -65,6 +98,8 @@ class Track:
             "created_at": self.created_at,
             "expires_at": self.expires_at,
             "seconds_left": self.seconds_left(now),
+            "favourite": self.favourite,
+            "shared": self.share_token is not None,
             "licence": {
                 "id": self.licence,
                 "name": self.licence_name,

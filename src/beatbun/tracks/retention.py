@@ -13,8 +13,9 @@ only once the audio is stored there, so every track stays playable at every step
 changes once at most, from the free key to the paid one, never back: a key that a row has
 stopped naming is never named again, and may be deleted. Moving one track:
 
-1. copy: get the free key and put its bytes, HTTP metadata and custom metadata (`expires_at`
-   cleared) to the paid key. A put stores the whole object or nothing.
+1. copy: stream the free key's bytes, HTTP metadata and custom metadata (`expires_at`
+   cleared) to the paid key, in parts (`BlobWriter`): the object is stored whole or not at
+   all, and never sits whole in memory.
 2. switch: one UPDATE sets `blob_key` to the paid key and `retention = 'paid'` where the row
    still names the free key. The switches of a page of tracks go to D1 as one batch.
 3. delete: the free key (nothing names it after step 2, whether this run's switch or an
@@ -57,6 +58,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from beatbun.billing.plans import FREE_RETENTION_SECONDS, PLANS
+from beatbun.errors import BlobStoreError
 from beatbun.runtime.base import (
     MAX_BOUND_PARAMETERS,
     BlobStore,
@@ -65,6 +67,7 @@ from beatbun.runtime.base import (
     SqlValue,
     Statement,
 )
+from beatbun.runtime.blobwriter import BlobWriter
 from beatbun.tracks.models import blob_key_for, blob_prefix_for
 
 logger = logging.getLogger(__name__)
@@ -196,15 +199,23 @@ async def _move_page(runtime: Runtime, *, account_id: str, pending: list[tuple[s
 
 async def _copy(blobs: BlobStore, move: _Move) -> bool:
     """Store the audio under the new key; False when it is under neither key."""
-    source = await blobs.get(move.old_key)
-    if source is not None and source.body is not None:
-        await blobs.put(
-            move.new_key,
-            source.body,
-            http_metadata=source.http_metadata,
-            custom_metadata={**source.custom_metadata, "expires_at": ""},
-        )
-        return True
+    source = await blobs.stream(move.old_key)
+    if source is not None:
+        try:
+            async with BlobWriter(
+                blobs,
+                move.new_key,
+                http_metadata=source.object.http_metadata,
+                custom_metadata={**source.object.custom_metadata, "expires_at": ""},
+            ) as writer:
+                async for piece in source.chunks:
+                    await writer.write(piece)
+            return True
+        except BlobStoreError:
+            # Deleted while it was read (the owner deleted the track, or another run moved
+            # it): the same as finding it gone. Any other failure is raised.
+            if await blobs.head(move.old_key) is not None:
+                raise
     if await blobs.head(move.new_key) is not None:
         return True
     logger.warning("Track %s has no audio to move (from %s)", move.track_id, move.old_key)

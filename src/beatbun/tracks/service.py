@@ -1,17 +1,16 @@
-"""Tracks: listing, deleting (row and audio together), and opening the audio in ranges."""
+"""Tracks: listing, renaming, favourites, and opening the audio in ranges."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import get_args
 
-from beatbun.billing.plans import Retention
 from beatbun.errors import InvalidInput, NotFound
 from beatbun.i18n import N_
 from beatbun.runtime.base import BlobObject, BlobStream, ByteRange, Runtime
-from beatbun.tracks.models import Track, blob_key_for
-from beatbun.tracks.store import delete_track_row, get_track, list_tracks
+from beatbun.tracks.models import Track
+from beatbun.tracks.store import get_track, list_tracks, update_track
+from beatbun.tracks.titles import chosen_title
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 AUDIO_GONE = N_("The audio of track '%(id)s' is no longer available.")
@@ -38,19 +37,21 @@ async def tracks_of(runtime: Runtime, *, account_id: str, limit: int = 100) -> l
     return await list_tracks(runtime.db, account_id=account_id, limit=limit)
 
 
-async def delete_track(runtime: Runtime, *, account_id: str, track_id: str) -> None:
-    """Delete the audio first: a row without audio reads as gone, audio without a row is lost.
+async def rename_track(runtime: Runtime, *, account_id: str, track_id: str, title: str) -> str:
+    """Give the track the title typed (empty: the prompt's short title); returns the title.
 
-    The audio goes from under every prefix, not only the row's key: a move out of `tracks/free/`
-    (`tracks.retention`) may be copying it at this moment, or may have copied it before a crash.
+    Raises InvalidInput for a title that is too long, NotFound for someone else's track.
     """
     track = await get_track(runtime.db, account_id=account_id, track_id=track_id)
-    keys = {
-        blob_key_for(retention=retention, account_id=account_id, track_id=track_id)
-        for retention in get_args(Retention)
-    }
-    await runtime.blobs.delete(sorted({track.blob_key, *keys}))
-    await delete_track_row(runtime.db, account_id=account_id, track_id=track_id)
+    chosen = chosen_title(title, prompt=track.prompt)
+    await update_track(runtime.db, account_id=account_id, track_id=track_id, title=chosen)
+    return chosen
+
+
+async def mark_favourite(
+    runtime: Runtime, *, account_id: str, track_id: str, favourite: bool
+) -> None:
+    await update_track(runtime.db, account_id=account_id, track_id=track_id, favourite=favourite)
 
 
 def parse_range(header: str | None, *, size: int) -> AudioRange | None:

@@ -1,4 +1,4 @@
-"""Tracks in D1; every read is scoped to the owner."""
+"""Tracks in D1; every read is scoped to the owner and skips deleted tracks."""
 
 from __future__ import annotations
 
@@ -11,10 +11,13 @@ from beatbun.runtime.base import Database, Row, Statement
 from beatbun.tracks.models import Track
 
 # Every column but `peaks` (some 16 KB of JSON a row), which only the player reads.
-_COLUMNS = (
+COLUMNS = (
     "id, account_id, job_id, title, prompt, plan, media_type, duration_seconds, size_bytes,"
-    " blob_key, retention, created_at, expires_at, licence, licence_plan, licensed_at"
+    " blob_key, retention, created_at, expires_at, licence, licence_plan, licensed_at,"
+    " favourite, share_token"
 )
+# What the cron erases and no route shows: a track its owner deleted (`tracks.deletion`).
+LIVE = "deleted_at IS NULL"
 # The plans whose tracks are kept for as long as the account lives.
 _KEEPING_PLANS = ", ".join(
     f"'{plan.id}'" for plan in PLANS.values() if plan.retention_seconds is None
@@ -30,9 +33,9 @@ def insert_track_statement(db: Database, track: Track) -> Statement:
     is still under `tracks/free/`, so `tracks.retention` moves it like any other kept track.
     """
     return db.prepare(
-        f"INSERT INTO tracks ({_COLUMNS}, peaks) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+        f"INSERT INTO tracks ({COLUMNS}, peaks, genre) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
         " CASE WHEN EXISTS (SELECT 1 FROM wallets WHERE account_id = ?"
-        f" AND plan IN ({_KEEPING_PLANS})) THEN NULL ELSE ? END, ?, ?, ?, ?"
+        f" AND plan IN ({_KEEPING_PLANS})) THEN NULL ELSE ? END, ?, ?, ?, ?, ?, ?, ?"
         " WHERE EXISTS (SELECT 1 FROM jobs WHERE id = ? AND track_id = ? AND status = 'succeeded')"
     ).bind(
         track.id,
@@ -52,7 +55,10 @@ def insert_track_statement(db: Database, track: Track) -> Statement:
         track.licence,
         track.licence_plan,
         track.licensed_at,
+        int(track.favourite),
+        track.share_token,
         json.dumps(track.peaks, separators=(",", ":")),
+        track.genre,
         track.job_id,
         track.id,
     )
@@ -61,24 +67,29 @@ def insert_track_statement(db: Database, track: Track) -> Statement:
 async def get_track(
     db: Database, *, account_id: str, track_id: str, with_peaks: bool = False
 ) -> Track:
-    """The track if the account owns it; someone else's is NotFound, never Forbidden."""
-    columns = f"{_COLUMNS}, peaks" if with_peaks else _COLUMNS
+    """The track if the account owns it; someone else's (or a deleted one) is NotFound."""
+    columns = f"{COLUMNS}, peaks" if with_peaks else COLUMNS
     row = (
-        await db.prepare(f"SELECT {columns} FROM tracks WHERE id = ? AND account_id = ?")
+        await db.prepare(f"SELECT {columns} FROM tracks WHERE id = ? AND account_id = ? AND {LIVE}")
         .bind(track_id, account_id)
         .first()
     )
     if row is None:
-        raise NotFound(
-            N_("Track '%(id)s' not found."), code="track_not_found", params={"id": track_id}
-        )
+        raise track_not_found(track_id)
     return track_from_row(row)
+
+
+def track_not_found(track_id: str) -> NotFound:
+    return NotFound(
+        N_("Track '%(id)s' not found."), code="track_not_found", params={"id": track_id}
+    )
 
 
 async def list_tracks(db: Database, *, account_id: str, limit: int = 100) -> list[Track]:
     result = (
         await db.prepare(
-            f"SELECT {_COLUMNS} FROM tracks WHERE account_id = ? ORDER BY created_at DESC, id DESC LIMIT ?"
+            f"SELECT {COLUMNS} FROM tracks WHERE account_id = ? AND {LIVE}"
+            " ORDER BY created_at DESC, id DESC LIMIT ?"
         )
         .bind(account_id, limit)
         .all()
@@ -103,12 +114,29 @@ async def delete_expired_track_rows(db: Database, *, now: float, limit: int) -> 
     return [str(row["blob_key"]) for row in result.results]
 
 
-async def delete_track_row(db: Database, *, account_id: str, track_id: str) -> None:
-    await (
-        db.prepare("DELETE FROM tracks WHERE id = ? AND account_id = ?")
-        .bind(track_id, account_id)
+async def update_track(
+    db: Database,
+    *,
+    account_id: str,
+    track_id: str,
+    title: str | None = None,
+    favourite: bool | None = None,
+) -> None:
+    """Set the title and/or the favourite mark; raises NotFound as `get_track` does."""
+    changes = {"title": title, "favourite": None if favourite is None else int(favourite)}
+    columns = [name for name, value in changes.items() if value is not None]
+    if not columns:
+        raise TypeError("update_track needs a title or a favourite mark to set.")
+    result = await (
+        db.prepare(
+            f"UPDATE tracks SET {', '.join(f'{name} = ?' for name in columns)}"
+            f" WHERE id = ? AND account_id = ? AND {LIVE}"
+        )
+        .bind(*(changes[name] for name in columns), track_id, account_id)
         .run()
     )
+    if result.meta.changes == 0:
+        raise track_not_found(track_id)
 
 
 def track_from_row(row: Row) -> Track:
@@ -132,4 +160,6 @@ def track_from_row(row: Row) -> Track:
         licence=row["licence"],  # type: ignore[arg-type]
         licence_plan=row["licence_plan"],  # type: ignore[arg-type]
         licensed_at=int(row["licensed_at"]),  # type: ignore[arg-type]
+        favourite=bool(row.get("favourite")),
+        share_token=None if row.get("share_token") is None else str(row["share_token"]),
     )

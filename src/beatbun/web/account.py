@@ -2,24 +2,40 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.background import BackgroundTask
 
-from beatbun.accounts import mailqueue, profile, service
+from beatbun.accounts import mailqueue, profile, registration, service
 from beatbun.accounts.sessions import ABSOLUTE_TIMEOUT, MFA_STEP_TIMEOUT
 from beatbun.api.deps import CurrentVisitor, PendingLogin, PendingLoginAccount, RuntimeDep
-from beatbun.errors import InvalidInput
+from beatbun.errors import InvalidFields, InvalidInput
 from beatbun.web.choices import language_of
 from beatbun.web.forms import Text, client_of, render_form, render_token_page, see_other
-from beatbun.web.security import forget_browser, set_session_cookie
+from beatbun.web.security import CSRF_COOKIE, forget_browser, local_path, set_session_cookie
 
 router = APIRouter()
 
 
+# Where logging in, signing up or confirming the address leads when no page asked for itself.
+AFTER_LOGIN = "/studio"
+# Pages that would only start over: a `next` pointing at them leads to AFTER_LOGIN instead.
+SIGN_IN_PAGES = ("/login", "/signup", "/verify-email", "/forgot-password", "/reset-password")
+
+
+def return_page(path: str) -> str:
+    """Where to go after logging in: `path` when it is a page on this site, else the studio."""
+    target = local_path(path)
+    if target is None or target.split("?", 1)[0] in SIGN_IN_PAGES:
+        return AFTER_LOGIN
+    return target
+
+
 @router.get("/signup", response_class=HTMLResponse)
-async def signup_page(request: Request) -> HTMLResponse:
-    return render_form(request, "account/signup.html")
+async def signup_page(request: Request, next: str = "") -> HTMLResponse:
+    return render_form(request, "account/signup.html", context={"next": return_page(next)})
 
 
 @router.post("/signup", response_model=None)
@@ -32,8 +48,10 @@ async def signup(
     birth_date: Text = "",
     parent_email: Text = "",
     parental_consent: Text = "",
+    next: Text = "",
 ) -> Response:
-    form = service.SignUpForm(
+    after = return_page(next)
+    form = registration.SignUpForm(
         email=email,
         password=password,
         display_name=display_name,
@@ -42,8 +60,13 @@ async def signup(
         parental_consent=parental_consent == "yes",
     )
     try:
-        await service.sign_up(
-            runtime, form, client=client_of(request), language=language_of(request)
+        await registration.sign_up(
+            runtime,
+            form,
+            client=client_of(request),
+            language=language_of(request),
+            then="" if after == AFTER_LOGIN else after,
+            browser=request.cookies.get(CSRF_COOKIE, ""),
         )
     except InvalidInput as exc:
         values = {
@@ -52,7 +75,18 @@ async def signup(
             "birth_date": birth_date,
             "parent_email": parent_email,
         }
-        return render_form(request, "account/signup.html", error=exc, values=values)
+        # The password comes back only when it was fine and another field was not, so nobody
+        # types it twice; the page is `no-store` (it carries a CSRF token) and the field keeps
+        # `autocomplete="new-password"`, so it is neither cached nor offered for other sites.
+        if "password" not in _fields_of(exc):
+            values["password"] = password
+        return render_form(
+            request,
+            "account/signup.html",
+            error=exc,
+            values=values,
+            context={"next": after, "consent_ticked": parental_consent == "yes"},
+        )
     return see_other("/signup/sent")
 
 
@@ -62,27 +96,38 @@ async def signup_sent(request: Request) -> HTMLResponse:
 
 
 @router.get("/verify-email", response_class=HTMLResponse)
-async def verify_email_page(request: Request, token: str = "") -> HTMLResponse:
-    return render_token_page(request, "account/verify_email.html", token=token)
+async def verify_email_page(request: Request, token: str = "", next: str = "") -> HTMLResponse:
+    return render_token_page(
+        request, "account/verify_email.html", token=token, context={"next": return_page(next)}
+    )
 
 
 @router.post("/verify-email", response_model=None)
-async def verify_email(request: Request, runtime: RuntimeDep, token: Text = "") -> Response:
+async def verify_email(
+    request: Request,
+    runtime: RuntimeDep,
+    visitor: CurrentVisitor,
+    token: Text = "",
+    next: Text = "",
+) -> Response:
+    after = return_page(next)
     try:
-        await service.verify_email(runtime, token, client=client_of(request))
+        session_token = await registration.verify_email(
+            runtime,
+            token,
+            client=client_of(request),
+            previous_token=visitor.token,
+            browser=request.cookies.get(CSRF_COOKIE, ""),
+        )
     except InvalidInput as exc:
-        return render_form(request, "account/verify_email.html", error=exc)
-    return see_other("/login?verified=1")
-
-
-# Pages a login may return to (`?next=`): our own, by exact path, so never another site.
-RETURN_PAGES = frozenset({"/pricing", "/billing", "/studio", "/tracks"})
-AFTER_LOGIN = "/account"
-
-
-def return_page(path: str) -> str:
-    """Where to go after logging in: `path` when it is one of RETURN_PAGES, else the account."""
-    return path if path in RETURN_PAGES else AFTER_LOGIN
+        return render_form(request, "account/verify_email.html", error=exc, context={"next": after})
+    if session_token is None:
+        # Another browser than the one that signed up, or two-step verification is on: the
+        # password (and code) are still needed, on the login page.
+        return see_other(f"/login?verified=1&next={quote(after)}")
+    redirect = see_other(after)
+    set_session_cookie(redirect, session_token, max_age=ABSOLUTE_TIMEOUT)
+    return redirect
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -126,7 +171,7 @@ async def login(
         # A failure may have queued the owner's "login locked" mail; send it after answering.
         refused.background = BackgroundTask(mailqueue.send_queued_mail, runtime)
         return refused
-    code_step = "/login/code" if after == AFTER_LOGIN else f"/login/code?next={after}"
+    code_step = "/login/code" if after == AFTER_LOGIN else f"/login/code?next={quote(after)}"
     redirect = see_other(code_step if outcome.needs_second_factor else after)
     max_age = MFA_STEP_TIMEOUT if outcome.needs_second_factor else ABSOLUTE_TIMEOUT
     set_session_cookie(redirect, outcome.token, max_age=max_age)
@@ -224,3 +269,8 @@ async def reset_password(
     except InvalidInput as exc:
         return render_token_page(request, "account/reset_password.html", token=token, error=exc)
     return see_other("/login?reset=1")
+
+
+def _fields_of(error: InvalidInput) -> set[str | None]:
+    problems = error.problems if isinstance(error, InvalidFields) else [error]
+    return {problem.field for problem in problems}

@@ -27,6 +27,7 @@ from beatbun.consent.service import (
 from beatbun.i18n import LANGUAGES, N_
 from beatbun.web.choices import choices_of, has_gpc_signal, set_choices
 from beatbun.web.forms import see_other
+from beatbun.web.security import local_path
 from beatbun.web.templates import templates
 
 router = APIRouter()
@@ -154,7 +155,5 @@ def _subjects(request: Request, visitor: Visitor) -> list[str]:
 
 
 def _local_path(target: str) -> str:
-    """Only a path on this site: never `//host` or a scheme, which would be an open redirect."""
-    if target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return "/"
+    """Only a path on this site (`security.local_path`), else the start page."""
+    return local_path(target) or "/"

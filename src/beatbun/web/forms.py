@@ -9,7 +9,7 @@ from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from beatbun.accounts.models import MAX_USER_AGENT, Client
-from beatbun.errors import AppError, InvalidInput
+from beatbun.errors import AppError, InvalidFields, InvalidInput
 from beatbun.web.choices import language_of
 from beatbun.web.i18n import error_text
 from beatbun.web.templates import templates
@@ -28,9 +28,11 @@ def render_form(
     context: Mapping[str, Any] | None = None,
 ) -> HTMLResponse:
     """The page again, with the error's status and its text next to its field (or in the summary)."""
-    errors = {}
-    if error is not None:
-        errors[getattr(error, "field", None) or "form"] = error_text(error, language_of(request))
+    errors: dict[str, str] = {}
+    language = language_of(request)
+    problems = error.problems if isinstance(error, InvalidFields) else [error] if error else []
+    for problem in problems:
+        errors.setdefault(getattr(problem, "field", None) or "form", error_text(problem, language))
     page: HTMLResponse = templates.TemplateResponse(
         request,
         template,
@@ -41,10 +43,15 @@ def render_form(
 
 
 def render_token_page(
-    request: Request, template: str, *, token: str, error: InvalidInput | None = None
+    request: Request,
+    template: str,
+    *,
+    token: str,
+    error: InvalidInput | None = None,
+    context: Mapping[str, Any] | None = None,
 ) -> HTMLResponse:
     """A page whose URL or form holds a one-time token: no Referer leaves it."""
-    page = render_form(request, template, error=error, values={"token": token})
+    page = render_form(request, template, error=error, values={"token": token}, context=context)
     page.headers.update(NO_REFERRER)
     return page
 

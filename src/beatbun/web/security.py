@@ -42,6 +42,10 @@ FROM_ANOTHER_SITE = N_("Requests from other sites cannot change anything here.")
 LOGOUT_CLEAR_SITE_DATA = '"cache", "storage"'
 # RFC 6265 §4.1.1: a cookie name is an RFC 2616 token; anything else is not echoed back.
 COOKIE_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# A page to return to: printable ASCII only, so no space, tab, newline or other control
+# character that a browser strips before parsing (WHATWG URL: "/\t/evil" becomes "//evil").
+LOCAL_PATH = re.compile(r"/[\x21-\x7e]*")
+MAX_LOCAL_PATH = 2000
 
 
 class CrossSiteRequest(PermissionDenied):
@@ -143,6 +147,23 @@ def forget_browser(request: Request, response: Response) -> None:
         if COOKIE_NAME.fullmatch(name):
             response.headers.append("set-cookie", _cookie(name, "", max_age=0))
     response.headers["clear-site-data"] = LOGOUT_CLEAR_SITE_DATA
+
+
+def local_path(target: str) -> str | None:
+    """`target` when it is a path on this site, else None: the only safe `next` to redirect to.
+
+    Refused: anything not starting with one `/` (a scheme, a host, `//host`), any backslash
+    (browsers read `/\\host` as `//host`), any character outside printable ASCII, and paths
+    longer than `MAX_LOCAL_PATH`.
+    """
+    if (
+        len(target) > MAX_LOCAL_PATH
+        or not LOCAL_PATH.fullmatch(target)
+        or target.startswith("//")
+        or "\\" in target
+    ):
+        return None
+    return target
 
 
 def _anonymous_secret(request: Request) -> str:

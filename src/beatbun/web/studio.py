@@ -1,30 +1,24 @@
 """The studio: the prompt form, the queue of the user's jobs with live progress, the player.
 
 Every action works as a plain form post (303 back to the studio); `static/js/studio.js`
-enhances it with fetch, live events and the waveform player. The live channel is server-sent
-events polled from the user's queue Durable Object: a client that reconnects sends the last
-event number it saw (`Last-Event-ID`, which browsers resend on their own) and gets every event it
-missed, then live ones.
+enhances it with fetch, live events and the waveform player. The live channel is in
+`web/progress.py`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
 import math
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from beatbun.accounts.models import Account
 from beatbun.accounts.service import require_spending_allowed
 from beatbun.api.deps import CurrentAccount, RuntimeDep
-from beatbun.billing.credits import open_wallet
 from beatbun.billing.pricing import LYRICS_MULTIPLIER, SECONDS_PER_CREDIT, price_in_credits
-from beatbun.errors import AppError, InvalidInput
+from beatbun.errors import AppError
 from beatbun.generation.composer.provider import Composer
 from beatbun.generation.composer.styles import GENRES
 from beatbun.generation.lifecycle import DEADLINE_EXCEEDED
@@ -39,7 +33,6 @@ from beatbun.generation.providers.elevenlabs import provider_name
 from beatbun.generation.service import (
     cancel_generation,
     list_generations,
-    queue_events,
     queue_snapshot,
     submit_generation,
 )
@@ -74,12 +67,6 @@ INSTRUMENTS = {
     "brass": N_("Brass"),
     "drums": N_("Drums"),
 }
-# The live channel polls the queue this often, and ends after this many polls (the browser
-# reconnects by itself, resuming from the last event it saw).
-POLL_SECONDS = 0.5
-POLLS_PER_STREAM = 600
-KEEPALIVE_EVERY = 30
-
 # Why a track failed, by the job's error code, for the person who asked for it. The stored
 # message is the API's: it may name the provider, its limits, or settings only we can change.
 PROVIDER_BUSY = N_("The music service is busy or unavailable right now. Please try again.")
@@ -102,7 +89,13 @@ UNKNOWN_FAILURE = N_("The track could not be made.")
 
 @router.get("/studio", response_class=HTMLResponse)
 async def studio(request: Request, account: CurrentAccount, runtime: RuntimeDep) -> HTMLResponse:
-    return await _render(request, runtime, account)
+    # A track page's "Use these settings" links here with the form's fields in the query.
+    prefill = {
+        name: value
+        for name, value in request.query_params.items()
+        if name in GenerationRequest.model_fields
+    }
+    return await _render(request, runtime, account, values=prefill)
 
 
 @router.post("/studio", response_model=None)
@@ -140,41 +133,6 @@ async def cancel(
     return see_other("/studio")
 
 
-@router.get("/studio/events")
-async def events(
-    request: Request, account: CurrentAccount, runtime: RuntimeDep
-) -> StreamingResponse:
-    """Server-sent events of the user's queue, from `Last-Event-ID` (or `?after=`) onwards."""
-    start = request.headers.get("last-event-id") or request.query_params.get("after") or "0"
-    if not start.isdigit():
-        raise InvalidInput(N_("The last event id must be a whole number."), code="invalid_event_id")
-    return StreamingResponse(
-        _event_stream(
-            request, runtime, account_id=account.id, after=int(start), language=language_of(request)
-        ),
-        media_type="text/event-stream",
-        headers={"cache-control": "no-store", "x-accel-buffering": "no"},
-    )
-
-
-async def _event_stream(
-    request: Request, runtime: Runtime, *, account_id: str, after: int, language: str
-) -> AsyncIterator[str]:
-    yield "retry: 1500\n\n"
-    for poll in range(POLLS_PER_STREAM):
-        if await request.is_disconnected():
-            return
-        for event in await queue_events(runtime, account_id=account_id, after=after):
-            after = int(event["seq"])
-            if isinstance(error := event.get("error"), dict):
-                reason = failure_reason(error.get("code"), language)
-                event = {**event, "error": {**error, "message": reason}}
-            yield f"id: {after}\nevent: job\ndata: {json.dumps(event, separators=(',', ':'))}\n\n"
-        if poll % KEEPALIVE_EVERY == KEEPALIVE_EVERY - 1:
-            yield ": still here\n\n"
-        await asyncio.sleep(POLL_SECONDS)
-
-
 async def _render(
     request: Request,
     runtime: Runtime,
@@ -183,7 +141,6 @@ async def _render(
     error: AppError | None = None,
     values: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    wallet = await open_wallet(runtime.db, account.id, now=runtime.clock.now())
     snapshot = await queue_snapshot(runtime, account_id=account.id)
     jobs = await list_generations(runtime, account_id=account.id, limit=10)
     tracks = await tracks_of(runtime, account_id=account.id, limit=1)
@@ -196,7 +153,6 @@ async def _render(
         request,
         "studio/studio.html",
         {
-            "wallet": wallet,
             "jobs": jobs,
             "positions": {job["job_id"]: job["position"] for job in snapshot["jobs"]},
             "last_seq": snapshot["seq"],
@@ -216,6 +172,10 @@ async def _render(
             "supports_lyrics": provider_name(runtime.settings) != Composer.name,
             "can_spend": account.can_spend_credits,
             "failure_reason": lambda job: failure_reason(job.error_code, language),
+            # Live events carry a failure's code; the page explains it in the reader's language.
+            "failure_reasons": {
+                code: failure_reason(code, language) for code in ("", *FAILURE_REASONS)
+            },
         },
         status_code=status,
     )

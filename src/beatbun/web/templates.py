@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from beatbun.api.deps import runtime_of
 from beatbun.web.choices import choices_context
 from beatbun.web.security import csrf_token
+from beatbun.web.shell import shell_context
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
@@ -20,6 +21,7 @@ def _site(request: Request) -> dict[str, Any]:
     visitor = getattr(request.state, "visitor", None)
     return {
         **choices_context(request),
+        **shell_context(request),
         "site_name": runtime_of(request).settings.site_name,
         "csp_nonce": getattr(request.state, "csp_nonce", ""),
         "csrf_token": lambda: csrf_token(request),

@@ -1,34 +1,101 @@
-"""The gallery and track pages: player, download, delete, licence, the free tier's countdown."""
+"""The library and track pages, their forms, and the public pages of shared tracks.
+
+Every action is a form post answered with 303 (or, for a failed one, the page again with the
+error next to its field); `static/js/library.js` enhances the favourite toggle, copies share
+links and ticks the countdowns. The track page's URL also answers JSON, for the studio's player.
+"""
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from pydantic import BaseModel
 
+from beatbun.accounts.models import Account
+from beatbun.accounts.service import require_spending_allowed
 from beatbun.api.audio import audio_response
 from beatbun.api.deps import CurrentAccount, RuntimeDep
+from beatbun.errors import AppError, InvalidInput, NotFound
 from beatbun.generation.composer.styles import GENRES
+from beatbun.generation.models import GenerationRequest
+from beatbun.generation.provider import MAX_SEED
+from beatbun.generation.service import get_generation, submit_generation
+from beatbun.runtime.base import Runtime
+from beatbun.tracks.deletion import (
+    UNDO_SECONDS,
+    delete_track,
+    find_deleted_track,
+    restore_track,
+)
+from beatbun.tracks.library import LibraryQuery, genres_in_library, library_page
 from beatbun.tracks.licence import licence_certificate
-from beatbun.tracks.service import delete_track, tracks_of
+from beatbun.tracks.models import Track
+from beatbun.tracks.remix import settings_of
+from beatbun.tracks.service import mark_favourite, rename_track
+from beatbun.tracks.sharing import get_shared_track, revoke_share, share_track
 from beatbun.tracks.store import get_track
-from beatbun.web.forms import see_other
+from beatbun.web.choices import language_of
+from beatbun.web.forms import NO_REFERRER, see_other
+from beatbun.web.i18n import error_text
 from beatbun.web.templates import templates
 
 router = APIRouter()
 
+LIBRARY = "/tracks"
+# Bars of the static waveform drawn from the stored peaks.
+WAVE_BARS = 160
+# A shared track's page and audio stay out of search engines and caches, and its URL (which
+# holds the token) out of Referer headers.
+PUBLIC_HEADERS = {"x-robots-tag": "noindex", "cache-control": "no-store", **NO_REFERRER}
+
+
+class FavouriteState(BaseModel):
+    id: str
+    favourite: bool
+
 
 @router.get("/tracks", response_class=HTMLResponse)
-async def gallery(request: Request, account: CurrentAccount, runtime: RuntimeDep) -> HTMLResponse:
-    page: HTMLResponse = templates.TemplateResponse(
-        request,
-        "tracks/gallery.html",
-        {
-            "tracks": await tracks_of(runtime, account_id=account.id),
-            "now": runtime.clock.now(),
-            "genres": GENRES,
-        },
+async def library(request: Request, account: CurrentAccount, runtime: RuntimeDep) -> HTMLResponse:
+    error: InvalidInput | None = None
+    try:
+        query = LibraryQuery.parse(dict(request.query_params))
+    except InvalidInput as exc:
+        error, query = exc, LibraryQuery()
+    page = await library_page(runtime.db, account_id=account.id, query=query)
+    deleted_id = request.query_params.get("deleted")
+    deleted = (
+        await find_deleted_track(runtime, account_id=account.id, track_id=deleted_id)
+        if deleted_id
+        else None
     )
-    return page
+    now = runtime.clock.now()
+    response: HTMLResponse = templates.TemplateResponse(
+        request,
+        "tracks/library.html",
+        {
+            "page": page,
+            "query": query,
+            "genres": GENRES,
+            "library_genres": await genres_in_library(runtime.db, account_id=account.id),
+            "now": now,
+            "deleted": deleted,
+            "undo_left": deleted.undo_seconds_left(now) if deleted else 0,
+            "undo_seconds": UNDO_SECONDS,
+            # Forms on the page come back to it: the same search, filters and page.
+            "back": _library_url(
+                query.params(**{"after": query.after or "", "before": query.before or ""})
+            ),
+            "page_url": lambda **cursor: _library_url(query.params(**cursor)),
+            "error": error_text(error, language_of(request)) if error else None,
+        },
+        status_code=error.status if error else 200,
+    )
+    return response
 
 
 @router.get("/tracks/{track_id}")
@@ -36,34 +103,20 @@ async def track_page(
     track_id: str, request: Request, account: CurrentAccount, runtime: RuntimeDep
 ) -> Response:
     """The track's page; JSON with the waveform peaks for the studio's player, which asks so."""
-    wants_json = "application/json" in request.headers.get("accept", "")
-    track = await get_track(
-        runtime.db, account_id=account.id, track_id=track_id, with_peaks=wants_json
-    )
-    now = runtime.clock.now()
-    # The same URL answers the page and the script: a cache must keep them apart.
-    vary = {"vary": "accept"}
-    if wants_json:
+    if "application/json" in request.headers.get("accept", ""):
+        track = await get_track(
+            runtime.db, account_id=account.id, track_id=track_id, with_peaks=True
+        )
         return JSONResponse(
             {
-                **track.to_public(now),
+                **track.to_public(runtime.clock.now()),
                 "audio_url": f"/tracks/{track.id}/audio",
                 "peaks": track.peaks,
             },
-            headers=vary,
+            # The same URL answers the page and the script: no cache may hand one for the other.
+            headers={"vary": "accept", "cache-control": "private, no-store"},
         )
-    page: HTMLResponse = templates.TemplateResponse(
-        request,
-        "tracks/track.html",
-        {
-            "track": track,
-            "now": now,
-            "genres": GENRES,
-            "certificate": licence_certificate(track, settings=runtime.settings),
-        },
-        headers=vary,
-    )
-    return page
+    return await _render_track(request, runtime, account, track_id=track_id)
 
 
 @router.get("/tracks/{track_id}/licence.txt")
@@ -93,7 +146,189 @@ async def track_audio(
     return await audio_response(request, runtime, track, download=download)
 
 
+@router.post("/tracks/{track_id}/rename", response_model=None)
+async def rename(
+    track_id: str, request: Request, account: CurrentAccount, runtime: RuntimeDep
+) -> Response:
+    form = await _form(request)
+    try:
+        await rename_track(
+            runtime, account_id=account.id, track_id=track_id, title=form.get("title", "")
+        )
+    except InvalidInput as exc:
+        return await _render_track(
+            request, runtime, account, track_id=track_id, error=exc, values=form
+        )
+    return see_other(_back(form, default=f"/tracks/{track_id}"))
+
+
+@router.post("/tracks/{track_id}/favourite", response_model=None)
+async def favourite(
+    track_id: str, request: Request, account: CurrentAccount, runtime: RuntimeDep
+) -> FavouriteState | Response:
+    form = await _form(request)
+    state = FavouriteState(id=track_id, favourite=form.get("favourite") == "1")
+    await mark_favourite(
+        runtime, account_id=account.id, track_id=track_id, favourite=state.favourite
+    )
+    if "application/json" in request.headers.get("accept", ""):
+        return state
+    return see_other(_back(form, default=f"/tracks/{track_id}"))
+
+
 @router.post("/tracks/{track_id}/delete")
 async def remove(track_id: str, account: CurrentAccount, runtime: RuntimeDep) -> Response:
     await delete_track(runtime, account_id=account.id, track_id=track_id)
-    return see_other("/tracks")
+    return see_other(_library_url({"deleted": track_id}))
+
+
+@router.post("/tracks/{track_id}/restore")
+async def restore(
+    track_id: str, request: Request, account: CurrentAccount, runtime: RuntimeDep
+) -> Response:
+    form = await _form(request)
+    await restore_track(runtime, account_id=account.id, track_id=track_id)
+    return see_other(_back(form, default=LIBRARY))
+
+
+@router.post("/tracks/{track_id}/again", response_model=None)
+async def make_another(
+    track_id: str, request: Request, account: CurrentAccount, runtime: RuntimeDep
+) -> Response:
+    """Another track like this one: the same settings and a new seed, charged as any other."""
+    track = await get_track(runtime.db, account_id=account.id, track_id=track_id)
+    try:
+        require_spending_allowed(account)
+        settings = await _settings_of(runtime, track)
+        submission = await submit_generation(
+            runtime,
+            account_id=account.id,
+            request=GenerationRequest.parse({**settings, "seed": secrets.randbelow(MAX_SEED)}),
+            idempotency_key=(await _form(request)).get("request_token") or None,
+        )
+    except AppError as exc:
+        return await _render_track(request, runtime, account, track_id=track_id, error=exc)
+    return see_other(f"/studio?job={submission.job.id}")
+
+
+@router.post("/tracks/{track_id}/share")
+async def share(track_id: str, account: CurrentAccount, runtime: RuntimeDep) -> Response:
+    await share_track(runtime.db, account_id=account.id, track_id=track_id)
+    return see_other(f"/tracks/{track_id}#share")
+
+
+@router.post("/tracks/{track_id}/unshare")
+async def unshare(track_id: str, account: CurrentAccount, runtime: RuntimeDep) -> Response:
+    await revoke_share(runtime.db, account_id=account.id, track_id=track_id)
+    return see_other(f"/tracks/{track_id}#share")
+
+
+@router.get("/s/{token}", response_class=HTMLResponse)
+async def shared_page(token: str, request: Request, runtime: RuntimeDep) -> HTMLResponse:
+    """A shared track for anyone with the link: the player, the music, nothing of its owner."""
+    track = await get_shared_track(runtime.db, token=token, with_peaks=True)
+    response: HTMLResponse = templates.TemplateResponse(
+        request,
+        "tracks/shared.html",
+        {
+            "track": track,
+            "token": token,
+            "genres": GENRES,
+            "wave": waveform_path(track.peaks or []),
+        },
+        headers=PUBLIC_HEADERS,
+    )
+    return response
+
+
+@router.get("/s/{token}/audio")
+@router.head("/s/{token}/audio", include_in_schema=False)
+async def shared_audio(token: str, request: Request, runtime: RuntimeDep) -> Response:
+    track = await get_shared_track(runtime.db, token=token)
+    response = await audio_response(request, runtime, track, download=False)
+    response.headers.update(PUBLIC_HEADERS)
+    return response
+
+
+def waveform_path(peaks: list[list[float]], *, bars: int = WAVE_BARS) -> str:
+    """An SVG path of `bars` bars (viewBox 0 0 bars 100) from the stored (min, max) peaks."""
+    if not peaks:
+        return ""
+    parts = []
+    count = len(peaks)
+    for bar in range(bars):
+        start = bar * count // bars
+        chunk = peaks[start : max((bar + 1) * count // bars, start + 1)]
+        low = max(-1.0, min(pair[0] for pair in chunk))
+        high = min(1.0, max(pair[1] for pair in chunk))
+        top = 50 - high * 50
+        height = max((high - low) * 50, 1.0)
+        parts.append(f"M{bar}.15 {top:.1f}h.7v{height:.1f}h-.7z")
+    return "".join(parts)
+
+
+async def _render_track(
+    request: Request,
+    runtime: Runtime,
+    account: Account,
+    *,
+    track_id: str,
+    error: AppError | None = None,
+    values: Mapping[str, str] | None = None,
+) -> HTMLResponse:
+    track = await get_track(runtime.db, account_id=account.id, track_id=track_id, with_peaks=True)
+    errors = {}
+    if error is not None:
+        errors[getattr(error, "field", None) or "form"] = error_text(error, language_of(request))
+    settings = await _settings_of(runtime, track)
+    page: HTMLResponse = templates.TemplateResponse(
+        request,
+        "tracks/track.html",
+        {
+            "track": track,
+            "now": runtime.clock.now(),
+            "genres": GENRES,
+            "certificate": licence_certificate(track, settings=runtime.settings),
+            "wave": waveform_path(track.peaks or []),
+            "studio_url": "/studio?" + urlencode(settings, doseq=True),
+            "share_url": (
+                f"{request.url.scheme}://{request.url.netloc}/s/{track.share_token}"
+                if track.share_token
+                else None
+            ),
+            "errors": errors,
+            "error_code": error.code if error is not None else None,
+            "values": dict(values or {}),
+            "request_token": secrets.token_hex(16),
+            "undo_seconds": UNDO_SECONDS,
+        },
+        status_code=error.status if error is not None else 200,
+        headers={"vary": "accept"},
+    )
+    return page
+
+
+async def _settings_of(runtime: Runtime, track: Track) -> dict[str, Any]:
+    """The track's settings, from its job's request when the job is still on record."""
+    try:
+        job = await get_generation(runtime, account_id=track.account_id, job_id=track.job_id)
+    except NotFound:
+        return settings_of(track, requested=None)
+    return settings_of(track, requested=job.request)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {name: value for name, value in form.items() if isinstance(value, str)}
+
+
+def _back(form: Mapping[str, str], *, default: str) -> str:
+    """Where a form asked to return: a library or track page of this site, else `default`."""
+    back = form.get("back", "")
+    if back == LIBRARY or back.startswith((f"{LIBRARY}?", f"{LIBRARY}/")):
+        return back
+    return default
+
+
+def _library_url(params: Mapping[str, str]) -> str:
+    return f"{LIBRARY}?{urlencode(params)}" if params else LIBRARY

@@ -7,17 +7,17 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from beatbun.generation.provider import ProviderResult
+from tests.generation.sinks import Written
 
-Render = Callable[..., ProviderResult]
+Render = Callable[..., Written]
 
 SAMPLE_RATE = 44100
 HOP = 512
 
 
-def decode(result: ProviderResult) -> NDArray[np.float64]:
+def decode(result: Written) -> NDArray[np.float64]:
     """The WAV's samples as (frames, 2) floats in -1..1."""
-    data = np.frombuffer(bytes(result.audio), dtype="<i2", offset=44)
+    data = np.frombuffer(result.audio, dtype="<i2", offset=44)
     return data.reshape(-1, 2).astype(np.float64) / 32768.0
 
 

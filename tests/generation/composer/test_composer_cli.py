@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from beatbun.compose import main
+from beatbun_local.compose import main
 
 
 def test_cli_writes_wav_and_prints_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

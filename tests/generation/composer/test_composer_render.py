@@ -7,20 +7,74 @@ import json
 import wave
 
 import numpy as np
+import pytest
 from audio_measures import Render, decode
 
+from beatbun.generation.composer import provider as composer_provider
+from beatbun.generation.composer.arrangement import arrange
+from beatbun.generation.composer.prompt import resolve_plan
 from beatbun.generation.composer.provider import Composer
-from beatbun.generation.composer.wav import compute_peaks
+from beatbun.generation.composer.render import CHUNK_FRAMES, TrackRender
+from beatbun.generation.composer.wav import PeakMeter
 from beatbun.generation.provider import MusicRequest
+from tests.generation.sinks import MemorySink
 
 
 def test_render_same_seed_same_bytes(render: Render) -> None:
     first = render("house", seconds=8, seed=11)
 
-    fresh = Composer().compose(MusicRequest(prompt="house", duration_seconds=8, seed=11))
+    file = io.BytesIO()
+    fresh = Composer().compose(
+        MusicRequest(prompt="house", duration_seconds=8, seed=11), write=file.write
+    )
 
-    assert bytes(fresh.audio) == bytes(first.audio)
+    assert file.getvalue() == first.audio
     assert fresh.peaks == first.peaks
+
+
+@pytest.mark.parametrize("genre", ["pop", "ambient"])
+def test_render_mixed_again_equals_render_kept(genre: str) -> None:
+    # A long track is mixed again for each mastering pass instead of being kept in memory;
+    # the samples must not depend on which.
+    plan = resolve_plan(
+        MusicRequest(prompt=genre, genres=(genre,), duration_seconds=9, seed=4), sample_rate=44100
+    )
+    kept = TrackRender(plan, arrange(plan))
+    remixed = TrackRender(plan, arrange(plan), kept_mix_bytes=0)
+
+    kept_chunks = [step for step in kept.steps() if step is not None]
+    remixed_chunks = [step for step in remixed.steps() if step is not None]
+
+    assert b"".join(c.tobytes() for c in kept_chunks) == b"".join(
+        c.tobytes() for c in remixed_chunks
+    )
+    assert (kept.loudness, kept.peaks) == (remixed.loudness, remixed.peaks)
+
+
+async def test_generate_without_threads_writes_the_same_file(
+    render: Render, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pyodide cannot start threads: there the render runs between turns of the event loop.
+    monkeypatch.setattr(composer_provider, "CAN_START_THREADS", False)
+    sink = MemorySink()
+
+    await Composer().generate(
+        MusicRequest(prompt="house", duration_seconds=8, seed=11), correlation_id="j", sink=sink
+    )
+
+    assert bytes(sink.data) == render("house", seconds=8, seed=11).audio
+
+
+def test_render_hands_out_the_audio_a_chunk_at_a_time() -> None:
+    pieces: list[int] = []
+    result = Composer().compose(
+        MusicRequest(prompt="rock", duration_seconds=9, seed=2),
+        write=lambda piece: pieces.append(piece.nbytes),
+    )
+
+    assert pieces[0] == 44
+    assert max(pieces[1:]) == CHUNK_FRAMES * 4
+    assert sum(pieces) == 44 + result.frames * 4
 
 
 def test_render_different_seed_different_music(render: Render) -> None:
@@ -35,7 +89,7 @@ def test_render_different_seed_different_music(render: Render) -> None:
 def test_render_duration_is_sample_exact(render: Render) -> None:
     result = render("rock", seconds=7.3, seed=1)
 
-    with wave.open(io.BytesIO(bytes(result.audio))) as reader:
+    with wave.open(io.BytesIO(result.audio)) as reader:
         assert reader.getnchannels() == 2
         assert reader.getsampwidth() == 2
         assert reader.getframerate() == 44100
@@ -57,12 +111,27 @@ def test_render_peaks_are_min_max_pairs_of_the_audio(render: Render) -> None:
     assert lows.min() == round(audio.min(), 4)
 
 
-def test_compute_peaks_short_input_gives_one_pair_per_frame() -> None:
+def test_peak_meter_short_input_gives_one_pair_per_frame() -> None:
     samples = np.array([[0, 0], [16384, -16384], [-32768, 32767]], dtype=np.int16)
+    meter = PeakMeter(expected_frames=3, channels=2)
 
-    peaks = compute_peaks(samples, points=1000)
+    meter.add(samples[:2])
+    meter.add(samples[2:])
 
-    assert peaks == ((0.0, 0.0), (-0.5, 0.5), (-1.0, 1.0))
+    assert meter.result() == ((0.0, 0.0), (-0.5, 0.5), (-1.0, 1.0))
+
+
+def test_peak_meter_pieces_of_any_length_give_the_same_peaks() -> None:
+    samples = np.random.default_rng(1).integers(-30000, 30000, (100_003, 1), dtype=np.int16)
+    whole = PeakMeter(expected_frames=80_000, channels=1)
+    whole.add(samples)
+    pieces = PeakMeter(expected_frames=80_000, channels=1)
+    for start in range(0, samples.shape[0], 7_777):
+        pieces.add(samples[start : start + 7_777])
+
+    assert pieces.result() == whole.result()
+    assert len(whole.result()) == 1000
+    assert min(low for low, _ in whole.result()) == round(samples.min() / 32768, 4)
 
 
 def test_render_plan_is_json_and_reports_loudness(render: Render) -> None:

@@ -14,8 +14,9 @@ from beatbun.generation.composer.provider import Composer
 from beatbun.generation.provider import MusicRequest, ProviderError
 from beatbun.generation.providers.elevenlabs import ElevenLabsProvider, provider_from_settings
 from beatbun.runtime.base import FetchResponse, FetchStream
-from beatbun.runtime.local.fetch import HttpxFetcher
 from beatbun.settings import Settings
+from beatbun_local.fetch import HttpxFetcher
+from tests.generation.sinks import MemorySink
 
 
 class Recorder:
@@ -48,7 +49,7 @@ async def mock_client(recorder: Recorder) -> AsyncIterator[httpx.AsyncClient]:
 async def _send(client: httpx.AsyncClient, **fields: object) -> None:
     provider = ElevenLabsProvider(HttpxFetcher(client), api_key=API_KEY)
     request = MusicRequest(**{"prompt": "rainy night", "duration_seconds": 5, **fields})
-    await provider.generate(request, correlation_id="job-1")
+    await provider.generate(request, correlation_id="job-1", sink=MemorySink())
 
 
 @pytest.mark.parametrize(
@@ -150,7 +151,9 @@ async def test_request_default_deadline_outlasts_a_slow_generation() -> None:
     fetcher = DeadlineRecorder()
     provider = ElevenLabsProvider(fetcher, api_key=API_KEY)
 
-    await provider.generate(MusicRequest(prompt="rainy night"), correlation_id="job-1")
+    await provider.generate(
+        MusicRequest(prompt="rainy night"), correlation_id="job-1", sink=MemorySink()
+    )
 
     assert fetcher.timeouts[0] >= 240
 
@@ -158,11 +161,12 @@ async def test_request_default_deadline_outlasts_a_slow_generation() -> None:
 async def test_answer_in_pieces_becomes_the_same_wav() -> None:
     provider = ElevenLabsProvider(DeadlineRecorder(_in_odd_pieces), api_key=API_KEY)
 
+    sink = MemorySink()
     result = await provider.generate(
-        MusicRequest(prompt="rain", duration_seconds=5), correlation_id="j"
+        MusicRequest(prompt="rain", duration_seconds=5), correlation_id="j", sink=sink
     )
 
-    assert bytes(result.audio[44:]) == sine_pcm(5 * 44100)
+    assert bytes(sink.data[44:]) == sine_pcm(5 * 44100)
     assert result.frames == 5 * 44100
 
 
@@ -177,7 +181,9 @@ async def test_endless_answer_stops_being_read_past_twice_the_length() -> None:
     provider = ElevenLabsProvider(DeadlineRecorder(endless), api_key=API_KEY)
 
     with pytest.raises(ProviderError) as caught:
-        await provider.generate(MusicRequest(prompt="rain", duration_seconds=5), correlation_id="j")
+        await provider.generate(
+            MusicRequest(prompt="rain", duration_seconds=5), correlation_id="j", sink=MemorySink()
+        )
 
     assert (caught.value.code, caught.value.retryable) == ("malformed_audio", False)
     assert len(read) == 3  # two songs' worth is still acceptable; the third piece is too much
@@ -202,7 +208,9 @@ async def test_provider_from_settings_with_key_uses_elevenlabs_and_model(
     settings = Settings.from_env({"ELEVENLABS_API_KEY": API_KEY, "ELEVENLABS_MODEL": "music_v2"})
 
     provider = provider_from_settings(settings, HttpxFetcher(mock_client))
-    await provider.generate(MusicRequest(prompt="rainy night"), correlation_id="job-1")
+    await provider.generate(
+        MusicRequest(prompt="rainy night"), correlation_id="job-1", sink=MemorySink()
+    )
 
     assert provider.name == "elevenlabs"
     assert recorder.requests[0].headers["xi-api-key"] == API_KEY

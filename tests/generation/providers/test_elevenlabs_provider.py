@@ -11,9 +11,10 @@ import httpx
 import pytest
 from fake_elevenlabs import API_KEY, SONG_ID, FakeElevenLabs, sine_pcm
 
-from beatbun.generation.provider import MusicRequest, ProviderError, ProviderResult
+from beatbun.generation.provider import MusicRequest, ProviderError
 from beatbun.generation.providers.elevenlabs import ElevenLabsProvider
-from beatbun.runtime.local.fetch import HttpxFetcher
+from beatbun_local.fetch import HttpxFetcher
+from tests.generation.sinks import MemorySink, Written
 
 FIVE_SECONDS = 5 * 44100
 
@@ -35,9 +36,11 @@ def _provider(
     )
 
 
-async def _generate(provider: ElevenLabsProvider, **fields: object) -> ProviderResult:
+async def _generate(provider: ElevenLabsProvider, **fields: object) -> Written:
     request = MusicRequest(**{"prompt": "warm synthwave", "duration_seconds": 5, **fields})
-    return await provider.generate(request, correlation_id="job-42")
+    sink = MemorySink()
+    result = await provider.generate(request, correlation_id="job-42", sink=sink)
+    return Written(result=result, audio=bytes(sink.data))
 
 
 async def _failure(provider: ElevenLabsProvider) -> ProviderError:
@@ -52,7 +55,7 @@ async def test_generate_success_returns_mono_44k_wav(
 ) -> None:
     result = await _generate(_provider(fake_elevenlabs, http_client))
 
-    with wave.open(io.BytesIO(bytes(result.audio))) as wav:
+    with wave.open(io.BytesIO(result.audio)) as wav:
         header = (wav.getnchannels(), wav.getframerate(), wav.getsampwidth(), wav.getnframes())
     assert header == (1, 44100, 2, FIVE_SECONDS)
     assert (result.media_type, result.provider) == ("audio/wav", "elevenlabs")
@@ -64,7 +67,7 @@ async def test_generate_success_wav_carries_the_pcm_unchanged(
 ) -> None:
     result = await _generate(_provider(fake_elevenlabs, http_client))
 
-    with wave.open(io.BytesIO(bytes(result.audio))) as wav:
+    with wave.open(io.BytesIO(result.audio)) as wav:
         assert wav.readframes(wav.getnframes()) == sine_pcm(FIVE_SECONDS)
 
 

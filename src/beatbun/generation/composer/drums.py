@@ -48,7 +48,7 @@ def _kick(sr: int, rng: np.random.Generator) -> NDArray[np.float64]:
     t = _time(0.45, sr)
     body = _sweep(t, 160.0, 48.0, 0.035) * np.exp(-t / 0.16)
     click = _shaped_noise(t.size, sr, rng, low=1500.0, high=9000.0) * np.exp(-t / 0.004)
-    return np.tanh(1.8 * (body + 0.25 * click)) * 0.95
+    return np.asarray(np.tanh(1.8 * (body + 0.25 * click)) * 0.95, dtype=np.float64)
 
 
 def _snare(sr: int, rng: np.random.Generator) -> NDArray[np.float64]:
@@ -57,7 +57,7 @@ def _snare(sr: int, rng: np.random.Generator) -> NDArray[np.float64]:
         -t / 0.045
     )
     noise = _shaped_noise(t.size, sr, rng, low=1200.0, high=9000.0) * np.exp(-t / 0.09)
-    return 0.45 * tone + 0.75 * noise
+    return np.asarray(0.45 * tone + 0.75 * noise, dtype=np.float64)
 
 
 def _clap(sr: int, rng: np.random.Generator) -> NDArray[np.float64]:
@@ -66,7 +66,7 @@ def _clap(sr: int, rng: np.random.Generator) -> NDArray[np.float64]:
     env = np.exp(-t / 0.12)
     for offset in (0.0, 0.011, 0.022):
         env = np.maximum(env, (t >= offset) * np.exp(-np.maximum(t - offset, 0.0) / 0.006))
-    return 0.8 * noise * env * (t >= 0.0)
+    return np.asarray(0.8 * noise * env * (t >= 0.0), dtype=np.float64)
 
 
 def _hat(
@@ -76,7 +76,9 @@ def _hat(
         t = _time(seconds, sr)
         noise = _shaped_noise(t.size, sr, rng, low=7000.0, high=16000.0)
         metal = sum(np.sign(np.sin(2 * np.pi * f * t)) for f in (3140.0, 4370.0, 5220.0, 6610.0))
-        return level * (0.8 * noise + 0.05 * metal) * np.exp(-t / decay)
+        return np.asarray(
+            level * (0.8 * noise + 0.05 * metal) * np.exp(-t / decay), dtype=np.float64
+        )
 
     return render
 
@@ -85,21 +87,28 @@ def _ride(sr: int, rng: np.random.Generator) -> NDArray[np.float64]:
     t = _time(1.2, sr)
     noise = _shaped_noise(t.size, sr, rng, low=5000.0, high=14000.0)
     bell = sum(np.sin(2 * np.pi * f * t) for f in (2520.0, 3730.0, 5180.0)) / 3.0
-    return 0.35 * (noise * np.exp(-t / 0.5) + 0.6 * bell * np.exp(-t / 0.25))
+    return np.asarray(
+        0.35 * (noise * np.exp(-t / 0.5) + 0.6 * bell * np.exp(-t / 0.25)), dtype=np.float64
+    )
 
 
 def _crash(sr: int, rng: np.random.Generator) -> NDArray[np.float64]:
     t = _time(2.0, sr)
-    return (
-        0.4 * _shaped_noise(t.size, sr, rng, low=3000.0, high=15000.0, slope=1.0) * np.exp(-t / 0.7)
+    return np.asarray(
+        0.4
+        * _shaped_noise(t.size, sr, rng, low=3000.0, high=15000.0, slope=1.0)
+        * np.exp(-t / 0.7),
+        dtype=np.float64,
     )
 
 
 def _rim(sr: int, rng: np.random.Generator) -> NDArray[np.float64]:
     t = _time(0.08, sr)
     tone = np.sin(2 * np.pi * 1700.0 * t) * np.exp(-t / 0.012)
-    return 0.5 * tone + 0.3 * _shaped_noise(t.size, sr, rng, low=2000.0, high=8000.0) * np.exp(
-        -t / 0.006
+    return np.asarray(
+        0.5 * tone
+        + 0.3 * _shaped_noise(t.size, sr, rng, low=2000.0, high=8000.0) * np.exp(-t / 0.006),
+        dtype=np.float64,
     )
 
 
@@ -121,19 +130,19 @@ def _taiko(sr: int, rng: np.random.Generator) -> NDArray[np.float64]:
     t = _time(1.0, sr)
     body = _sweep(t, 110.0, 62.0, 0.05) * np.exp(-t / 0.32)
     skin = _shaped_noise(t.size, sr, rng, low=200.0, high=2500.0) * np.exp(-t / 0.03)
-    return np.tanh(1.5 * (body + 0.3 * skin))
+    return np.asarray(np.tanh(1.5 * (body + 0.3 * skin)), dtype=np.float64)
 
 
 def _timpani(sr: int, rng: np.random.Generator) -> NDArray[np.float64]:
     t = _time(1.6, sr)
     body = sum(a * np.sin(2 * np.pi * f * t) for a, f in ((1.0, 73.4), (0.5, 110.1), (0.3, 146.8)))
     skin = _shaped_noise(t.size, sr, rng, low=100.0, high=1500.0) * np.exp(-t / 0.05)
-    return 0.6 * (body * np.exp(-t / 0.6) + 0.4 * skin)
+    return np.asarray(0.6 * (body * np.exp(-t / 0.6) + 0.4 * skin), dtype=np.float64)
 
 
 def _tom(sr: int, rng: np.random.Generator) -> NDArray[np.float64]:
     t = _time(0.5, sr)
-    return 0.8 * _sweep(t, 190.0, 120.0, 0.08) * np.exp(-t / 0.18)
+    return np.asarray(0.8 * _sweep(t, 190.0, 120.0, 0.08) * np.exp(-t / 0.18), dtype=np.float64)
 
 
 def _vinyl(sr: int, rng: np.random.Generator) -> NDArray[np.float64]:

@@ -46,7 +46,7 @@ class LoudnessMeter:
         self._kernels = np.stack(
             [_interpolation_kernel(self._offsets, phase / 4.0) for phase in (1, 2, 3)], axis=1
         ).astype(np.float32)
-        self._carry = np.zeros((2, 2 * half), dtype=np.float32)
+        self._carry: NDArray[np.float32] = np.zeros((2, 2 * half), dtype=np.float32)
         self._peak = 0.0
 
     def add(

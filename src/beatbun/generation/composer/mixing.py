@@ -92,7 +92,7 @@ class Echo:
     def __init__(self, *, delays: tuple[int, int], feedback: float) -> None:
         self._delays = delays
         self._feedback = feedback
-        self._history = [np.zeros(d, dtype=np.float32) for d in delays]
+        self._history: list[Signal] = [np.zeros(d, dtype=np.float32) for d in delays]
 
     def process(self, send: Signal, *, out: Signal, level: float) -> None:
         """Add `level` times the (2, len(send)) wet signal into `out`."""
@@ -116,7 +116,7 @@ def duck_curve(*, sample_rate: int, beat_seconds: float) -> Signal:
     length = round(beat_seconds * 0.9 * sample_rate)
     t = np.arange(length) / sample_rate
     curve = np.minimum(t / 0.004, 1.0) * np.exp(-t / (beat_seconds * 0.25))
-    return curve.astype(np.float32)
+    return np.asarray(curve, dtype=np.float32)
 
 
 class Limiter:

@@ -1,16 +1,19 @@
-"""Score to mastered 16-bit stereo, a few seconds at a time.
+"""Score to mastered 16-bit stereo, a few seconds at a time, handed out slice by slice.
 
-Pass 1 mixes each chunk (notes into buses, sends, ducking, fades), stores it as int16 with
-12 dB of headroom straight into the WAV buffer and measures its BS.1770 sub-block energies.
-Later passes apply gain and the limiter in place, re-measure only the sub-blocks the limiter
-changed, and check the true peak. Peak memory is the WAV itself plus a few seconds of float
-buses, whatever the duration.
+Pass 1 mixes each chunk (notes into buses, sends, ducking, fades), rounds it to int16 values
+with 12 dB of headroom and measures its BS.1770 sub-block energies. Mastering passes apply
+gain and the limiter, re-measure only the sub-blocks the limiter changed, and check the true
+peak. The output pass hands out the mastered chunks, after the final trim. Between passes the
+rounded mix is kept as int16 when it takes at most `KEPT_MIX_BYTES`; a longer track is mixed
+again for each pass (the same score and seed give the same samples) with the earlier passes'
+gain and limiter applied on the way. So peak memory is a few seconds of float buses plus at
+most `KEPT_MIX_BYTES`, whatever the duration, and the output is the same either way.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Generator, Iterator
 
 import numpy as np
 from numpy.typing import NDArray
@@ -29,7 +32,7 @@ from beatbun.generation.composer.mixing import (
 )
 from beatbun.generation.composer.plan import CompositionPlan
 from beatbun.generation.composer.styles import GENRES
-from beatbun.generation.composer.wav import allocate_wav
+from beatbun.generation.composer.wav import PeakMeter
 
 TARGET_LUFS = -14.0
 CEILING_DBFS = -1.5
@@ -37,6 +40,8 @@ MAX_TRUE_PEAK_DBTP = -1.1
 CHUNK_FRAMES = 88200
 TAIL_FRAMES = 4 * 44100
 NOTE_CACHE_BYTES = 4 * 1024 * 1024
+# The rounded mix of a track up to about 95 s is kept between passes; a longer one is mixed again.
+KEPT_MIX_BYTES = 16 * 1024 * 1024
 _HEADROOM = 4.0
 _HAAS_SECONDS = 0.011
 _FADE_IN_SECONDS = 0.01
@@ -48,19 +53,127 @@ _DELAY_SEND = 5
 _BUS_ROWS = 6
 _SLOTS = 3  # the chunk being mixed and the two that TAIL_FRAMES reaches into
 
-
-@dataclass(frozen=True, slots=True)
-class RenderedTrack:
-    wav: bytearray
-    samples: NDArray[np.int16]
-    loudness: Loudness
+Block = NDArray[np.float32]
+"""A (2, n) float32 chunk holding whole int16 values."""
 
 
-def render(plan: CompositionPlan, score: Score) -> RenderedTrack:
-    """Mix, master and encode the whole track; identical inputs give identical bytes."""
-    wav, samples = allocate_wav(plan.frames, sample_rate=plan.sample_rate, channels=2)
+class TrackRender:
+    """One track's render: iterate `steps()` once, then read `loudness` and `peaks`.
+
+    `steps()` yields None after each chunk of the measuring passes (a point where other work
+    may run) and then the mastered samples, one C-contiguous (n, 2) int16 array per chunk, in
+    order. Identical inputs give identical samples, whether the mix is kept or mixed again.
+    """
+
+    def __init__(
+        self, plan: CompositionPlan, score: Score, *, kept_mix_bytes: int = KEPT_MIX_BYTES
+    ) -> None:
+        self._plan = plan
+        self._score = score
+        self._keeps_mix = plan.frames * 4 <= kept_mix_bytes
+        self.loudness = Loudness(-math.inf, -math.inf)
+        self.peaks: tuple[tuple[float, float], ...] = ()
+
+    def steps(self) -> Iterator[NDArray[np.int16] | None]:
+        plan = self._plan
+        source: _KeptMix | _Remix = (
+            _KeptMix(plan, self._score) if self._keeps_mix else _Remix(plan, self._score)
+        )
+        meter = LoudnessMeter(sample_rate=plan.sample_rate, with_true_peak=False)
+        for block in source.first_pass():
+            # Measured after rounding, so mastering can reuse these figures for the mix.
+            meter.add(block)
+            yield None
+        self.loudness, trim = yield from _master(
+            source, stored=meter.result(), energies=meter.energies, sample_rate=plan.sample_rate
+        )
+        peaks = PeakMeter(expected_frames=plan.frames, channels=2)
+        for samples in source.mastered(trim):
+            peaks.add(samples)
+            yield samples
+        self.peaks = peaks.result()
+
+
+class _KeptMix:
+    """The rounded mix kept as int16; each mastering pass writes its result back."""
+
+    def __init__(self, plan: CompositionPlan, score: Score) -> None:
+        self._plan = plan
+        self._score = score
+        self._samples = np.empty((plan.frames, 2), dtype="<i2")
+        self._start = 0
+
+    def first_pass(self) -> Iterator[Block]:
+        start = 0
+        for block in _mix(self._plan, self._score):
+            self._samples[start : start + block.shape[1]] = block.T
+            start += block.shape[1]
+            yield block
+
+    def chunks(self) -> Iterator[Block]:
+        for start in range(0, self._plan.frames, CHUNK_FRAMES):
+            self._start = start
+            yield self._samples[start : start + CHUNK_FRAMES].T.astype(np.float32, order="C")
+
+    def keep(self, block: Block) -> None:
+        """Store the mastered version of the chunk `chunks` yielded last."""
+        self._samples[self._start : self._start + block.shape[1]] = block.T
+
+    def end_pass(self, scale: float) -> None:
+        """Nothing to remember: the samples themselves are the result."""
+
+    def mastered(self, trim: float | None) -> Iterator[NDArray[np.int16]]:
+        """The kept samples after the final `trim`, trimmed in place (no float copy is kept)."""
+        for start in range(0, self._plan.frames, CHUNK_FRAMES):
+            view = self._samples[start : start + CHUNK_FRAMES]
+            if trim is not None:
+                view[...] = _trimmed(view.astype(np.float32), trim)
+            yield view
+
+
+class _Remix:
+    """The rounded mix made again for each pass, with every finished pass applied to it."""
+
+    def __init__(self, plan: CompositionPlan, score: Score) -> None:
+        self._plan = plan
+        self._score = score
+        self._scales: list[float] = []
+
+    def first_pass(self) -> Iterator[Block]:
+        return _mix(self._plan, self._score)
+
+    def chunks(self) -> Iterator[Block]:
+        limiters = [_limiter(self._plan.sample_rate) for _ in self._scales]
+        for block in _mix(self._plan, self._score):
+            for scale, limiter in zip(self._scales, limiters, strict=True):
+                block *= np.float32(scale)
+                limiter.process(block)
+                block *= np.float32(32768.0)
+                np.clip(np.rint(block, out=block), -32768.0, 32767.0, out=block)
+            yield block
+
+    def keep(self, block: Block) -> None:
+        """Nothing to store: the next pass mixes and limits again."""
+
+    def end_pass(self, scale: float) -> None:
+        self._scales.append(scale)
+
+    def mastered(self, trim: float | None) -> Iterator[NDArray[np.int16]]:
+        for block in self.chunks():
+            if trim is not None:
+                _trimmed(block, trim)
+            yield block.T.astype("<i2", order="C")
+
+
+def _trimmed(block: NDArray[np.float32], trim: float) -> NDArray[np.float32]:
+    """`block` times `trim`, rounded to int16 values, in place."""
+    block *= np.float32(trim)
+    return np.clip(np.rint(block, out=block), -32768.0, 32767.0, out=block)
+
+
+def _mix(plan: CompositionPlan, score: Score) -> Iterator[Block]:
+    """The whole mix, chunk by chunk from the start, rounded to int16 values with headroom."""
     mixer = _Mixer(plan, score)
-    meter = LoudnessMeter(sample_rate=plan.sample_rate, with_true_peak=False)
     to_int = np.float32(32767.0 / _HEADROOM)
     for start in range(0, plan.frames, CHUNK_FRAMES):
         count = min(CHUNK_FRAMES, plan.frames - start)
@@ -70,27 +183,21 @@ def render(plan: CompositionPlan, score: Score) -> RenderedTrack:
             block *= fades[None, :]
         block *= to_int
         np.clip(np.rint(block, out=block), -32768.0, 32767.0, out=block)
-        # Measured after rounding, so mastering can reuse these figures for the stored samples.
-        meter.add(block)
-        samples[start : start + count] = block.T
-    del mixer  # its buses and note cache are not needed for mastering
-    loudness = _master(
-        samples, stored=meter.result(), energies=meter.energies, sample_rate=plan.sample_rate
-    )
-    return RenderedTrack(wav=wav, samples=samples, loudness=loudness)
+        yield block
 
 
 def _master(
-    samples: NDArray[np.int16],
+    source: _KeptMix | _Remix,
     *,
     stored: Loudness,
     energies: NDArray[np.float64],
     sample_rate: int,
-) -> Loudness:
-    """Bring the stored mix to -14 LUFS with true peak at or below -1 dBTP, in place.
+) -> Generator[None, None, tuple[Loudness, float | None]]:
+    """Passes that bring the mix to -14 LUFS with true peak at or below -1 dBTP.
 
-    `stored` and `energies` (per 100 ms sub-block) measure the int16 samples as integers;
-    the stored mix is those times _HEADROOM / 32767.
+    Returns the loudness of the result and the gain of the final trim (None for none).
+    `stored` and `energies` (per 100 ms sub-block) measure the rounded mix as integers; the
+    mix is those times _HEADROOM / 32767.
     """
     scale = _HEADROOM / 32767.0
     current = Loudness(
@@ -98,16 +205,13 @@ def _master(
         stored.true_peak_dbtp + 20.0 * math.log10(scale),
     )
     if not math.isfinite(current.integrated_lufs):
-        return current
+        return current, None
     for _ in range(3):
         # Aim a little high: the limiter costs some loudness, and trimming down is always safe.
         gain_db = TARGET_LUFS - current.integrated_lufs + 0.4
-        limiter = Limiter(
-            ceiling_db=CEILING_DBFS, release_db_per_second=30.0, sample_rate=sample_rate
-        )
         gain = scale * 10.0 ** (gain_db / 20.0)
-        current, energies = _limit(
-            samples, scale=gain, limiter=limiter, energies=energies, sample_rate=sample_rate
+        current, energies = yield from _limit(
+            source, scale=gain, energies=energies, sample_rate=sample_rate
         )
         scale = 1.0 / 32768.0
         if current.integrated_lufs >= TARGET_LUFS - 0.3:
@@ -115,32 +219,31 @@ def _master(
     trim_db = min(
         TARGET_LUFS - current.integrated_lufs, MAX_TRUE_PEAK_DBTP - current.true_peak_dbtp
     )
-    if abs(trim_db) > 0.01:
-        _trim(samples, gain=10.0 ** (trim_db / 20.0))
-        # A plain gain moves both figures by the same dB (to within int16 rounding).
-        current = Loudness(current.integrated_lufs + trim_db, current.true_peak_dbtp + trim_db)
-    return current
+    if abs(trim_db) <= 0.01:
+        return current, None
+    # A plain gain moves both figures by the same dB (to within int16 rounding).
+    current = Loudness(current.integrated_lufs + trim_db, current.true_peak_dbtp + trim_db)
+    return current, 10.0 ** (trim_db / 20.0)
 
 
 def _limit(
-    samples: NDArray[np.int16],
+    source: _KeptMix | _Remix,
     *,
     scale: float,
-    limiter: Limiter,
     energies: NDArray[np.float64],
     sample_rate: int,
-) -> tuple[Loudness, NDArray[np.float64]]:
-    """Scale and limit the int16 track in place; returns its loudness, true peak and energies.
+) -> Generator[None, None, tuple[Loudness, NDArray[np.float64]]]:
+    """Scale and limit the mix; returns its loudness, true peak and sub-block energies.
 
-    `energies` are the stored samples' sub-block energies. A sub-block the limiter leaves
-    unchanged is only scaled, so its energy is scaled too; the rest are measured again.
+    `energies` are the mix's sub-block energies before this pass. A sub-block the limiter
+    leaves unchanged is only scaled, so its energy is scaled too; the rest are measured again.
     """
+    limiter = _limiter(sample_rate)
     meter = LoudnessMeter(sample_rate=sample_rate, with_true_peak=True)
     subblock = meter.subblock
     factor = scale * scale
-    for start in range(0, samples.shape[0], CHUNK_FRAMES):
-        view = samples[start : start + CHUNK_FRAMES]
-        block = view.T.astype(np.float32, order="C")
+    start = 0
+    for block in source.chunks():
         block *= np.float32(scale)
         limiter.process(block)
         first = start // subblock
@@ -152,18 +255,16 @@ def _limit(
         meter.add(block, energies=chunk_energies)
         block *= np.float32(32768.0)
         np.clip(np.rint(block, out=block), -32768.0, 32767.0, out=block)
-        view[...] = block.T
+        source.keep(block)
+        start += block.shape[1]
+        yield None
+    source.end_pass(scale)
     # Later passes read the rounded samples at 1/32768, whose energies are these.
     return meter.result(), meter.energies * (32768.0 * 32768.0)
 
 
-def _trim(samples: NDArray[np.int16], *, gain: float) -> None:
-    flat = samples.reshape(-1)
-    for start in range(0, flat.size, 2 * CHUNK_FRAMES):
-        block = flat[start : start + 2 * CHUNK_FRAMES].astype(np.float32)
-        block *= np.float32(gain)
-        np.clip(np.rint(block, out=block), -32768.0, 32767.0, out=block)
-        flat[start : start + 2 * CHUNK_FRAMES] = block
+def _limiter(sample_rate: int) -> Limiter:
+    return Limiter(ceiling_db=CEILING_DBFS, release_db_per_second=30.0, sample_rate=sample_rate)
 
 
 def _fades(plan: CompositionPlan, start: int, count: int) -> NDArray[np.float32] | None:
@@ -216,7 +317,7 @@ class _Mixer:
             )
             for divisor in self._divisors
         }
-        self._edges = {
+        self._edges: dict[int, Block] = {
             divisor: np.zeros((len(self._rows[divisor]), 1), dtype=np.float32)
             for divisor in self._divisors
         }

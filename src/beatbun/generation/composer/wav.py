@@ -1,4 +1,4 @@
-"""16-bit PCM WAV built in place, and min/max waveform peaks for the player."""
+"""The 16-bit PCM WAV header, and min/max waveform peaks for the player, measured as audio flows."""
 
 from __future__ import annotations
 
@@ -7,27 +7,17 @@ import struct
 import numpy as np
 from numpy.typing import NDArray
 
-HEADER_BYTES = 44
 PEAK_POINTS = 1000
+# Blocks per peak point when the length is known in advance: the points' edges fall within a
+# quarter of a point of where an exact split of the frames puts them.
+_BLOCKS_PER_POINT = 4
 
 
-def allocate_wav(
-    frames: int, *, sample_rate: int, channels: int
-) -> tuple[bytearray, NDArray[np.int16]]:
-    """A zeroed WAV file and a writable (frames, channels) int16 view of its sample data."""
-    buffer = bytearray(HEADER_BYTES + frames * channels * 2)
-    write_wav_header(buffer, frames=frames, sample_rate=sample_rate, channels=channels)
-    samples = np.frombuffer(buffer, dtype="<i2", offset=HEADER_BYTES).reshape(frames, channels)
-    return buffer, samples
-
-
-def write_wav_header(buffer: bytearray, *, frames: int, sample_rate: int, channels: int) -> None:
-    """Write the 44-byte header of a 16-bit PCM WAV holding `frames` into `buffer`'s start."""
+def wav_header(*, frames: int, sample_rate: int, channels: int) -> bytes:
+    """The 44-byte header of a 16-bit PCM WAV holding `frames`."""
     data_bytes = frames * channels * 2
-    struct.pack_into(
+    return struct.pack(
         "<4sI4s4sIHHIIHH4sI",
-        buffer,
-        0,
         b"RIFF",
         36 + data_bytes,
         b"WAVE",
@@ -44,18 +34,45 @@ def write_wav_header(buffer: bytearray, *, frames: int, sample_rate: int, channe
     )
 
 
-def compute_peaks(
-    samples: NDArray[np.int16], *, points: int = PEAK_POINTS
-) -> tuple[tuple[float, float], ...]:
-    """(min, max) over both channels for `points` equal slices of the track, in -1..1."""
-    frames = samples.shape[0]
-    points = max(1, min(points, frames))
-    edges = (np.arange(points, dtype=np.int64) * frames) // points
-    flat = samples.reshape(-1)
-    channels = samples.shape[1]
-    lows = np.minimum.reduceat(flat, edges * channels)
-    highs = np.maximum.reduceat(flat, edges * channels)
-    return tuple(
-        (round(float(low) / 32768.0, 4), round(float(high) / 32767.0, 4))
-        for low, high in zip(lows, highs, strict=True)
-    )
+class PeakMeter:
+    """(min, max) over all channels for up to `PEAK_POINTS` equal slices of a track, in -1..1.
+
+    Samples arrive in pieces of any length, each an (n, channels) int16 array. It keeps the
+    min and max of each block of frames (a quarter of a point for `expected_frames`), and at
+    the end groups the blocks into points, so memory stays small whatever the real length.
+    """
+
+    def __init__(self, *, expected_frames: int, channels: int) -> None:
+        self._block = max(1, expected_frames // (PEAK_POINTS * _BLOCKS_PER_POINT))
+        self._channels = channels
+        self._lows: list[NDArray[np.int16]] = []
+        self._highs: list[NDArray[np.int16]] = []
+        self._carry: NDArray[np.int16] = np.zeros((0, channels), dtype=np.int16)
+
+    def add(self, samples: NDArray[np.int16]) -> None:
+        pending: NDArray[np.int16] = (
+            np.concatenate([self._carry, samples]) if self._carry.shape[0] else samples
+        )
+        whole = pending.shape[0] // self._block * self._block
+        if whole:
+            blocks = pending[:whole].reshape(-1, self._block * self._channels)
+            self._lows.append(blocks.min(axis=1))
+            self._highs.append(blocks.max(axis=1))
+        self._carry = pending[whole:].copy()
+
+    def result(self, *, points: int = PEAK_POINTS) -> tuple[tuple[float, float], ...]:
+        lows, highs = list(self._lows), list(self._highs)
+        if self._carry.shape[0]:
+            lows.append(self._carry.min(keepdims=True).reshape(1))
+            highs.append(self._carry.max(keepdims=True).reshape(1))
+        if not lows:
+            return ()
+        low, high = np.concatenate(lows), np.concatenate(highs)
+        points = min(points, low.size)
+        edges = (np.arange(points, dtype=np.int64) * low.size) // points
+        return tuple(
+            (round(float(a) / 32768.0, 4), round(float(b) / 32767.0, 4))
+            for a, b in zip(
+                np.minimum.reduceat(low, edges), np.maximum.reduceat(high, edges), strict=True
+            )
+        )

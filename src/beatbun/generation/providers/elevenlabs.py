@@ -16,11 +16,16 @@ import json
 from collections.abc import AsyncIterator
 
 import numpy as np
-from numpy.typing import NDArray
 
 from beatbun.generation.composer.provider import Composer
-from beatbun.generation.composer.wav import HEADER_BYTES, compute_peaks, write_wav_header
-from beatbun.generation.provider import MusicProvider, MusicRequest, ProviderError, ProviderResult
+from beatbun.generation.composer.wav import PeakMeter, wav_header
+from beatbun.generation.provider import (
+    AudioSink,
+    MusicProvider,
+    MusicRequest,
+    ProviderError,
+    ProviderResult,
+)
 from beatbun.runtime.base import Fetcher, FetchError, FetchTimeout
 from beatbun.settings import Settings
 
@@ -79,7 +84,9 @@ class ElevenLabsProvider:
         self._url = f"{base_url.rstrip('/')}/v1/music?output_format={OUTPUT_FORMAT}"
         self._timeout_seconds = timeout_seconds
 
-    async def generate(self, request: MusicRequest, *, correlation_id: str) -> ProviderResult:
+    async def generate(
+        self, request: MusicRequest, *, correlation_id: str, sink: AudioSink
+    ) -> ProviderResult:
         body = _request_body(request, model_id=self._model_id)
         headers = {
             "xi-api-key": self._api_key,
@@ -104,8 +111,10 @@ class ElevenLabsProvider:
                         code=code,
                         retryable=retryable,
                     )
-                # The PCM goes straight into the WAV buffer: no whole response held beside it.
-                wav, samples = await _wav_from_pcm(answer.chunks, requested_frames=requested_frames)
+                # The PCM goes on to storage as it arrives: the song is never held whole.
+                frames, peaks = await _write_wav(
+                    answer.chunks, sink=sink, requested_frames=requested_frames
+                )
         # FetchTimeout is a FetchError, so it has to be caught first.
         except FetchTimeout as exc:
             raise ProviderError(
@@ -122,13 +131,12 @@ class ElevenLabsProvider:
                 retryable=True,
             ) from exc
         return ProviderResult(
-            audio=wav,
             media_type="audio/wav",
             sample_rate=SAMPLE_RATE,
             channels=1,
-            frames=samples.shape[0],
+            frames=frames,
             provider=PROVIDER,
-            peaks=compute_peaks(samples),
+            peaks=peaks.result(),
             plan={**body, "output_format": OUTPUT_FORMAT, "song_id": answer.headers.get("song-id")},
             correlation_id=correlation_id,
         )
@@ -178,21 +186,30 @@ def _enriched_prompt(request: MusicRequest) -> str:
     return f"{', '.join(words)}. {request.prompt}" if words else request.prompt
 
 
-async def _wav_from_pcm(
-    chunks: AsyncIterator[bytes], *, requested_frames: int
-) -> tuple[bytearray, NDArray[np.int16]]:
-    """A WAV around the PCM as it arrives, and its samples; raises `ProviderError` `malformed_audio`.
+async def _write_wav(
+    chunks: AsyncIterator[bytes], *, sink: AudioSink, requested_frames: int
+) -> tuple[int, PeakMeter]:
+    """Write a WAV of the PCM to `sink` as it arrives; returns its frames and waveform peaks.
 
-    Reading stops once the body is longer than any acceptable song. Not retryable: the song has
-    been paid for, and asking again would pay a second time.
+    The header's sizes are written last, once the length is known. Reading stops once the body
+    is longer than any acceptable song. Raises `ProviderError` `malformed_audio`, not
+    retryable: the song has been paid for, and asking again would pay a second time.
     """
-    wav = bytearray(HEADER_BYTES)
+    await sink.write(wav_header(frames=0, sample_rate=SAMPLE_RATE, channels=1))
+    peaks = PeakMeter(expected_frames=requested_frames, channels=1)
     most_bytes = MAX_LENGTH_RATIO * requested_frames * 2
+    pcm_bytes = 0
+    odd = b""  # a chunk may end inside a sample
     async for chunk in chunks:
-        wav += chunk
-        if len(wav) - HEADER_BYTES > most_bytes:
+        pcm_bytes += len(chunk)
+        if pcm_bytes > most_bytes:
             break
-    pcm_bytes = len(wav) - HEADER_BYTES
+        # 16-bit little-endian PCM is byte for byte the data of a 16-bit PCM WAV.
+        await sink.write(chunk)
+        pending = odd + chunk
+        whole = len(pending) // 2 * 2
+        peaks.add(np.frombuffer(pending, dtype="<i2", count=whole // 2).reshape(-1, 1))
+        odd = pending[whole:]
     if not pcm_bytes or pcm_bytes % 2:
         problem = (
             "an empty body" if not pcm_bytes else f"{pcm_bytes} bytes, not whole 16-bit samples"
@@ -207,10 +224,8 @@ async def _wav_from_pcm(
         )
     else:
         frames = pcm_bytes // 2
-        # 16-bit little-endian PCM is byte for byte the data of a 16-bit PCM WAV.
-        write_wav_header(wav, frames=frames, sample_rate=SAMPLE_RATE, channels=1)
-        samples = np.frombuffer(wav, dtype="<i2", offset=HEADER_BYTES).reshape(frames, 1)
-        return wav, samples
+        sink.rewrite_start(wav_header(frames=frames, sample_rate=SAMPLE_RATE, channels=1))
+        return frames, peaks
     raise ProviderError(
         f"ElevenLabs sent {problem} as {OUTPUT_FORMAT}.",
         provider=PROVIDER,
