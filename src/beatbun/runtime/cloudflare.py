@@ -121,30 +121,36 @@ class JsFetcher:
         }
         if body is not None:
             init["body"] = body  # to_js makes it a Uint8Array
-        host = urlsplit(url).hostname
+        call = f"{method} {urlsplit(url).hostname}"
         try:
             response = await fetch(url, to_js(init, dict_converter=Object.fromEntries))
-            yield FetchStream(
-                status=int(response.status),
-                headers={str(k): str(v) for k, v in response.headers.entries()},
-                chunks=_fetched_chunks(response.body),
-            )
         except JsException as exc:
-            # AbortSignal.timeout rejects with a DOMException named TimeoutError.
-            if exc.name in ("TimeoutError", "AbortError"):
-                raise FetchTimeout(
-                    f"{method} {host} took longer than {timeout_seconds:g} s."
-                ) from exc
-            raise FetchError(f"{method} {host} failed: {exc.name}.") from exc
+            raise _fetch_failure(exc, call, timeout_seconds) from exc
+        yield FetchStream(
+            status=int(response.status),
+            headers={str(k): str(v) for k, v in response.headers.entries()},
+            chunks=_fetched_chunks(response.body, call, timeout_seconds),
+        )
 
 
-async def _fetched_chunks(body: Any) -> AsyncIterator[bytes]:
+def _fetch_failure(exc: JsException, call: str, timeout_seconds: float) -> FetchError:
+    # AbortSignal.timeout rejects with a DOMException named TimeoutError.
+    if exc.name in ("TimeoutError", "AbortError"):
+        return FetchTimeout(f"{call} took longer than {timeout_seconds:g} s.")
+    return FetchError(f"{call} failed: {exc.name}.")
+
+
+async def _fetched_chunks(body: Any, call: str, timeout_seconds: float) -> AsyncIterator[bytes]:
     # A ReadableStream iterates as Uint8Array chunks (§1.3); a body-less answer (a 204) has
-    # `body` null, which is jsnull rather than None (§0.4).
+    # `body` null, which is jsnull rather than None (§0.4). The call's AbortSignal also errors
+    # the body, so a deadline that passes mid-body surfaces where the chunks are read.
     if body is None or body is jsnull:
         return
-    async for chunk in body:
-        yield bytes(chunk.to_bytes())
+    try:
+        async for chunk in body:
+            yield bytes(chunk.to_bytes())
+    except JsException as exc:
+        raise _fetch_failure(exc, call, timeout_seconds) from exc
 
 
 class WebCryptoKeyDerivation:
