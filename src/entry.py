@@ -19,11 +19,12 @@ from workers import DurableObject, Response, WorkerEntrypoint
 from beatbun.errors import AppError
 from beatbun.generation.queue import UserQueue as UserQueueActor
 from beatbun.main import create_app
-from beatbun.runtime.actors import answer_socket_message, push_events, serve_alarm, serve_in_turn
+from beatbun.runtime.actors import answer_socket_message, serve_alarm, serve_in_turn
 from beatbun.runtime.cloudflare import (
     DurableObjectNamespace,
     DurableObjectStorage,
     HibernatedSocket,
+    HibernatedSocketHost,
     accept_socket,
     finish_socket,
     hibernated_sockets,
@@ -89,7 +90,7 @@ class UserQueue(DurableObject):
             storage=DurableObjectStorage(ctx.storage),
             runtime=runtime_from_env(env),
         )
-        self.actor.watch(self._push)
+        self.actor.watch(HibernatedSocketHost(ctx, self.actor))
 
     async def fetch(self, request: Any) -> Any:
         """Accept the live progress WebSocket that `Default.fetch` forwarded after its checks."""
@@ -117,10 +118,6 @@ class UserQueue(DurableObject):
 
     async def alarm(self, alarm_info: Any = None) -> None:
         await serve_alarm(self.actor)
-
-    def _push(self) -> None:
-        for socket in hibernated_sockets(self.ctx):
-            push_events(self.actor, socket)
 
 
 def _is_upgrade(request: Any) -> bool:

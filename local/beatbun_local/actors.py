@@ -297,14 +297,25 @@ class LocalActorNamespace:
                 on_alarm_set=self._settled.set,
             )
             actor = self._actor_class(actor_id=actor_id, storage=storage, runtime=self._runtime())
-            actor.watch(lambda: self._push(actor_id))
+            actor.watch(_LocalSocketHost(actor, self._sockets.setdefault(actor_id, set())))
             self._instances[actor_id] = (actor, storage)
         return self._instances[actor_id]
 
-    def _push(self, actor_id: str) -> None:
-        actor, _ = self._instances[actor_id]
-        for socket in self._sockets.get(actor_id, ()):
-            push_events(actor, socket)
+
+class _LocalSocketHost:
+    """The sockets the local server holds for one object, as its actor's `SocketHost`."""
+
+    def __init__(self, actor: Actor, sockets: set[LocalSocket]) -> None:
+        self._actor = actor
+        self._sockets = sockets
+
+    def push(self) -> None:
+        for socket in self._sockets:
+            push_events(self._actor, socket)
+
+    def close_all(self, code: int, reason: str) -> None:
+        for socket in self._sockets:
+            socket.close(code, reason)
 
 
 async def _write(websocket: WebSocket, socket: LocalSocket) -> None:

@@ -24,11 +24,14 @@ from beatbun.runtime.clock import SystemClock
 from beatbun.runtime.cloudflare import D1Database, DurableObjectNamespace, runtime_from_env
 from beatbun.runtime.pushrules import (
     CLOSE_INVALID_MESSAGE,
+    CLOSE_SESSIONS_CHANGED,
     MAX_SOCKETS,
     PROGRESS_PATH,
+    SESSIONS_CHANGED_REASON,
     TOO_MANY_SOCKETS,
     encode_resume,
 )
+from beatbun.web.progress import end_live_progress
 from beatbun_local.mail import LocalOutbox
 from beatbun_local.migrations import apply_migrations
 from tests.factories import CLIENT, create_verified_account
@@ -253,3 +256,15 @@ async def test_sockets_past_the_limit_are_refused_until_one_closes(
     assert json.loads(refused.body) == TOO_MANY_SOCKETS
     await queues_of(env).disconnect(clients[0], 1001, "tab closed")
     assert (await worker.fetch(handshake(cookie))).status == 101
+
+
+async def test_ending_the_accounts_sessions_closes_its_sockets(
+    env: FakeEnv, runtime: Runtime
+) -> None:
+    account_id, cookie = await session_cookie(runtime, email="ended@example.com")
+    client = (await entry.Default(ctx=None, env=env).fetch(handshake(cookie))).web_socket
+    await queues_of(env).deliver(client, encode_resume(0))
+    await end_live_progress(runtime, account_id)
+    assert client.closed == (CLOSE_SESSIONS_CHANGED, SESSIONS_CHANGED_REASON)
+    await submit(runtime, account_id, "after the logout")
+    assert client.received == []

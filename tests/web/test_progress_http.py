@@ -18,6 +18,7 @@ from websockets.typing import Origin
 
 from beatbun.runtime.pushrules import (
     CLOSE_INVALID_MESSAGE,
+    CLOSE_SESSIONS_CHANGED,
     MAX_SOCKETS,
     PROGRESS_PATH,
     TOO_MANY_SOCKETS,
@@ -172,6 +173,28 @@ def test_sockets_past_the_limit_are_refused_until_one_closes(visitor: Visitor) -
             except InvalidStatus:
                 assert time.monotonic() < deadline
                 time.sleep(0.05)
+
+
+def test_logging_out_closes_the_sockets_and_the_old_session_cannot_reconnect(
+    visitor: Visitor,
+) -> None:
+    old_cookie = cookie_of(visitor)
+    with open_socket(visitor, after=0) as socket:
+        assert visitor.post("/logout", {}, csrf_from="/account").status_code == 303
+        with pytest.raises(ConnectionClosed) as closed:
+            socket.recv(timeout=10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == CLOSE_SESSIONS_CHANGED
+    with (
+        pytest.raises(InvalidStatus) as refused,
+        connect(
+            socket_url_of(visitor.base_url),
+            origin=Origin(visitor.base_url),
+            additional_headers={"Cookie": old_cookie},
+            open_timeout=10,
+        ),
+    ):
+        pass
+    assert refused.value.response.status_code == 401
 
 
 @pytest.mark.parametrize("after", ["abc", "-1", "\u00b2"])  # "²" passes str.isdigit()

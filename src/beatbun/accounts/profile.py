@@ -157,8 +157,8 @@ async def request_password_reset(
 
 async def reset_password(
     runtime: Runtime, *, token: str, new_password: str, code: str, client: Client
-) -> None:
-    """Use the emailed token to set a new password and end every session.
+) -> str:
+    """Use the emailed token to set a new password and end every session; returns the account id.
 
     With a second factor on, the code is needed too, so a stolen mailbox alone is not enough.
     The password is checked before the token is spent, so a rejected one can be retried.
@@ -181,6 +181,7 @@ async def reset_password(
     await record_event(
         runtime.db, account_id=account.id, kind="password_reset", client=client, now=now
     )
+    return account.id
 
 
 async def check_reset_link(runtime: Runtime, token: str) -> links.LinkTarget:

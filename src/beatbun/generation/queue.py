@@ -38,6 +38,7 @@ from beatbun.generation.store import JOB_NOT_FOUND
 from beatbun.i18n import N_
 from beatbun.runtime.actors import Actor
 from beatbun.runtime.base import ActorStorage, Row, Runtime
+from beatbun.runtime.pushrules import CLOSE_SESSIONS_CHANGED, SESSIONS_CHANGED_REASON
 from beatbun.tracks.retention import move_kept_audio
 
 logger = logging.getLogger(__name__)
@@ -64,9 +65,11 @@ _SCHEMA = (
 
 class UserQueue(Actor):
     RPC_METHODS: ClassVar[frozenset[str]] = frozenset(
-        {"ping", "enqueue", "cancel", "events_since", "snapshot", "plan_changed"}
+        {"ping", "enqueue", "cancel", "events_since", "snapshot", "plan_changed", "end_sockets"}
     )
-    READ_ONLY_METHODS: ClassVar[frozenset[str]] = frozenset({"ping", "events_since", "snapshot"})
+    READ_ONLY_METHODS: ClassVar[frozenset[str]] = frozenset(
+        {"ping", "events_since", "snapshot", "end_sockets"}
+    )
 
     def __init__(self, *, actor_id: str, storage: ActorStorage, runtime: Runtime) -> None:
         super().__init__(actor_id=actor_id, storage=storage, runtime=runtime)
@@ -147,6 +150,13 @@ class UserQueue(Actor):
         return [
             {"seq": row["seq"], "at": row["at"], **json.loads(str(row["body"]))} for row in rows
         ]
+
+    async def end_sockets(self) -> None:
+        """Close every live progress socket once the account's sessions changed.
+
+        Each client reconnects, and the handshake lets only a live session through again.
+        """
+        self.close_sockets(CLOSE_SESSIONS_CHANGED, SESSIONS_CHANGED_REASON)
 
     async def snapshot(self) -> dict[str, Any]:
         """The unfinished jobs with their positions, and the last event's number."""

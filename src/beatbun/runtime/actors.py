@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, ClassVar, Protocol
 
 from beatbun import errors
@@ -42,6 +42,16 @@ class PushSocket(Protocol):
     def close(self, code: int, reason: str) -> None: ...
 
 
+class SocketHost(Protocol):
+    """What an actor's host does with the WebSockets it holds for the actor."""
+
+    def push(self) -> None:
+        """Send each socket the events it has not seen yet (`push_events`)."""
+
+    def close_all(self, code: int, reason: str) -> None:
+        """Close every socket the host holds for the actor."""
+
+
 class Actor:
     """One instance per id; only methods named in `RPC_METHODS` can be called through a stub."""
 
@@ -57,7 +67,7 @@ class Actor:
         # The instance's turn: held by each exclusive call and by the alarm, so state changes
         # never interleave (a Durable Object's input gate opens at every non-storage await).
         self.turn = asyncio.Lock()
-        self._watchers: list[Callable[[], None]] = []
+        self._hosts: list[SocketHost] = []
 
     async def dispatch(self, method: str, args: list[Any]) -> Any:
         """Run an RPC method by name; refuses anything not declared callable."""
@@ -74,14 +84,19 @@ class Actor:
         """The events numbered above `seq`, oldest first; an actor with events overrides it."""
         return []
 
-    def watch(self, watcher: Callable[[], None]) -> None:
-        """Have the host's `watcher` called after each new event (it pushes to its sockets)."""
-        self._watchers.append(watcher)
+    def watch(self, host: SocketHost) -> None:
+        """Have `host` pushed to after each new event, and closed by `close_sockets`."""
+        self._hosts.append(host)
 
     def changed(self) -> None:
         """Tell the host a new event was recorded; called synchronously, so nothing is polled."""
-        for watcher in self._watchers:
-            watcher()
+        for host in self._hosts:
+            host.push()
+
+    def close_sockets(self, code: int, reason: str) -> None:
+        """Close every socket the host holds; their clients reconnect through the handshake."""
+        for host in self._hosts:
+            host.close_all(code, reason)
 
     def is_exclusive(self, method: str) -> bool:
         """Whether a call must wait for the calls before it to finish."""

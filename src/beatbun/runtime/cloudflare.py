@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from pyodide.ffi import JsException, jsnull, to_js
 
 from beatbun.errors import BlobStoreError, CoordinatorError, RuntimeFailure, SealedDataError
-from beatbun.runtime.actors import unwrap_reply
+from beatbun.runtime.actors import Actor, push_events, unwrap_reply
 from beatbun.runtime.base import (
     MAX_KEYS_PER_CALL,
     MAX_READ_BYTES,
@@ -596,6 +596,22 @@ def accept_socket(ctx: Any) -> Any:
     client, server = Object.values(WebSocketPair.new())
     ctx.acceptWebSocket(server)
     return client
+
+
+class HibernatedSocketHost:
+    """The WebSockets a Durable Object accepted, as its actor's `SocketHost`."""
+
+    def __init__(self, ctx: Any, actor: Actor) -> None:
+        self._ctx = ctx
+        self._actor = actor
+
+    def push(self) -> None:
+        for socket in hibernated_sockets(self._ctx):
+            push_events(self._actor, socket)
+
+    def close_all(self, code: int, reason: str) -> None:
+        for socket in hibernated_sockets(self._ctx):
+            socket.close(code, reason)
 
 
 def hibernated_sockets(ctx: Any) -> list[HibernatedSocket]:

@@ -21,6 +21,10 @@ PROGRESS_PATH = "/studio/live"
 MAX_CLIENT_MESSAGE_CHARS = 100
 # RFC 6455 §7.4.1: 1008 is "policy violation", sent when a message breaks the protocol.
 CLOSE_INVALID_MESSAGE = 1008
+# Private-use code (RFC 6455 §7.4.2): the account's sessions changed (a logout, a password
+# change), so every socket is closed and each client must pass the handshake again.
+CLOSE_SESSIONS_CHANGED = 4001
+SESSIONS_CHANGED_REASON = "Sessions changed; connect again."
 # Sockets one queue object holds at once (a person's open tabs): every event goes to each, so
 # a handshake past this is refused with 429 and this body until one of them closes.
 MAX_SOCKETS = 32

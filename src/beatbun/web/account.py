@@ -14,6 +14,7 @@ from beatbun.api.deps import CurrentVisitor, PendingLogin, PendingLoginAccount, 
 from beatbun.errors import InvalidFields, InvalidInput
 from beatbun.web.choices import language_of
 from beatbun.web.forms import Text, client_of, render_form, render_token_page, see_other
+from beatbun.web.progress import end_live_progress
 from beatbun.web.security import CSRF_COOKIE, forget_browser, local_path, set_session_cookie
 
 router = APIRouter()
@@ -216,6 +217,7 @@ async def login_code(
 async def logout(request: Request, runtime: RuntimeDep, visitor: CurrentVisitor) -> Response:
     if visitor.session is not None:
         await service.log_out(runtime, visitor.session, client=client_of(request))
+        await end_live_progress(runtime, visitor.session.account_id)
     redirect = see_other("/")
     # A shared computer keeps no trace of the account, but the device keeps its cookie choice.
     forget_browser(request, redirect)
@@ -263,11 +265,12 @@ async def reset_password(
     code: Text = "",
 ) -> Response:
     try:
-        await profile.reset_password(
+        account_id = await profile.reset_password(
             runtime, token=token, new_password=new_password, code=code, client=client_of(request)
         )
     except InvalidInput as exc:
         return render_token_page(request, "account/reset_password.html", token=token, error=exc)
+    await end_live_progress(runtime, account_id)
     return see_other("/login?reset=1")
 
 

@@ -26,6 +26,7 @@ from beatbun.i18n import N_
 from beatbun.runtime.base import Runtime
 from beatbun.web.choices import language_of
 from beatbun.web.forms import Text, client_of, render_form, render_token_page, see_other
+from beatbun.web.progress import end_live_progress
 from beatbun.web.security import set_session_cookie
 
 router = APIRouter(prefix="/account")
@@ -109,6 +110,7 @@ async def change_password(
         )
     except InvalidInput as exc:
         return _overview_error(request, account, exc)
+    await end_live_progress(runtime, account.id)
     redirect = see_other("/account?saved=password")
     set_session_cookie(redirect, token, max_age=sessions.ABSOLUTE_TIMEOUT)
     return redirect
@@ -135,6 +137,7 @@ async def end_other_sessions(
     await _log(
         request, runtime, account_id=session.account_id, kind="other_sessions_ended", now=now
     )
+    await end_live_progress(runtime, session.account_id)
     return see_other("/account/sessions")
 
 
@@ -150,6 +153,7 @@ async def end_session(
             N_("Session '%(id)s' not found among your other sessions."), params={"id": session_id}
         )
     await _log(request, runtime, account_id=session.account_id, kind="session_ended", now=now)
+    await end_live_progress(runtime, session.account_id)
     return see_other("/account/sessions")
 
 

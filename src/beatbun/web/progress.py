@@ -11,6 +11,7 @@ Standard, "server-sent events": a 204 fails the connection for good).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request
@@ -19,13 +20,14 @@ from starlette.requests import cookie_parser
 
 from beatbun.accounts.sessions import find_session_and_account
 from beatbun.api.deps import LOG_IN_TO_SEE, SESSION_COOKIE, CurrentAccount, RuntimeDep
-from beatbun.errors import AppError, InvalidInput, Unauthenticated
+from beatbun.errors import AppError, CoordinatorError, InvalidInput, Unauthenticated
 from beatbun.generation.service import queue_events, queue_snapshot
 from beatbun.i18n import N_
 from beatbun.runtime.base import Runtime
 from beatbun.runtime.pushrules import encode_event, is_same_origin
 from beatbun.web.security import FROM_ANOTHER_SITE, CrossSiteRequest
 
+logger = logging.getLogger(__name__)
 router = APIRouter()
 
 # The fallback polls the queue this often, and ends after this many polls (the browser
@@ -54,6 +56,20 @@ async def socket_account_id(
     if found is None or not found[0].is_full:
         raise Unauthenticated(LOG_IN_TO_SEE, code="login_required")
     return found[1].id
+
+
+async def end_live_progress(runtime: Runtime, account_id: str) -> None:
+    """Close the account's progress sockets after its sessions changed (logout, password).
+
+    Each client reconnects at once, and the handshake lets only a live session through. A
+    queue that cannot be reached does not undo the change that called this: its sockets carry
+    no prompts or titles, and they close with the object.
+    """
+    queues = runtime.user_queues
+    try:
+        await queues.get(queues.id_from_name(account_id)).call("end_sockets")
+    except CoordinatorError:
+        logger.warning("Could not close the live progress sockets of %s", account_id)
 
 
 def refusal_body(exc: AppError) -> dict[str, str]:
