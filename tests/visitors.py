@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pyotp
-from playwright.sync_api import BrowserContext
+from playwright.sync_api import BrowserContext, Page, expect
 
 if TYPE_CHECKING:
     from tests.conftest import LiveServer
@@ -157,3 +157,18 @@ def hand_session_to(context: BrowserContext, visitor: Visitor) -> None:
             }
         ]
     )
+
+
+def sign_up_in_browser(page: Page, base_url: str, address: str) -> None:
+    """Fill in the sign-up form `page` shows, then confirm the address from the local outbox."""
+    page.get_by_label("Email address").fill(address)
+    page.get_by_label("Display name").fill("New Person")
+    page.get_by_label("Date of birth").fill("1991-02-03")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your inbox")
+    page.goto(base_url + "/dev/outbox")
+    link = page.get_by_role("link", name="/verify-email?token=").first.get_attribute("href") or ""
+    # Mailed links use PUBLIC_URL (port 8787); the test server listens on its own port.
+    page.goto(base_url + link[link.index("/verify-email") :])
+    page.get_by_role("button", name="Confirm my email address").click()

@@ -6,7 +6,17 @@ import hashlib
 
 import pytest
 
+from beatbun.analytics.measurements import (
+    CATALOGUE,
+    Bucket,
+    Measure,
+    bucket_of,
+    parse_measurements,
+    quantile,
+    record_measurements,
+)
 from beatbun.analytics.service import build_report, parse_event, record_event
+from beatbun.consent.registry import CATEGORY_DESCRIPTIONS
 from beatbun.errors import InvalidInput
 from beatbun_local.runtime import LocalRuntime
 from tests.fakes import ManualClock
@@ -15,7 +25,7 @@ DAY = 86400
 
 
 async def _visit_on_two_days(runtime: LocalRuntime, clock: ManualClock) -> None:
-    event = parse_event(kind="page_view", label="/", value=1)
+    event = parse_event(kind="page_view", label="/")
     await record_event(runtime.db, visitor_id="v1", event=event, now=clock.now())
     clock.advance(DAY)
     await record_event(runtime.db, visitor_id="v1", event=event, now=clock.now())
@@ -44,28 +54,69 @@ async def test_a_new_day_deletes_the_previous_salt(
     assert len(salts) == 1
 
 
-async def test_events_are_stored_as_daily_counts(runtime: LocalRuntime, clock: ManualClock) -> None:
-    for visitor, seconds in (("v1", 12.0), ("v1", 8.0), ("v2", 4.0)):
-        event = parse_event(kind="prompt_time", label="", value=seconds)
+async def test_page_views_are_stored_as_daily_counts(
+    runtime: LocalRuntime, clock: ManualClock
+) -> None:
+    for visitor in ("v1", "v1", "v2"):
+        event = parse_event(kind="page_view", label="/pricing")
         await record_event(runtime.db, visitor_id=visitor, event=event, now=clock.now())
     report = await build_report(runtime.db, now=clock.now())
     (count,) = report.counts
-    assert (count.kind, count.events, count.total) == ("prompt_time", 3, 24.0)
+    assert (count.kind, count.label, count.events) == ("page_view", "/pricing", 3)
     assert [row.visitors for row in report.visitors] == [2]
 
 
 @pytest.mark.parametrize(
-    ("kind", "value"),
+    "kind",
     [
-        ("clicks", 1.0),  # not a kind we count
-        ("prompt_time", 0.0),  # nothing measured
-        ("prompt_time", 7200.0),  # a box left open, not writing time
+        "clicks",  # not a kind we count
+        "genre_click",  # measured by the studio now, through the measurement catalogue
     ],
 )
-def test_parse_event_refuses_what_we_do_not_count(kind: str, value: float) -> None:
+def test_parse_event_refuses_what_we_do_not_count(kind: str) -> None:
     with pytest.raises(InvalidInput):
-        parse_event(kind=kind, label="", value=value)
+        parse_event(kind=kind, label="")
 
 
 def test_parse_event_caps_the_label() -> None:
-    assert len(parse_event(kind="genre_click", label="x" * 500, value=1).label) == 64
+    assert len(parse_event(kind="page_view", label="x" * 500).label) == 64
+
+
+async def test_measurements_share_the_page_views_daily_pseudonym(
+    runtime: LocalRuntime, clock: ManualClock
+) -> None:
+    await record_event(
+        runtime.db, visitor_id="v1", event=parse_event(kind="page_view", label="/"), now=clock.now()
+    )
+    measured = parse_measurements([{"name": "player_start_ms", "value": 120}])
+    await record_measurements(runtime.db, visitor_id="v1", measurements=measured, now=clock.now())
+    assert len(await _pseudonyms(runtime)) == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "bucket"),
+    [
+        (0.4, 0),  # below a millisecond
+        (1, 1),
+        (2, 9),  # one doubling: eight buckets on
+        (1000, 80),
+    ],
+)
+def test_bucket_of_counts_eight_buckets_per_doubling(value: float, bucket: int) -> None:
+    assert bucket_of(value) == bucket
+
+
+def test_quantile_reads_the_bucket_holding_the_rank() -> None:
+    buckets = [
+        Bucket(name="download_ms", label="", bucket=bucket_of(100), events=8, total=800.0),
+        Bucket(name="download_ms", label="", bucket=bucket_of(4000), events=2, total=8200.0),
+    ]
+    assert quantile(buckets, 0.5) == 100.0
+    assert quantile(buckets, 0.9) == 4100.0
+    assert quantile([], 0.5) is None
+
+
+@pytest.mark.parametrize("measure", CATALOGUE.values(), ids=list(CATALOGUE))
+def test_cookie_policy_names_every_measurement(measure: Measure) -> None:
+    described = " ".join(CATEGORY_DESCRIPTIONS["performance"].split())
+    assert measure.disclosed_as in described

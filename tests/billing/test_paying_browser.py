@@ -106,6 +106,12 @@ def test_free_user_subscribes_tops_up_is_declined_and_cancels(
         "Done: your Creator plan is active.", timeout=15_000
     )
     screenshot(page, "billing-return-subscribed")
+    # The header's balance shows the plan's credits without a reload.
+    status = page.request.get(
+        page.url.replace("/billing/return?", "/billing/return/status?"),
+        headers={"Accept": "application/json"},
+    ).json()
+    expect(page.locator("[data-balance]")).to_have_text(f"{status['balance']:,}")
     summary = _balance(page, server)
     assert "Creator" in summary
     assert f"{PLANS['creator'].monthly_credits} credits" in summary

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import uuid
 
@@ -33,9 +34,9 @@ def test_event_with_performance_consent_is_counted_without_an_ip(
 ) -> None:
     visitor = Visitor(shared_live_server.url)
     visitor.post("/consent", {"choice": "accept_all", "next": "/"}, csrf_from="/")
-    assert _event(visitor, kind="genre_click", label="lo-fi").status_code == 204
+    assert _event(visitor, kind="page_view", label="/lo-fi").status_code == 204
     with sqlite3.connect(shared_live_server.state_dir / "d1" / "DB.sqlite") as db:
-        rows = db.execute("SELECT * FROM analytics_counts WHERE label = 'lo-fi'").fetchall()
+        rows = db.execute("SELECT * FROM analytics_counts WHERE label = '/lo-fi'").fetchall()
         tables = [
             name
             for (name,) in db.execute(
@@ -62,7 +63,8 @@ def test_analytics_page_shows_operators_the_charts(shared_live_server: LiveServe
     _make_operator(server, address)
     operator.post("/consent", {"choice": "accept_all", "next": "/"}, csrf_from="/")
     operator.get("/")  # the performance cookie arrives with the next page
-    assert _event(operator, kind="genre_click", label="synthwave").status_code == 204
+    assert _event(operator, kind="page_view", label="/pricing").status_code == 204
     page = operator.get("/admin/analytics")
-    assert page.status_code == 200 and page.text.count("<svg") == 5
-    assert '<th scope="col">synthwave</th>' in page.text
+    # Page views and visitors, then the studio's and the player's six measurement charts.
+    assert page.status_code == 200 and page.text.count('<svg class="chart"') == 8
+    assert re.search(r'data-chart="page-views">.*?<td>[1-9]', page.text, re.S)

@@ -266,7 +266,10 @@ async def test_header_links_pricing_for_everyone_and_billing_once_logged_in(
 
 
 async def test_landing_page_links_to_pricing(client: httpx.AsyncClient) -> None:
-    assert "See plans and prices" in (await client.get("/")).text
+    assert (
+        '<a href="/pricing">See plans, credit packs and licences in full</a>'
+        in (await client.get("/")).text
+    )
 
 
 async def test_not_enough_credits_page_links_to_pricing(
@@ -316,7 +319,7 @@ async def test_studio_without_enough_credits_links_to_pricing(
     await _empty_wallet(runtime, account)
     response = await _submit(client, headers)
     assert response.status_code == 402
-    summary = response.text.split("data-error-summary", 1)[1].split("</div>", 1)[0]
+    summary = response.text.split("data-form-message", 1)[1].split("</div>", 1)[0]
     assert "your balance is 0" in summary and 'href="/pricing"' in summary
 
 

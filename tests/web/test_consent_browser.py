@@ -267,7 +267,7 @@ def test_gated_script_waits_for_consent_then_runs_with_the_nonce(
     assert not any(url.endswith("/static/js/analytics.js") for url in requested)
     with page.expect_request("**/analytics/events") as beacon:
         page.get_by_role("button", name="Accept all").click()
-    assert beacon.value.post_data_json == {"kind": "page_view", "label": "/", "value": 1}
+    assert beacon.value.post_data_json == {"kind": "page_view", "label": "/"}
     assert page.locator('script[data-category="performance"]:not([type])').count() == 1
 
 
@@ -312,10 +312,12 @@ def test_studio_genre_tag_click_is_counted_with_performance_consent(
     tag = page.locator("[data-genre-tag]").first
     with page.expect_request(_genre_click) as beacon:
         tag.click()
-    assert (beacon.value.post_data_json or {})["label"] == tag.get_attribute("value")
+    sent = (beacon.value.post_data_json or {})["measurements"]
+    assert {"name": "genre_tag_click", "value": 1, "label": tag.get_attribute("value")} in sent
 
 
 def _genre_click(request: Request) -> bool:
-    return request.url.endswith("/analytics/events") and (
-        (request.post_data_json or {}).get("kind") == "genre_click"
+    items = (request.post_data_json or {}).get("measurements", [])
+    return request.url.endswith("/analytics/measurements") and any(
+        item.get("name") == "genre_tag_click" for item in items
     )

@@ -99,14 +99,14 @@ def test_signed_in_pages_and_server_messages_follow_the_language(
     for path in SIGNED_IN_PAGES:
         assert_translated(english, translated, live_server, path)
 
-    # A refused prompt: the studio's script shows the server's JSON message.
+    # A refused prompt: the studio's script shows the server's JSON message next to the prompt.
     with pytest.raises(ContentRefused) as refused:
         moderate(prompt=HARMFUL_PROMPT, lyrics=None)
     translated.goto(live_server.url + "/studio")
     translated.locator("textarea[name=prompt]").fill(HARMFUL_PROMPT)
     translated.locator("form[data-generate] button[type=submit]").click()
     reason = translate(language, refused.value.template, refused.value.params)
-    expect(translated.locator(".status")).to_have_text(reason)
+    expect(translated.locator('[data-field-error="prompt"]')).to_have_text(reason)
     assert reason != refused.value.message
 
     # A page that does not exist.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.conftest import LiveServer, screenshot
 from tests.processes import PROJECT_ROOT
-from tests.visitors import PASSWORD, Visitor, signed_in
+from tests.visitors import Visitor, sign_up_in_browser, signed_in
 
 pytestmark = pytest.mark.browser
 
@@ -62,6 +63,7 @@ SIGNED_IN_PAGES = {
     "confirm-password": "/account/confirm-password",
     "privacy-and-cookies": "/privacy/choices",
     "not-found-signed-in": "/no/such/page",
+    "admin-analytics": "/admin/analytics",
 }
 # One script for every check: scroll each control into view, ask what is at its centre.
 INSPECT = """() => {
@@ -131,9 +133,13 @@ class Findings:
 
 @pytest.fixture(scope="module")
 def member(shared_live_server: LiveServer) -> Visitor:
-    """A signed-in person with a track in the library and an API key, as after a first week."""
+    """A signed-in person with a track in the library and an API key, as after a first week;
+    an operator too, so the analytics page is in the sweep."""
     server = shared_live_server
-    visitor = signed_in(server.url, server.state_dir, f"{uuid.uuid4().hex[:10]}@example.com")
+    address = f"{uuid.uuid4().hex[:10]}@example.com"
+    visitor = signed_in(server.url, server.state_dir, address)
+    with sqlite3.connect(server.state_dir / "d1" / "DB.sqlite") as db:
+        db.execute("UPDATE accounts SET is_admin = 1 WHERE email = ?", (address,))
     studio = visitor.get("/studio").text
     token = REQUEST_TOKEN.search(studio)
     assert token, studio
@@ -188,18 +194,7 @@ def test_new_visitor_signs_up_verifies_and_lands_in_the_studio(
     page.get_by_role("button", name="Sign up").click()  # everything missing at once
     expect(page.locator(".field-error")).to_have_count(4)
     screenshot(page, "shell-journey-signup-errors-phone-dark")
-    page.get_by_label("Email address").fill(address)
-    page.get_by_label("Display name").fill("New Person")
-    page.get_by_label("Date of birth").fill("1991-02-03")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign up").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Check your inbox")
-
-    page.goto(server.url + "/dev/outbox")
-    link = page.get_by_role("link", name="/verify-email?token=").first.get_attribute("href") or ""
-    # Mailed links use PUBLIC_URL (port 8787); the test server listens on its own port.
-    page.goto(server.url + link[link.index("/verify-email") :])
-    page.get_by_role("button", name="Confirm my email address").click()
+    sign_up_in_browser(page, server.url, address)
     # Back where sign-up started, logged in, without typing the address again.
     expect(page).to_have_url(server.url + "/pricing")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Studio").click()

@@ -1,4 +1,5 @@
-"""The studio in Chromium: submit, follow live, play; survive a reload, a closed tab and a lost network.
+"""The studio in Chromium: submit, follow live, hand the track to the docked player; survive a
+reload, a closed tab and a lost network.
 
 Live progress arrives over the WebSocket at `/studio/live`; without WebSockets the page falls
 back to server-sent events, which end once the queue is idle.
@@ -74,9 +75,11 @@ def test_prompt_to_a_playing_track(live_server: LiveServer, page: Page) -> None:
     )  # the published formula, before submitting
     make_track(page, "dreamy synthwave at night")
     page.wait_for_selector('[data-jobs] [data-status="succeeded"]', timeout=20_000)
+    # The studio hands the track to the docked player (player.js), which loads it.
+    page.locator("[data-player-title]", has_text="Dreamy synthwave at night").wait_for()
     duration = page.evaluate(
         """() => new Promise((resolve, reject) => {
-            const audio = document.querySelector("[data-audio]");
+            const audio = document.querySelector("[data-player-audio]");
             audio.addEventListener("loadedmetadata", () => resolve(audio.duration), { once: true });
             audio.addEventListener("error", () => reject(new Error("audio failed to load")), { once: true });
             audio.load();

@@ -16,7 +16,7 @@ from markupsafe import escape
 
 from beatbun.generation.provider import REFUSALS
 from beatbun.i18n import translate
-from beatbun.web.studio import FAILURE_REASONS
+from beatbun.web.i18n import FAILURE_REASONS
 from tests.api.test_generations_http import api, api_key_of
 from tests.conftest import LiveServer, running_live_server
 from tests.generation.providers.fake_elevenlabs import FakeElevenLabs, serve, server_env
@@ -120,7 +120,7 @@ def test_form_with_a_bad_field_is_shown_again_with_the_error_next_to_it(server: 
     visitor = signed_in(server.url, server.state_dir, "typo@example.com")
     response = submit(visitor, duration_seconds="900")
     assert response.status_code == 422
-    assert 'aria-invalid="true" aria-describedby="duration-error"' in response.text
+    assert 'aria-invalid="true" aria-describedby="duration_seconds-error"' in response.text
     assert "Duration 900 s is outside 5..300 s" in response.text
     assert "sunny pop" in response.text  # what was typed is kept
 
@@ -135,7 +135,7 @@ def test_form_with_a_duration_that_is_not_a_length_is_shown_again_with_the_error
     visitor = signed_in(server.url, server.state_dir, f"length-{duration}@example.com")
     response = submit(visitor, duration_seconds=duration)
     assert response.status_code == 422
-    assert 'aria-invalid="true" aria-describedby="duration-error"' in response.text
+    assert 'aria-invalid="true" aria-describedby="duration_seconds-error"' in response.text
     assert error in response.text
 
 

@@ -1,43 +1,43 @@
 // Performance measurement. consent.js loads this only once performance is allowed; the server
-// refuses events without that consent anyway. Counts only: no text the visitor typed is sent.
+// refuses everything without that consent anyway. Numbers only: no text the visitor typed.
+// Pages report what they measure as `beatbun:measure` events ({name, value, label}); they are
+// queued in memory (never in storage) and sent in batches, and at the latest when the page hides.
 {
   const token = document.querySelector('input[name="csrf_token"]')?.value || "";
+  const BATCH = 20;
+  const DELAY_MS = 2000;
+  const queue = [];
+  let timer = 0;
 
-  const send = (kind, label = "", value = 1) =>
-    fetch("/analytics/events", {
+  const post = (path, body) =>
+    fetch(path, {
       method: "POST",
       headers: { "content-type": "application/json", "x-csrf-token": token },
-      body: JSON.stringify({ kind, label, value }),
+      body: JSON.stringify(body),
       credentials: "same-origin",
+      // Survives the page being left, as sendBeacon would, and carries the CSRF header.
       keepalive: true,
-    });
+    }).catch(() => {});
 
-  send("page_view", window.location.pathname);
+  const flush = () => {
+    clearTimeout(timer);
+    timer = 0;
+    if (queue.length) post("/analytics/measurements", { measurements: queue.splice(0, BATCH) });
+    if (queue.length) flush();
+  };
 
-  document.addEventListener("click", (event) => {
-    // Genre tags: the studio's checkboxes (their value is the genre) or any [data-genre] link.
-    const tag = event.target.closest?.("[data-genre], [data-genre-tag]");
-    if (tag) send("genre_click", tag.dataset.genre || tag.value || "");
+  post("/analytics/events", { kind: "page_view", label: window.location.pathname });
+
+  document.addEventListener("beatbun:measure", (event) => {
+    const { name, value, label } = event.detail || {};
+    if (typeof name !== "string" || typeof value !== "number" || !Number.isFinite(value)) return;
+    queue.push({ name, value, label: typeof label === "string" ? label : "" });
+    if (queue.length >= BATCH) flush();
+    else if (!timer) timer = setTimeout(flush, DELAY_MS);
   });
 
-  const promptBoxes = "[data-remember-draft], [data-analytics-prompt]";
-  let focusedAt = 0;
-  document.addEventListener("focusin", (event) => {
-    if (event.target.matches?.(promptBoxes)) focusedAt = performance.now();
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "hidden") flush();
   });
-  document.addEventListener("focusout", (event) => {
-    if (!focusedAt || !event.target.matches?.(promptBoxes)) return;
-    const seconds = (performance.now() - focusedAt) / 1000;
-    focusedAt = 0;
-    if (seconds >= 0.5) send("prompt_time", "", Math.min(seconds, 1800));
-  });
-
-  // Media events do not bubble: listen in the capture phase for every player on the page.
-  document.addEventListener(
-    "waiting",
-    (event) => {
-      if (event.target instanceof HTMLMediaElement) send("buffering", window.location.pathname);
-    },
-    true,
-  );
+  window.addEventListener("pagehide", flush);
 }

@@ -32,7 +32,13 @@ async function poll() {
     const body = await response.json();
     if (response.ok) {
       show(body);
-      if (body.settled) return;
+      if (body.settled) {
+        // The header's balance (shell.js) shows the purchase without a reload.
+        if (Number.isInteger(body.balance)) {
+          document.dispatchEvent(new CustomEvent("beatbun:balance", { detail: { balance: body.balance } }));
+        }
+        return;
+      }
     } else if (response.status < 500) {
       // Logged out meanwhile, or no such checkout: asking again cannot help.
       message.textContent = body.message || "";

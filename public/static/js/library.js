@@ -33,6 +33,21 @@ document.addEventListener("submit", async (event) => {
   value.value = body.favourite ? "0" : "1";
 });
 
+// --- play in the docked player (player.js) -----------------------------------------------------
+
+// Each track's own audio control stays for browsers without scripts; with them, the dock plays,
+// so one sound plays at a time and it carries on from page to page.
+if (document.querySelector("[data-player]")) {
+  for (const button of document.querySelectorAll("[data-play-track]")) {
+    button.parentElement.querySelector("[data-inline-audio]")?.setAttribute("hidden", "");
+    button.hidden = false;
+    button.addEventListener("click", () => {
+      const detail = { trackId: button.dataset.playTrack, title: button.dataset.title, autoplay: true, toggle: true };
+      document.dispatchEvent(new CustomEvent("beatbun:play", { detail }));
+    });
+  }
+}
+
 // --- filters apply as they change --------------------------------------------------------------
 
 for (const control of document.querySelectorAll("[data-autosubmit]")) {

@@ -1,4 +1,5 @@
-// The studio, enhanced: submit without leaving the page, follow the queue live, play the result.
+// The studio, enhanced: the prompt read as it is typed, the price as parameters change, submit
+// without leaving the page, follow the queue live, hand finished tracks to the docked player.
 // Without this script every form still works (plain posts, reload to see progress).
 
 const studio = document.querySelector("[data-studio]");
@@ -6,13 +7,17 @@ const form = document.querySelector("[data-generate]");
 const jobs = document.querySelector("[data-jobs]");
 const connection = document.querySelector("[data-connection]");
 const status = document.querySelector(".status");
-const audio = document.querySelector("[data-audio]");
-const wave = document.querySelector("[data-wave]");
-const playerTitle = document.querySelector("[data-player-title]");
+const drawer = form.querySelector("[data-drawer]");
+const prompt = form.elements.prompt;
+const resolved = form.querySelector("[data-resolved]");
+const formMessage = form.querySelector("[data-form-message]");
+// The prompt is read as it is typed, so the button that asks for the reading is not needed.
+form.querySelector("[data-check]").remove();
 
+// The limits and every length's price, as the server computes them (generation/studio.py).
+const rules = JSON.parse(document.getElementById("studio-rules").textContent);
 const messages = JSON.parse(document.getElementById("studio-messages").textContent);
 let lastSeq = Number(studio.dataset.lastSeq || 0);
-let peaks = [];
 
 function t(name, values = {}) {
   return messages[name].replace(/\{(\w+)\}/g, (_, key) => String(values[key] ?? ""));
@@ -22,84 +27,278 @@ function say(message) {
   status.textContent = message;
 }
 
+function emit(name, detail) {
+  document.dispatchEvent(new CustomEvent(name, { detail }));
+}
+
 async function send(url, options) {
   let response;
   try {
     response = await fetch(url, { ...options, headers: { Accept: "application/json", ...(options.headers || {}) } });
-  } catch {
+  } catch (error) {
+    if (error.name === "AbortError") throw error;
     throw new Error(t("unreachable"));
   }
   const body = await response.json().catch(() => ({}));
   if (!response.ok) {
     const error = new Error(body.message || t("server_error", { status: response.status }));
     error.code = body.error;
+    error.field = body.field;
     throw error;
   }
   return body;
-}
-
-// "Not enough credits" goes to the error summary with a way out: plans and credit packs.
-function showCreditsNeeded(message) {
-  let summary = form.querySelector("[data-error-summary]");
-  if (!summary) {
-    summary = document.createElement("div");
-    summary.className = "error-summary";
-    summary.setAttribute("role", "alert");
-    summary.tabIndex = -1;
-    summary.dataset.errorSummary = "";
-    form.querySelector("#studio-title").after(summary);
-  }
-  const text = document.createElement("p");
-  text.textContent = message;
-  const link = document.createElement("a");
-  link.href = "/pricing";
-  link.textContent = t("buy_credits");
-  const more = document.createElement("p");
-  more.append(link);
-  summary.replaceChildren(text, more);
-  summary.focus();
 }
 
 // The header's balance (shell.js) follows every spend and refund without a reload.
 async function refreshBalance() {
   try {
     const { balance } = await send("/account/balance", { cache: "no-store" });
-    document.dispatchEvent(new CustomEvent("beatbun:balance", { detail: { balance } }));
+    emit("beatbun:balance", { balance });
   } catch {
     // The next page shows it.
   }
 }
 
-// --- cost ------------------------------------------------------------------------------------
+// --- messages next to what they are about ----------------------------------------------------
 
-function updateCost() {
-  const seconds = Math.min(Math.max(Number(form.elements.duration_seconds.value) || 30, 5), 300);
-  const lyrics = form.elements.lyrics && !form.elements.lyrics.disabled && form.elements.lyrics.value.trim();
-  const blocks = Math.max(1, Math.ceil(seconds / Number(studio.dataset.secondsPerCredit)));
-  const cost = blocks * (lyrics ? Number(studio.dataset.lyricsMultiplier) : 1);
-  form.querySelector("[data-cost]").textContent = String(cost);
+function controlFor(field) {
+  return field ? form.querySelector(`[name="${CSS.escape(field)}"]`) : null;
 }
 
-form.addEventListener("input", updateCost);
+function showFieldError(field, message) {
+  const control = controlFor(field);
+  const anchor = control && (control.type === "checkbox" || control.type === "radio") ? control.closest("fieldset") : control;
+  if (!anchor) return false;
+  let note = form.querySelector(`[data-field-error="${CSS.escape(field)}"]`);
+  if (!note) {
+    note = document.createElement("p");
+    note.className = "field-error";
+    note.id = `${field}-error`;
+    note.dataset.fieldError = field;
+    if (anchor.tagName === "FIELDSET") anchor.append(note);
+    else anchor.after(note);
+  }
+  note.textContent = message;
+  anchor.setAttribute("aria-describedby", note.id);
+  if (anchor === control) control.setAttribute("aria-invalid", "true");
+  return true;
+}
+
+function clearFieldErrors() {
+  form.querySelectorAll("[data-field-error]").forEach((note) => note.remove());
+  form.querySelectorAll("[aria-invalid]").forEach((control) => {
+    control.removeAttribute("aria-invalid");
+    if (control.getAttribute("aria-describedby")?.endsWith("-error")) control.removeAttribute("aria-describedby");
+  });
+  form.querySelectorAll("fieldset[aria-describedby]").forEach((set) => set.removeAttribute("aria-describedby"));
+}
+
+// Money and whole-form messages sit beside the button; "not enough credits" offers a way out.
+function showFormMessage(message, code) {
+  const text = document.createElement("p");
+  text.textContent = message;
+  text.dataset.errorCode = code || "";
+  const parts = [text];
+  if (code === "insufficient_credits") {
+    const link = document.createElement("a");
+    link.href = "/pricing";
+    link.textContent = t("buy_credits");
+    const more = document.createElement("p");
+    more.append(link);
+    parts.push(more);
+  }
+  formMessage.replaceChildren(...parts);
+  formMessage.hidden = false;
+}
+
+function clearFormMessage() {
+  formMessage.replaceChildren();
+  formMessage.hidden = true;
+}
+
+function focusField(field) {
+  const control = controlFor(field);
+  if (!control) return;
+  if (drawer.contains(control)) drawer.open = true;
+  control.focus();
+}
+
+// --- the drawer: a column on wide screens, a bottom sheet on phones ---------------------------
+
+const phone = window.matchMedia("(max-width: 52rem)");
+studio.classList.add("studio--enhanced");
+
+function fitDrawer() {
+  // On a phone the sheet starts closed, unless a field in it needs attention.
+  drawer.open = !phone.matches || Boolean(drawer.querySelector("[aria-invalid]"));
+}
+
+drawer.querySelector("summary").addEventListener("click", () => drawer.classList.add("drawer--animated"));
+drawer.querySelector("[data-drawer-close]").hidden = false;
+drawer.querySelector("[data-drawer-close]").addEventListener("click", () => {
+  drawer.open = false;
+  drawer.querySelector("summary").focus();
+});
+drawer.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && phone.matches && drawer.open) {
+    drawer.open = false;
+    drawer.querySelector("summary").focus();
+  }
+});
+phone.addEventListener("change", fitDrawer);
+
+// --- cost ------------------------------------------------------------------------------------
+
+function lengthInSeconds() {
+  const typed = Number(form.elements.duration_seconds.value);
+  const seconds = Number.isFinite(typed) && form.elements.duration_seconds.value !== "" ? Math.ceil(typed) : rules.duration_default;
+  return Math.min(Math.max(seconds, rules.duration_min), rules.duration_max);
+}
+
+function updateCost() {
+  const lyrics = form.elements.lyrics;
+  const withLyrics = rules.lyrics_allowed && lyrics && !lyrics.disabled && lyrics.value.trim() !== "";
+  const table = withLyrics ? rules.lyrics_prices : rules.prices;
+  form.querySelector("[data-cost]").textContent = String(table[lengthInSeconds() - rules.duration_min]);
+}
+
+// --- what the prompt resolves to -------------------------------------------------------------
+
+const RESOLVE_DELAY_MS = 300;
+let resolveTimer = null;
+let resolving = null;
+
+function scheduleResolve() {
+  clearTimeout(resolveTimer);
+  resolveTimer = setTimeout(resolvePrompt, RESOLVE_DELAY_MS);
+}
+
+async function resolvePrompt() {
+  resolving?.abort();
+  if (!prompt.value.trim()) {
+    resolved.hidden = true;
+    return;
+  }
+  resolving = new AbortController();
+  const body = new FormData(form);
+  body.delete("request_token");
+  try {
+    const plan = await send("/studio/resolve", { method: "POST", body, signal: resolving.signal });
+    clearFieldErrors();
+    showResolution(plan);
+  } catch (error) {
+    if (error.name === "AbortError") return;
+    if (error.field) showFieldError(error.field, error.message);
+  }
+}
+
+function chip(text, onPick) {
+  const item = document.createElement("li");
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "resolved__chip";
+  button.textContent = text;
+  button.addEventListener("click", onPick);
+  item.append(button);
+  return item;
+}
+
+// A chip puts its value into the matching control, so it can be changed from there.
+function setControl(name, value) {
+  const control = form.elements[name];
+  if (control instanceof RadioNodeList) {
+    for (const option of control) if (option.value === value) option.checked = true;
+  } else {
+    control.value = value;
+  }
+  const target = control instanceof RadioNodeList ? [...control].find((option) => option.checked) : control;
+  if (drawer.contains(target)) drawer.open = true;
+  target?.focus();
+  form.dispatchEvent(new Event("input"));
+}
+
+function showResolution(plan) {
+  const mode = t(plan.mode);
+  const chips = [
+    chip(t("chip_genre", { value: plan.genre_label }), () => {
+      const tag = form.querySelector(`[data-genre-tag][value="${CSS.escape(plan.genre)}"]`);
+      if (!tag) return;
+      tag.checked = true;
+      tag.focus();
+      form.dispatchEvent(new Event("input"));
+    }),
+    chip(t("chip_tempo", { value: plan.bpm }), () => setControl("bpm", String(plan.bpm))),
+    chip(t("chip_key", { value: `${plan.key} ${mode}` }), () => {
+      setControl("mode", plan.mode);
+      setControl("key", plan.key);
+    }),
+    chip(t("chip_mood", { value: plan.mood_label }), () => setControl("mood", plan.mood)),
+    chip(t("chip_length", { value: plan.duration_seconds }), () => setControl("duration_seconds", String(plan.duration_seconds))),
+  ];
+  resolved.querySelector("[data-resolved-chips]").replaceChildren(...chips);
+  const note = resolved.querySelector("[data-resolved-note]");
+  note.textContent = plan.unmade.map((item) => item.message).join(" ");
+  note.hidden = plan.unmade.length === 0;
+  resolved.hidden = false;
+}
+
+// --- measurements (sent on only with consent, by analytics.js) ------------------------------
+
+let dwellMs = 0;
+let focusedAt = null;
+prompt.addEventListener("focus", () => {
+  focusedAt = performance.now();
+});
+prompt.addEventListener("blur", () => {
+  if (focusedAt !== null) dwellMs += performance.now() - focusedAt;
+  focusedAt = null;
+});
+
+function takeDwell() {
+  const now = performance.now();
+  const total = dwellMs + (focusedAt !== null ? now - focusedAt : 0);
+  dwellMs = 0;
+  if (focusedAt !== null) focusedAt = now;
+  return Math.round(total);
+}
+
+form.addEventListener("click", (event) => {
+  const tag = event.target.closest("[data-genre-tag]");
+  if (tag) emit("beatbun:measure", { name: "genre_tag_click", value: 1, label: tag.value });
+});
+
+form.addEventListener("input", (event) => {
+  updateCost();
+  if (event.target !== form.elements.seed && event.target !== form.elements.lyrics) scheduleResolve();
+});
+form.addEventListener("change", updateCost);
 
 // --- submitting ------------------------------------------------------------------------------
 
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
+  // A reading asked for before this submit would clear the messages it brings.
+  clearTimeout(resolveTimer);
+  resolving?.abort();
   const button = form.querySelector("button[type=submit]");
   button.disabled = true;
+  emit("beatbun:measure", { name: "prompt_dwell_ms", value: takeDwell(), label: "" });
   try {
     const job = await send(form.action, { method: "POST", body: new FormData(form) });
-    showSubmitted(job);
+    clearFieldErrors();
+    clearFormMessage();
+    // Its live events may have come first; then they have said more than "queued" already.
+    if (showSubmitted(job)) say(t("submitted"));
     refreshBalance();
     connect(); // the event stream fallback ends when the queue is idle
-    form.querySelector("[data-error-summary]")?.remove();
-    say(t("submitted"));
+    resolvePrompt();
     // A new token for the next track; a resubmission of this one would return the same job.
     form.querySelector("[data-request-token]").value = crypto.randomUUID().replaceAll("-", "");
   } catch (error) {
-    if (error.code === "insufficient_credits") showCreditsNeeded(error.message);
-    else say(error.message);
+    clearFieldErrors();
+    clearFormMessage();
+    if (showFieldError(error.field, error.message)) focusField(error.field);
+    else showFormMessage(error.message, error.code);
   } finally {
     button.disabled = false;
   }
@@ -116,11 +315,17 @@ jobs.addEventListener("submit", async (event) => {
   }
 });
 
+// The docked player (player.js) plays what the studio hands it; without one, the link opens
+// the track's page.
+function play(trackId, title, autoplay) {
+  emit("beatbun:play", { trackId, title, autoplay });
+}
+
 jobs.addEventListener("click", (event) => {
-  const play = event.target.closest("[data-play]");
-  if (!play) return;
+  const link = event.target.closest("[data-play]");
+  if (!link || !document.querySelector("[data-player-title]")) return;
   event.preventDefault();
-  loadTrack(play.dataset.play, true);
+  play(link.dataset.play, link.closest("[data-job]").querySelector(".job__title").textContent, true);
 });
 
 // --- the queue, live -------------------------------------------------------------------------
@@ -129,8 +334,12 @@ jobs.addEventListener("click", (event) => {
 // the answer to its submission: then the entry exists already and only its title is missing.
 function showSubmitted(job) {
   const item = jobs.querySelector(`[data-job="${job.id}"]`);
-  if (item) item.querySelector(".job__title").textContent = job.request.prompt;
-  else upsertJob(job.id, { status: "queued", title: job.request.prompt, text: t("queued") });
+  if (item) {
+    item.querySelector(".job__title").textContent = job.request.prompt;
+    return false;
+  }
+  upsertJob(job.id, { status: "queued", title: job.request.prompt, text: t("queued") });
+  return true;
 }
 
 function upsertJob(jobId, { status: jobStatus, title, text, trackId }) {
@@ -151,6 +360,7 @@ function upsertJob(jobId, { status: jobStatus, title, text, trackId }) {
   item.className = `job job--${jobStatus}`;
   item.dataset.status = jobStatus;
   item.querySelector("[data-job-status]").textContent = text;
+  showBar(item, jobStatus);
   if (jobStatus !== "queued") item.querySelector("[data-cancel]")?.remove();
   if (trackId && !item.querySelector("[data-play]")) {
     const play = document.createElement("a");
@@ -159,6 +369,29 @@ function upsertJob(jobId, { status: jobStatus, title, text, trackId }) {
     play.dataset.play = trackId;
     play.textContent = t("play");
     item.append(play);
+  }
+}
+
+// The queue tells when a job waits, runs and ends, not how far a render has got: the bar moves
+// without a value until the job ends, and is full when the track is ready.
+function showBar(item, jobStatus) {
+  let bar = item.querySelector("[data-job-bar]");
+  if (jobStatus === "failed" || jobStatus === "canceled") {
+    bar?.remove();
+    return;
+  }
+  if (!bar) {
+    bar = document.createElement("progress");
+    bar.className = "job__bar";
+    bar.dataset.jobBar = "";
+    bar.setAttribute("aria-label", t("progress"));
+    item.querySelector("[data-job-status]").after(bar);
+  }
+  if (jobStatus === "succeeded") {
+    bar.max = 1;
+    bar.value = 1;
+  } else {
+    bar.removeAttribute("value");
   }
 }
 
@@ -187,8 +420,9 @@ function onEvent(event) {
   upsertJob(event.job_id, { status: event.status, text: describe(event), trackId: event.track_id });
   if (event.type === "succeeded") {
     say(t("done"));
-    loadTrack(event.track_id, false);
-  } else if (event.type === "failed") {
+    const title = jobs.querySelector(`[data-job="${event.job_id}"] .job__title`)?.textContent || "";
+    play(event.track_id, title, false);
+  } else {
     say(describe(event));
   }
   if (event.refunded) refreshBalance();
@@ -285,50 +519,7 @@ window.addEventListener("pageshow", (event) => {
 });
 window.addEventListener("pagehide", disconnect);
 
-// --- the player ------------------------------------------------------------------------------
-
-async function loadTrack(trackId, autoplay) {
-  try {
-    const track = await send(`/tracks/${trackId}`, { method: "GET" });
-    peaks = track.peaks;
-    playerTitle.textContent = track.title;
-    audio.src = track.audio_url;
-    audio.dataset.track = trackId;
-    draw();
-    if (autoplay) await audio.play();
-  } catch (error) {
-    say(error.message);
-  }
-}
-
-function draw() {
-  const context = wave.getContext("2d");
-  const { width, height } = wave;
-  context.clearRect(0, 0, width, height);
-  if (!peaks.length) return;
-  const played = audio.duration ? audio.currentTime / audio.duration : 0;
-  const style = getComputedStyle(document.documentElement);
-  peaks.forEach(([low, high], index) => {
-    const x = (index / peaks.length) * width;
-    context.fillStyle = index / peaks.length < played ? style.getPropertyValue("--accent") : style.getPropertyValue("--muted");
-    context.fillRect(x, ((1 - high) * height) / 2, Math.max(width / peaks.length, 1), ((high - low) * height) / 2 || 1);
-  });
-}
-
-wave.addEventListener("click", (event) => {
-  if (!audio.duration) return;
-  const box = wave.getBoundingClientRect();
-  audio.currentTime = ((event.clientX - box.left) / box.width) * audio.duration;
-});
-audio.addEventListener("timeupdate", draw);
-
-if (audio.dataset.track) {
-  send(`/tracks/${audio.dataset.track}`, { method: "GET" }).then((track) => {
-    peaks = track.peaks;
-    draw();
-  }, () => {});
-}
-
 updateCost();
+fitDrawer();
 connect();
-document.querySelector("[data-error-summary]")?.focus();
+if (prompt.value.trim()) resolvePrompt();

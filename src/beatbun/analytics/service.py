@@ -7,14 +7,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from beatbun.analytics.models import KINDS, Count, DailyVisitors, Event
-from beatbun.analytics.store import count_statements, list_counts, list_daily_visitors, salt_for
+from beatbun.analytics.store import (
+    count_statement,
+    list_counts,
+    list_daily_visitors,
+    salt_for,
+    visitor_count_statement,
+)
 from beatbun.errors import InvalidInput
 from beatbun.i18n import N_
-from beatbun.runtime.base import Database
+from beatbun.runtime.base import Database, Statement
 
 MAX_LABEL_LENGTH = 64
-# A prompt box left open over lunch says nothing about writing time.
-MAX_PROMPT_SECONDS = 1800.0
 REPORT_DAYS = 14
 
 
@@ -25,8 +29,8 @@ class Report:
     visitors: list[DailyVisitors]
 
 
-def parse_event(*, kind: str, label: str, value: float) -> Event:
-    """Validate what the page sent; raises InvalidInput for an unknown kind or a wild value."""
+def parse_event(*, kind: str, label: str) -> Event:
+    """Validate what the page sent; raises InvalidInput for a kind we do not count."""
     known = next((k for k in KINDS if k == kind), None)
     if known is None:
         raise InvalidInput(
@@ -34,32 +38,34 @@ def parse_event(*, kind: str, label: str, value: float) -> Event:
             field="kind",
             params={"kind": repr(kind)},
         )
-    if known == "prompt_time":
-        if not 0 < value <= MAX_PROMPT_SECONDS:
-            raise InvalidInput(
-                N_("Prompt time %(value)s is out of range."),
-                field="value",
-                params={"value": repr(value)},
-            )
-    else:
-        value = 1.0
-    return Event(kind=known, label=label.strip()[:MAX_LABEL_LENGTH], value=value)
+    return Event(kind=known, label=label.strip()[:MAX_LABEL_LENGTH], value=1.0)
 
 
 async def record_event(db: Database, *, visitor_id: str, event: Event, now: float) -> None:
     """Count `event` for today under a pseudonym no one can link to another day's."""
-    day = _day(now)
+    day = day_of(now)
+    await db.batch(
+        [
+            await visitor_statement(db, day=day, visitor_id=visitor_id),
+            count_statement(db, day=day, event=event),
+        ]
+    )
+
+
+async def visitor_statement(db: Database, *, day: str, visitor_id: str) -> Statement:
+    """The write that counts the visitor on `day` under that day's salted pseudonym."""
     salt = await salt_for(db, day)
     pseudonym = hashlib.sha256(f"{salt}:{visitor_id}".encode()).hexdigest()
-    await db.batch(count_statements(db, day=day, pseudonym=pseudonym, event=event))
+    return visitor_count_statement(db, day=day, pseudonym=pseudonym)
 
 
 async def build_report(db: Database, *, now: float) -> Report:
-    days = [_day(now - offset * 86400) for offset in reversed(range(REPORT_DAYS))]
+    days = [day_of(now - offset * 86400) for offset in reversed(range(REPORT_DAYS))]
     counts = await list_counts(db, since=days[0])
     visitors = await list_daily_visitors(db, since=days[0])
     return Report(days=days, counts=counts, visitors=visitors)
 
 
-def _day(timestamp: float) -> str:
+def day_of(timestamp: float) -> str:
+    """The UTC day of `timestamp`, as the tables key it."""
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")

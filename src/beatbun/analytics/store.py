@@ -8,18 +8,18 @@ from beatbun.analytics.models import KINDS, Count, DailyVisitors, Event
 from beatbun.runtime.base import Database, Statement
 
 
-def count_statements(db: Database, *, day: str, pseudonym: str, event: Event) -> list[Statement]:
-    """The writes for one event, to run in one batch."""
-    return [
-        db.prepare("INSERT OR IGNORE INTO analytics_visitors (day, pseudonym) VALUES (?, ?)").bind(
-            day, pseudonym
-        ),
-        db.prepare(
-            "INSERT INTO analytics_counts (day, kind, label, events, total) VALUES (?, ?, ?, 1, ?)"
-            " ON CONFLICT (day, kind, label) DO UPDATE SET events = events + 1,"
-            " total = total + excluded.total"
-        ).bind(day, event.kind, event.label, event.value),
-    ]
+def visitor_count_statement(db: Database, *, day: str, pseudonym: str) -> Statement:
+    return db.prepare(
+        "INSERT OR IGNORE INTO analytics_visitors (day, pseudonym) VALUES (?, ?)"
+    ).bind(day, pseudonym)
+
+
+def count_statement(db: Database, *, day: str, event: Event) -> Statement:
+    return db.prepare(
+        "INSERT INTO analytics_counts (day, kind, label, events, total) VALUES (?, ?, ?, 1, ?)"
+        " ON CONFLICT (day, kind, label) DO UPDATE SET events = events + 1,"
+        " total = total + excluded.total"
+    ).bind(day, event.kind, event.label, event.value)
 
 
 async def salt_for(db: Database, day: str) -> str:
@@ -50,12 +50,13 @@ async def list_counts(db: Database, *, since: str) -> list[Count]:
     return [
         Count(
             day=str(row["day"]),
-            kind=next(kind for kind in KINDS if kind == row["kind"]),
+            kind=KINDS[KINDS.index(row["kind"])],
             label=str(row["label"]),
             events=int(row["events"] or 0),
             total=float(row["total"] or 0),
         )
         for row in rows
+        if row["kind"] in KINDS
     ]
 
 

@@ -9,16 +9,16 @@ uvicorn the body is read from the file a piece of at most `MAX_READ_BYTES` at a 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from beatbun.runtime.base import BlobStream, Runtime
+from beatbun.runtime.base import BlobObject, BlobStream, Runtime
 from beatbun.runtime.streams import BODY_STREAM_EXTENSION
 from beatbun.tracks.models import Track
-from beatbun.tracks.service import audio_info, open_audio, parse_range
+from beatbun.tracks.service import AudioRange, audio_info, open_audio, parse_range
 
 
 async def audio_response(
@@ -29,11 +29,39 @@ async def audio_response(
     Raises RangeNotSatisfiable (416) for a range outside the file, NotFound once it expired.
     """
     stored = await audio_info(runtime, track)
+
+    async def opened(requested: AudioRange | None) -> BlobStream:
+        return await open_audio(runtime, track, requested=requested)
+
     disposition = "attachment" if download else "inline"
+    return await ranged_response(
+        request,
+        stored,
+        opened,
+        media_type=track.media_type,
+        disposition=f'{disposition}; filename="{track.file_name}"',
+        cache_control="private, no-store",
+    )
+
+
+async def ranged_response(
+    request: Request,
+    stored: BlobObject,
+    opened: Callable[[AudioRange | None], Awaitable[BlobStream]],
+    *,
+    media_type: str,
+    disposition: str,
+    cache_control: str,
+) -> Response:
+    """The rules every stored file is served by: one byte range (206), If-None-Match (304),
+    HEAD (headers only); `opened` opens the stored object, or the requested range of it.
+
+    Raises RangeNotSatisfiable (416) for a range outside the file.
+    """
     headers = {
         "accept-ranges": "bytes",
-        "content-disposition": f'{disposition}; filename="{track.file_name}"',
-        "cache-control": "private, no-store",
+        "content-disposition": disposition,
+        "cache-control": cache_control,
         "etag": stored.http_etag,
     }
     if _etag_listed(request.headers.get("if-none-match"), stored.http_etag):
@@ -44,10 +72,8 @@ async def audio_response(
         status, length = 206, requested.length
         headers["content-range"] = f"bytes {requested.start}-{requested.end}/{stored.size}"
     headers["content-length"] = str(length)
-    stream = (
-        None if request.method == "HEAD" else await open_audio(runtime, track, requested=requested)
-    )
-    return BlobResponse(stream, status_code=status, headers=headers, media_type=track.media_type)
+    stream = None if request.method == "HEAD" else await opened(requested)
+    return BlobResponse(stream, status_code=status, headers=headers, media_type=media_type)
 
 
 class BlobResponse(StreamingResponse):

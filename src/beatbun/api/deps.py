@@ -9,7 +9,6 @@ from fastapi import Depends, Request
 
 from beatbun.accounts.apikeys import KEY_PREFIX, authenticate_api_key
 from beatbun.accounts.models import Account, ApiKey, Session
-from beatbun.accounts.service import require_spending_allowed
 from beatbun.accounts.sessions import find_session_and_account
 from beatbun.accounts.store import get_account
 from beatbun.errors import InvalidInput, PermissionDenied, Unauthenticated
@@ -142,15 +141,13 @@ class ApiCaller:
     account: Account
 
     def require(self, scope: str) -> None:
-        """Raise PermissionDenied unless the key has `scope` (and, to spend, a verified owner)."""
+        """Raise PermissionDenied unless the key has `scope`; spending is the service's rule."""
         if scope not in self.key.scopes:
             raise PermissionDenied(
                 N_("This API key lacks the '%(scope)s' scope."),
                 code="insufficient_scope",
                 params={"scope": scope},
             )
-        if scope == "generate":
-            require_spending_allowed(self.account)
 
 
 async def api_caller(request: Request) -> ApiCaller:

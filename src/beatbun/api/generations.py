@@ -20,7 +20,7 @@ from beatbun.generation.service import (
     cancel_generation,
     get_generation,
     list_generations,
-    submit_generation,
+    submit_as,
 )
 from beatbun.i18n import N_
 
@@ -45,8 +45,8 @@ async def create_generation(
 ) -> dict[str, Any]:
     caller.require("generate")
     body = GenerationRequest.parse(await _json_body(request))
-    submission = await submit_generation(
-        runtime, account_id=caller.account.id, request=body, idempotency_key=idempotency_key
+    submission = await submit_as(
+        runtime, account=caller.account, request=body, idempotency_key=idempotency_key
     )
     if not submission.created:
         response.status_code = 200

@@ -31,6 +31,7 @@ PREFS_COOKIE = "__Host-prefs"
 PREFS_SESSION_COOKIE = "__Host-prefs-session"
 PERFORMANCE_COOKIE = "__Host-perf"
 DRAFT_STORAGE_PREFIX = "beatbun.draft."
+PLAYER_STORAGE_KEY = "beatbun.player"
 # Consent is asked again after six months (CNIL's recommended maximum).
 CONSENT_MAX_AGE = 183 * 86400
 PREFS_MAX_AGE = 365 * 86400
@@ -75,9 +76,11 @@ CATEGORY_DESCRIPTIONS: dict[Category, str] = {
         " and remembering the choices you make here. They cannot be switched off."
     ),
     "performance": N_(
-        "First-party measurement of how the product is used: page views, genre tag clicks,"
-        " time spent writing prompts and playback buffering. We store counts per day, never"
-        " your IP address, and the daily pseudonym cannot be linked from one day to the next."
+        "First-party measurement of how the product is used: page views, clicks on genre tags,"
+        " time spent in the prompt box before submitting, how long the player takes to start"
+        " and how long it stalls, and how long downloads take and how large they are. We"
+        " store counts per day, never your IP address, and the daily pseudonym cannot be"
+        " linked from one day to the next."
     ),
     "functionality": N_(
         "Remembers your theme and language beyond this browser session, and keeps an"
@@ -126,6 +129,16 @@ ITEMS: tuple[Item, ...] = (
         "functionality",
         N_("Remembers the theme and language you picked across visits."),
         N_("1 year"),
+    ),
+    Item(
+        PLAYER_STORAGE_KEY,
+        "sessionStorage",
+        "necessary",
+        N_(
+            "The track in the player, where it was and whether it was playing, so it carries on"
+            " when you open another page."
+        ),
+        N_("Until you close the tab"),
     ),
     Item(
         DRAFT_STORAGE_PREFIX,

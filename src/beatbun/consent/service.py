@@ -16,8 +16,8 @@ from beatbun.consent.store import find_latest_records, insert_record, list_recor
 from beatbun.runtime.base import Database
 
 # Bump when the cookie policy changes what we set or why: everyone is asked again at once.
-POLICY_VERSION = "2026-11-20"
-POLICY_EFFECTIVE_DATE = "2026-11-20"
+POLICY_VERSION = "2026-11-29"
+POLICY_EFFECTIVE_DATE = "2026-11-29"
 
 
 def new_device_subject() -> str:

@@ -7,6 +7,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from beatbun.accounts.models import Account
+from beatbun.accounts.service import require_spending_allowed
 from beatbun.billing.credits import charge, open_wallet
 from beatbun.billing.pricing import price_in_credits
 from beatbun.errors import AppError, Conflict, InvalidInput, RuntimeFailure
@@ -44,6 +46,20 @@ def quote(runtime: Runtime, request: GenerationRequest) -> int:
         )
     return price_in_credits(
         duration_seconds=request.duration_seconds, has_lyrics=request.has_lyrics
+    )
+
+
+async def submit_as(
+    runtime: Runtime, *, account: Account, request: GenerationRequest, idempotency_key: str | None
+) -> Submission:
+    """The spending rule, then `submit_generation`: what the studio, the library and the API call.
+
+    Raises PermissionDenied (`email_unverified`) before anything else when the account may not
+    spend credits, then whatever `submit_generation` raises.
+    """
+    require_spending_allowed(account)
+    return await submit_generation(
+        runtime, account_id=account.id, request=request, idempotency_key=idempotency_key
     )
 
 

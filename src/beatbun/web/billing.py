@@ -27,10 +27,10 @@ from beatbun.errors import Conflict, PaymentProviderError
 from beatbun.i18n import N_, translate
 from beatbun.runtime.base import Runtime
 from beatbun.web.choices import language_of
+from beatbun.web.i18n import FAILURE_REASONS
 from beatbun.web.money import format_count, format_money
 from beatbun.web.pricing import PAYMENTS_UNAVAILABLE, day_of, failure_text, payments_available
 from beatbun.web.security import allow_payment_forms
-from beatbun.web.studio import FAILURE_REASONS
 from beatbun.web.templates import templates
 
 router = APIRouter()

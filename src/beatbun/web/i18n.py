@@ -10,6 +10,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from beatbun.errors import AppError, RuntimeFailure
+from beatbun.generation.lifecycle import DEADLINE_EXCEEDED
 from beatbun.i18n import N_, translate, translations_for
 
 # A platform failure's own message names D1, R2 or a provider; it goes to the logs and the API.
@@ -30,6 +31,24 @@ ERROR_TITLES = {
 }
 CLIENT_ERROR = N_("Request not accepted")
 SERVER_ERROR = N_("Service unavailable")
+# Why a track failed, by the job's error code, for the person who asked for it. The stored
+# message is the API's: it may name the provider, its limits, or settings only we can change.
+PROVIDER_BUSY = N_("The music service is busy or unavailable right now. Please try again.")
+TOO_SLOW = N_("Making the track took too long.")
+FAILURE_REASONS = {
+    "prompt_refused": N_(
+        "The music service refused this prompt: it names a copyrighted work or artist."
+    ),
+    "provider_busy": PROVIDER_BUSY,
+    "provider_overloaded": PROVIDER_BUSY,
+    "provider_unavailable": PROVIDER_BUSY,
+    "provider_unreachable": PROVIDER_BUSY,
+    "queue_unavailable": PROVIDER_BUSY,
+    "provider_timeout": TOO_SLOW,
+    DEADLINE_EXCEEDED: TOO_SLOW,
+    "interrupted": N_("Making the track was interrupted."),
+}
+UNKNOWN_FAILURE = N_("The track could not be made.")
 
 
 def error_text(error: AppError, language: str) -> str:
@@ -37,6 +56,11 @@ def error_text(error: AppError, language: str) -> str:
     if isinstance(error, RuntimeFailure):
         return translate(language, SERVICE_TROUBLE)
     return translate(language, error.template, error.params)
+
+
+def failure_reason(code: str | None, language: str) -> str:
+    """Why a job failed, by its error code, in `language`."""
+    return translate(language, FAILURE_REASONS.get(code or "", UNKNOWN_FAILURE))
 
 
 def error_title(status: int, language: str) -> str:

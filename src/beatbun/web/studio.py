@@ -1,90 +1,44 @@
-"""The studio: the prompt form, the queue of the user's jobs with live progress, the player.
+"""The studio's routes: the page, submitting, cancelling, and reading a prompt before paying.
 
 Every action works as a plain form post (303 back to the studio); `static/js/studio.js`
-enhances it with fetch, live events and the waveform player. The live channel is in
-`web/progress.py`.
+enhances it with fetch, the prompt's reading as it is typed, and live events. The page model
+and the form's reading are `generation/studio.py`; the live channel is `web/progress.py`.
 """
 
 from __future__ import annotations
 
-import math
 import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.datastructures import FormData, ImmutableMultiDict
 
 from beatbun.accounts.models import Account
-from beatbun.accounts.service import require_spending_allowed
 from beatbun.api.deps import CurrentAccount, RuntimeDep
-from beatbun.billing.pricing import LYRICS_MULTIPLIER, SECONDS_PER_CREDIT, price_in_credits
 from beatbun.errors import AppError
-from beatbun.generation.composer.provider import Composer
 from beatbun.generation.composer.styles import GENRES
-from beatbun.generation.lifecycle import DEADLINE_EXCEEDED
 from beatbun.generation.models import GenerationRequest
-from beatbun.generation.provider import (
-    DEFAULT_DURATION_SECONDS,
-    MAX_DURATION_SECONDS,
-    MIN_DURATION_SECONDS,
-    TONICS,
+from beatbun.generation.provider import TONICS
+from beatbun.generation.service import cancel_generation, submit_as
+from beatbun.generation.studio import (
+    INSTRUMENT_CHOICES,
+    MOOD_CHOICES,
+    Resolution,
+    request_from_form,
+    resolve_request,
+    studio_page,
 )
-from beatbun.generation.providers.elevenlabs import provider_name
-from beatbun.generation.service import (
-    cancel_generation,
-    list_generations,
-    queue_snapshot,
-    submit_generation,
-)
-from beatbun.i18n import N_, translate
 from beatbun.runtime.base import Runtime
-from beatbun.tracks.service import tracks_of
 from beatbun.web.choices import language_of
 from beatbun.web.forms import see_other
-from beatbun.web.i18n import error_text
+from beatbun.web.i18n import FAILURE_REASONS, error_text, failure_reason
 from beatbun.web.templates import templates
 
 router = APIRouter()
-
-# What the form sends -> what it shows.
-MOODS = {
-    "chill": N_("Chill"),
-    "happy": N_("Happy"),
-    "sad": N_("Sad"),
-    "dark": N_("Dark"),
-    "epic": N_("Epic"),
-    "dreamy": N_("Dreamy"),
-    "energetic": N_("Energetic"),
-    "romantic": N_("Romantic"),
-}
-INSTRUMENTS = {
-    "piano": N_("Piano"),
-    "guitar": N_("Guitar"),
-    "strings": N_("Strings"),
-    "synth": N_("Synth"),
-    "pads": N_("Pads"),
-    "bass": N_("Bass"),
-    "brass": N_("Brass"),
-    "drums": N_("Drums"),
-}
-# Why a track failed, by the job's error code, for the person who asked for it. The stored
-# message is the API's: it may name the provider, its limits, or settings only we can change.
-PROVIDER_BUSY = N_("The music service is busy or unavailable right now. Please try again.")
-TOO_SLOW = N_("Making the track took too long.")
-FAILURE_REASONS = {
-    "prompt_refused": N_(
-        "The music service refused this prompt: it names a copyrighted work or artist."
-    ),
-    "provider_busy": PROVIDER_BUSY,
-    "provider_overloaded": PROVIDER_BUSY,
-    "provider_unavailable": PROVIDER_BUSY,
-    "provider_unreachable": PROVIDER_BUSY,
-    "queue_unavailable": PROVIDER_BUSY,
-    "provider_timeout": TOO_SLOW,
-    DEADLINE_EXCEEDED: TOO_SLOW,
-    "interrupted": N_("Making the track was interrupted."),
-}
-UNKNOWN_FAILURE = N_("The track could not be made.")
+# Errors about money go beside the button that spends it, with a way to get more.
+MONEY_ERRORS = frozenset({"insufficient_credits", "email_unverified"})
+TAG_FIELDS = ("genres", "instruments")
 
 
 @router.get("/studio", response_class=HTMLResponse)
@@ -95,32 +49,56 @@ async def studio(request: Request, account: CurrentAccount, runtime: RuntimeDep)
         for name, value in request.query_params.items()
         if name in GenerationRequest.model_fields
     }
-    return await _render(request, runtime, account, values=prefill)
+    return await _render(request, runtime, account, values=prefill, lists=request.query_params)
 
 
 @router.post("/studio", response_model=None)
 async def generate(request: Request, account: CurrentAccount, runtime: RuntimeDep) -> Response:
     form = await request.form()
-    values = {name: str(value) for name, value in form.items() if isinstance(value, str)}
-    data = _request_data(form.getlist("genres"), form.getlist("instruments"), values)
+    values = _values_of(form)
     wants_json = "application/json" in request.headers.get("accept", "")
     try:
-        require_spending_allowed(account)
-        submission = await submit_generation(
+        submission = await submit_as(
             runtime,
-            account_id=account.id,
-            request=GenerationRequest.parse(data),
+            account=account,
+            request=GenerationRequest.parse(_request_data(form)),
             idempotency_key=values.get("request_token") or None,
         )
     except AppError as exc:
         if wants_json:
             raise
-        return await _render(request, runtime, account, error=exc, values=values)
+        return await _render(request, runtime, account, error=exc, values=values, lists=form)
     if wants_json:
         return JSONResponse(
             submission.job.to_public(), status_code=201 if submission.created else 200
         )
     return see_other(f"/studio?job={submission.job.id}")
+
+
+@router.post("/studio/resolve", response_model=None)
+async def resolve(request: Request, account: CurrentAccount, runtime: RuntimeDep) -> Response:
+    """What the studio form would make, in the reader's language; nothing is charged.
+
+    Scripts get the `Resolution` as JSON as the prompt is typed (InvalidInput: 422 with the
+    field); without scripts, the form's "Check what we understood" button shows the studio
+    again with it, or with the error next to its field.
+    """
+    form = await request.form()
+    values = _values_of(form)
+    language = language_of(request)
+    try:
+        resolution = resolve_request(
+            GenerationRequest.parse(_request_data(form)), language=language
+        )
+    except AppError as exc:
+        if "application/json" in request.headers.get("accept", ""):
+            raise
+        return await _render(request, runtime, account, error=exc, values=values, lists=form)
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse(resolution.model_dump())
+    return await _render(
+        request, runtime, account, values=values, lists=form, resolution=resolution
+    )
 
 
 @router.post("/studio/jobs/{job_id}/cancel", response_model=None)
@@ -138,79 +116,50 @@ async def _render(
     runtime: Runtime,
     account: Account,
     *,
+    values: dict[str, str],
     error: AppError | None = None,
-    values: dict[str, str] | None = None,
+    lists: ImmutableMultiDict[str, Any],
+    resolution: Resolution | None = None,
 ) -> HTMLResponse:
-    snapshot = await queue_snapshot(runtime, account_id=account.id)
-    jobs = await list_generations(runtime, account_id=account.id, limit=10)
-    tracks = await tracks_of(runtime, account_id=account.id, limit=1)
+    page = await studio_page(runtime, account=account, values=values)
     language = language_of(request)
-    errors = {}
-    if error is not None:
-        errors[getattr(error, "field", None) or "form"] = error_text(error, language)
-    status = error.status if error is not None else 200
-    page: HTMLResponse = templates.TemplateResponse(
+    field: str | None = getattr(error, "field", None)
+    errors = {} if error is None else {field or "form": error_text(error, language)}
+    if error is not None and error.code in MONEY_ERRORS:
+        errors = {"money": error_text(error, language)}
+    response: HTMLResponse = templates.TemplateResponse(
         request,
         "studio/studio.html",
         {
-            "jobs": jobs,
-            "positions": {job["job_id"]: job["position"] for job in snapshot["jobs"]},
-            "last_seq": snapshot["seq"],
-            "latest_track": tracks[0] if tracks else None,
-            "values": values or {},
+            "page": page,
+            "resolution": resolution,
+            "rules": page.rules,
+            "values": values,
+            # Checked tags, kept across an error or carried in from a track's settings.
+            "checked": {name: [str(v) for v in lists.getlist(name)] for name in TAG_FIELDS},
+            "request_token": uuid.uuid4().hex,
             "errors": errors,
-            # "Not enough credits" comes with a way to get more.
             "error_code": error.code if error is not None else None,
             "genres": GENRES,
-            "moods": MOODS,
-            "instruments": INSTRUMENTS,
+            "moods": MOOD_CHOICES,
+            "instruments": INSTRUMENT_CHOICES,
             "tonics": TONICS,
-            "request_token": uuid.uuid4().hex,
-            "cost": price_in_credits(duration_seconds=_duration_of(values or {}), has_lyrics=False),
-            "seconds_per_credit": SECONDS_PER_CREDIT,
-            "lyrics_multiplier": LYRICS_MULTIPLIER,
-            "supports_lyrics": provider_name(runtime.settings) != Composer.name,
-            "can_spend": account.can_spend_credits,
             "failure_reason": lambda job: failure_reason(job.error_code, language),
             # Live events carry a failure's code; the page explains it in the reader's language.
             "failure_reasons": {
                 code: failure_reason(code, language) for code in ("", *FAILURE_REASONS)
             },
         },
-        status_code=status,
+        status_code=error.status if error is not None else 200,
     )
-    return page
+    return response
 
 
-def failure_reason(code: str | None, language: str) -> str:
-    return translate(language, FAILURE_REASONS.get(code or "", UNKNOWN_FAILURE))
+def _values_of(form: FormData) -> dict[str, str]:
+    return {name: str(value) for name, value in form.items() if isinstance(value, str)}
 
 
-def _duration_of(values: dict[str, str]) -> float:
-    """The typed length within the allowed range, for the price beside the form.
-
-    The form may come back with an error about this very field ("abc", "nan", "900"): those
-    price as the default or the nearest limit rather than failing the page.
-    """
-    try:
-        duration = float(values.get("duration_seconds") or DEFAULT_DURATION_SECONDS)
-    except ValueError:
-        return DEFAULT_DURATION_SECONDS
-    if math.isnan(duration):
-        return DEFAULT_DURATION_SECONDS
-    return min(max(duration, MIN_DURATION_SECONDS), MAX_DURATION_SECONDS)
-
-
-def _request_data(
-    genres: list[Any], instruments: list[Any], values: dict[str, str]
-) -> dict[str, Any]:
-    """The form as the API's JSON body: blanks mean 'not given', checkboxes become lists."""
-    data: dict[str, Any] = {
-        name: value.strip()
-        for name, value in values.items()
-        if name in GenerationRequest.model_fields and value.strip() != ""
-    }
-    data["genres"] = [str(genre) for genre in genres]
-    data["instruments"] = [str(instrument) for instrument in instruments]
-    data["instrumental"] = not data.get("lyrics")
-    return data
+def _request_data(form: FormData) -> dict[str, object]:
+    return request_from_form(
+        _values_of(form), genres=form.getlist("genres"), instruments=form.getlist("instruments")
+    )

@@ -17,14 +17,13 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 from pydantic import BaseModel
 
 from beatbun.accounts.models import Account
-from beatbun.accounts.service import require_spending_allowed
 from beatbun.api.audio import audio_response
 from beatbun.api.deps import CurrentAccount, RuntimeDep
 from beatbun.errors import AppError, InvalidInput, NotFound
 from beatbun.generation.composer.styles import GENRES
 from beatbun.generation.models import GenerationRequest
 from beatbun.generation.provider import MAX_SEED
-from beatbun.generation.service import get_generation, submit_generation
+from beatbun.generation.service import get_generation, submit_as
 from beatbun.runtime.base import Runtime
 from beatbun.tracks.deletion import (
     UNDO_SECONDS,
@@ -198,11 +197,10 @@ async def make_another(
     """Another track like this one: the same settings and a new seed, charged as any other."""
     track = await get_track(runtime.db, account_id=account.id, track_id=track_id)
     try:
-        require_spending_allowed(account)
         settings = await _settings_of(runtime, track)
-        submission = await submit_generation(
+        submission = await submit_as(
             runtime,
-            account_id=account.id,
+            account=account,
             request=GenerationRequest.parse({**settings, "seed": secrets.randbelow(MAX_SEED)}),
             idempotency_key=(await _form(request)).get("request_token") or None,
         )

@@ -34,6 +34,21 @@ GENRE_WORDS: tuple[tuple[str, str], ...] = (
     ("rock", "rock"), ("punk", "rock"), ("grunge", "rock"), ("metal", "rock"),
     ("pop", "pop"),
 )  # fmt: skip
+# Genres people ask for that we do not make yet, each with the made style that comes nearest.
+# A prompt naming one (and no made genre) sounds like that style, and the studio says so.
+UNMADE_GENRES: tuple[tuple[str, str], ...] = (
+    ("reggaeton", "pop"), ("dembow", "pop"), ("k-pop", "pop"), ("j-pop", "pop"),
+    ("afrobeats", "house"), ("afrobeat", "house"), ("amapiano", "house"), ("dubstep", "techno"),
+    ("drum and bass", "techno"), ("drum & bass", "techno"), ("dnb", "techno"),
+    ("trance", "techno"), ("hardstyle", "techno"), ("garage", "house"),
+    ("bossa nova", "jazz"), ("samba", "jazz"), ("salsa", "jazz"), ("tango", "cinematic"),
+    ("flamenco", "rock"), ("reggae", "lofi"), ("dancehall", "hiphop"), ("ska", "rock"),
+    ("country", "rock"), ("bluegrass", "rock"), ("folk", "pop"), ("blues", "jazz"),
+    ("gospel", "pop"), ("soul", "jazz"), ("funk", "house"), ("r&b", "hiphop"), ("rnb", "hiphop"),
+    ("grime", "hiphop"), ("phonk", "hiphop"), ("shoegaze", "rock"), ("emo", "rock"),
+    ("classical", "cinematic"), ("baroque", "cinematic"), ("opera", "cinematic"),
+    ("chiptune", "synthwave"), ("8-bit", "synthwave"),
+)  # fmt: skip
 MOOD_WORDS: dict[str, tuple[str, ...]] = {
     "happy": ("happy", "uplifting", "joyful", "bright", "cheerful", "sunny", "fun", "summer"),
     "sad": ("sad", "melancholic", "melancholy", "emotional", "lonely", "heartbreak", "somber"),
@@ -125,13 +140,39 @@ def read_text(text: str) -> TextHints:
 
 
 def find_genre(text: str) -> str | None:
-    """The genre whose keyword appears earliest in `text` (lower case), if any."""
+    """The genre whose keyword appears earliest in `text` (lower case), if any.
+
+    A genre we do not make counts only when no made one is named: "reggaeton jazz" is jazz.
+    """
+    made = _earliest(text, GENRE_WORDS)
+    if made is not None:
+        return made[1]
+    unmade = _earliest(text, UNMADE_GENRES)
+    return unmade[1] if unmade else None
+
+
+def find_unmade_genres(text: str) -> tuple[tuple[str, str], ...]:
+    """Each genre of `UNMADE_GENRES` that `text` names, with its nearest made style, in order."""
+    lower = text.lower()
+    found = sorted(
+        (match.start(), phrase, nearest)
+        for phrase, nearest in UNMADE_GENRES
+        if (match := _phrase_in(lower, phrase))
+    )
+    return tuple((phrase, nearest) for _, phrase, nearest in found)
+
+
+def _earliest(text: str, words: tuple[tuple[str, str], ...]) -> tuple[int, str] | None:
     best: tuple[int, str] | None = None
-    for phrase, genre in GENRE_WORDS:
-        match = re.search(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text)
+    for phrase, genre in words:
+        match = _phrase_in(text, phrase)
         if match and (best is None or match.start() < best[0]):
             best = (match.start(), genre)
-    return best[1] if best else None
+    return best
+
+
+def _phrase_in(text: str, phrase: str) -> re.Match[str] | None:
+    return re.search(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text)
 
 
 def resolve_plan(request: MusicRequest, *, sample_rate: int) -> CompositionPlan:
