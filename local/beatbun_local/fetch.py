@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Mapping
 import httpx
 
 from beatbun.runtime.base import FetchError, FetchResponse, FetchStream, FetchTimeout
-from beatbun.runtime.fetchrules import check_timeout, request_headers
+from beatbun.runtime.fetchrules import check_timeout, read_whole, request_headers
 
 
 class HttpxFetcher:
@@ -32,11 +32,9 @@ class HttpxFetcher:
         body: bytes | None = None,
         timeout_seconds: float,
     ) -> FetchResponse:
-        async with self.stream(
-            method, url, headers=headers, body=body, timeout_seconds=timeout_seconds
-        ) as answer:
-            content = b"".join([chunk async for chunk in answer.chunks])
-        return FetchResponse(status=answer.status, headers=answer.headers, body=content)
+        return await read_whole(
+            self.stream(method, url, headers=headers, body=body, timeout_seconds=timeout_seconds)
+        )
 
     @contextlib.asynccontextmanager
     async def stream(

@@ -51,7 +51,7 @@ from beatbun.runtime.blobrules import (
 from beatbun.runtime.cipherrules import check_aes_gcm
 from beatbun.runtime.clock import SystemClock
 from beatbun.runtime.d1rules import check_params, check_sql, error_from_message, first_of
-from beatbun.runtime.fetchrules import check_timeout, request_headers
+from beatbun.runtime.fetchrules import check_timeout, read_whole, request_headers
 from beatbun.runtime.kdfrules import check_pbkdf2
 from beatbun.runtime.resend import ResendMailer
 from beatbun.settings import ENV_VARS, Settings
@@ -93,11 +93,9 @@ class JsFetcher:
         body: bytes | None = None,
         timeout_seconds: float,
     ) -> FetchResponse:
-        async with self.stream(
-            method, url, headers=headers, body=body, timeout_seconds=timeout_seconds
-        ) as answer:
-            content = b"".join([chunk async for chunk in answer.chunks])
-        return FetchResponse(status=answer.status, headers=answer.headers, body=content)
+        return await read_whole(
+            self.stream(method, url, headers=headers, body=body, timeout_seconds=timeout_seconds)
+        )
 
     @contextlib.asynccontextmanager
     async def stream(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 
+from beatbun.runtime.base import FetchResponse, FetchStream
 from beatbun.version import VERSION
 
 # Some APIs refuse a request without one (Resend answers 403, error 1010), and Pyodide's httpx
@@ -25,3 +27,12 @@ def request_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
 def check_timeout(timeout_seconds: float) -> None:
     if not timeout_seconds > 0:
         raise ValueError(f"timeout_seconds must be positive, not {timeout_seconds!r}.")
+
+
+async def read_whole(
+    answer: contextlib.AbstractAsyncContextManager[FetchStream],
+) -> FetchResponse:
+    """A streamed answer (`Fetcher.stream(...)`) read to its end: how both adapters `fetch`."""
+    async with answer as streamed:
+        body = b"".join([chunk async for chunk in streamed.chunks])
+    return FetchResponse(status=streamed.status, headers=streamed.headers, body=body)
