@@ -64,11 +64,7 @@ class Default(WorkerEntrypoint):
             queues = DurableObjectNamespace(self.env.USER_QUEUE)
             return await queues.get(queues.id_from_name(account_id)).forward(request)
         except AppError as exc:
-            return Response(
-                json.dumps(refusal_body(exc)),
-                status=exc.status,
-                headers={"content-type": "application/json", "cache-control": "no-store"},
-            )
+            return _refusal(refusal_body(exc), status=exc.status)
 
     async def scheduled(self, controller: Any, env: Any = None, ctx: Any = None) -> None:
         # `env` and `ctx` arrive unwrapped; the SDK-wrapped ones are on self (§0.2).
@@ -97,11 +93,7 @@ class UserQueue(DurableObject):
         if not _is_upgrade(request):
             return Response("Expected a WebSocket upgrade.", status=426)
         if len(hibernated_sockets(self.ctx)) >= MAX_SOCKETS:
-            return Response(
-                json.dumps(TOO_MANY_SOCKETS),
-                status=429,
-                headers={"content-type": "application/json", "cache-control": "no-store"},
-            )
+            return _refusal(TOO_MANY_SOCKETS, status=429)
         return Response(None, status=101, web_socket=accept_socket(self.ctx))
 
     async def webSocketMessage(self, ws: Any, message: Any) -> None:
@@ -122,3 +114,12 @@ class UserQueue(DurableObject):
 
 def _is_upgrade(request: Any) -> bool:
     return (request.headers.get("upgrade") or "").lower() == "websocket"
+
+
+def _refusal(body: dict[str, str], *, status: int) -> Any:
+    """A refused socket handshake, with the app's JSON error shape."""
+    return Response(
+        json.dumps(body),
+        status=status,
+        headers={"content-type": "application/json", "cache-control": "no-store"},
+    )

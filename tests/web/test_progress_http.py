@@ -122,13 +122,6 @@ def test_reconnecting_replays_what_was_missed_and_nothing_before(visitor: Visito
     assert replayed[0]["seq"] == seen + 1
 
 
-def test_a_failure_carries_its_code_but_not_the_providers_message(visitor: Visitor) -> None:
-    with open_socket(visitor, after=0) as socket:
-        job_id = submit(visitor, "pushed pop")
-        events = receive_until(socket, "succeeded", job_id)
-    assert all("message" not in (event.get("error") or {}) for event in events)
-
-
 def test_socket_without_a_session_is_refused(server: LiveServer) -> None:
     url = socket_url_of(server.url)
     with (

@@ -15,7 +15,7 @@ from beatbun.errors import NotFound
 from beatbun.i18n import N_
 from beatbun.runtime.base import Database
 from beatbun.tracks.models import Track
-from beatbun.tracks.store import COLUMNS, LIVE, get_track, track_from_row, track_not_found
+from beatbun.tracks.store import COLUMNS, LIVE, track_from_row, track_not_found
 
 TOKEN_BYTES = 32
 # token_urlsafe(32) gives 43 characters of the base64url alphabet.
@@ -27,19 +27,19 @@ async def share_track(db: Database, *, account_id: str, track_id: str) -> str:
 
     Raises NotFound for a track the account does not own.
     """
-    fresh = secrets.token_urlsafe(TOKEN_BYTES)
-    await (
+    # One statement: a track shared already keeps its token, a live track of another account
+    # (or none) gives no row.
+    token = await (
         db.prepare(
-            "UPDATE tracks SET share_token = ? WHERE id = ? AND account_id = ?"
-            f" AND share_token IS NULL AND {LIVE}"
+            "UPDATE tracks SET share_token = COALESCE(share_token, ?)"
+            f" WHERE id = ? AND account_id = ? AND {LIVE} RETURNING share_token"
         )
-        .bind(fresh, track_id, account_id)
-        .run()
+        .bind(secrets.token_urlsafe(TOKEN_BYTES), track_id, account_id)
+        .first("share_token")
     )
-    track = await get_track(db, account_id=account_id, track_id=track_id)
-    if track.share_token is None:
-        raise RuntimeError(f"Track {track_id!r} was shared but has no token.")
-    return track.share_token
+    if token is None:
+        raise track_not_found(track_id)
+    return str(token)
 
 
 async def revoke_share(db: Database, *, account_id: str, track_id: str) -> None:

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from beatbun.accounts.models import Account
 from beatbun.api.deps import CurrentAccount, RuntimeDep
 from beatbun.billing.checkout import open_portal
-from beatbun.billing.credits import LedgerEntry, Note, list_entries, open_wallet
+from beatbun.billing.credits import LedgerEntry, Note, list_entries
 from beatbun.billing.models import Payment, Subscription
 from beatbun.billing.plans import PACKS, PLANS
 from beatbun.billing.store import find_customer_id, list_payments
@@ -31,6 +31,7 @@ from beatbun.web.i18n import FAILURE_REASONS
 from beatbun.web.money import format_count, format_money
 from beatbun.web.pricing import PAYMENTS_UNAVAILABLE, day_of, failure_text, payments_available
 from beatbun.web.security import allow_payment_forms
+from beatbun.web.shell import wallet_of
 from beatbun.web.templates import templates
 
 router = APIRouter()
@@ -164,7 +165,7 @@ async def _billing_page(
     language = language_of(request)
     allow_payment_forms(request)
     now = runtime.clock.now()
-    wallet = await open_wallet(runtime.db, account.id, now=now)
+    wallet = await wallet_of(request, runtime, account)
     subscription = await current_subscription(runtime.db, account.id, now=now)
     entries = await list_entries(runtime.db, account.id, limit=LEDGER_PAGE_SIZE + 1, before=before)
     payments = await list_payments(runtime.db, account.id, limit=PAYMENTS_SHOWN)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.datastructures import FormData
 
 from beatbun.accounts.models import MAX_USER_AGENT, Client
 from beatbun.errors import AppError, InvalidFields, InvalidInput
@@ -67,3 +68,8 @@ def client_of(request: Request) -> Client:
     else:
         ip = request.client.host if request.client else ""
     return Client(ip=ip, user_agent=request.headers.get("user-agent", "")[:MAX_USER_AGENT])
+
+
+def form_values(form: FormData) -> dict[str, str]:
+    """A posted form's text fields by name (the last of a repeated one); uploads are left out."""
+    return {name: value for name, value in form.items() if isinstance(value, str)}

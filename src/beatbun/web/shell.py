@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from beatbun.accounts.models import Account
 from beatbun.api.deps import API_PREFIX, CurrentAccount, RuntimeDep, runtime_of, visitor_of
-from beatbun.billing.credits import open_wallet
+from beatbun.billing.credits import Wallet, open_wallet
 from beatbun.runtime.base import Runtime
 from beatbun.web.choices import language_of
 from beatbun.web.money import format_count
@@ -45,18 +45,19 @@ class HeaderBalance(BaseModel):
 
 async def load_shell(request: Request) -> None:
     """Read a signed-in visitor's balance once per page request (kept on `request.state`)."""
-    if request.url.path.startswith(API_PREFIX) or hasattr(request.state, "balance"):
+    if request.url.path.startswith(API_PREFIX) or hasattr(request.state, "wallet"):
         return
     if request.headers.get("sec-fetch-dest", "") not in PAGE_DESTINATIONS:
         return
     account = (await visitor_of(request)).full_account
     if account is not None:
-        request.state.balance = await _balance_of(runtime_of(request), account)
+        request.state.wallet = await _open(runtime_of(request), account)
 
 
 def shell_context(request: Request) -> dict[str, object]:
     """What `base.html` needs for the shell: the balance as written, and where to come back."""
-    balance: int | None = getattr(request.state, "balance", None)
+    wallet: Wallet | None = getattr(request.state, "wallet", None)
+    balance = None if wallet is None else wallet.balance
     return {
         "balance": balance,
         "balance_text": format_count(balance, language_of(request)) if balance is not None else "",
@@ -72,14 +73,20 @@ async def read_balance(
     request: Request, runtime: RuntimeDep, account: CurrentAccount
 ) -> HeaderBalance:
     """The header's balance as JSON, for `shell.js` after the page was restored from cache."""
-    balance = await _balance_of(runtime, account)
+    balance = (await wallet_of(request, runtime, account)).balance
     return HeaderBalance(balance=balance, text=format_count(balance, language_of(request)))
 
 
-async def _balance_of(runtime: Runtime, account: Account) -> int:
+async def wallet_of(request: Request, runtime: Runtime, account: Account) -> Wallet:
+    """The account's wallet, opened once per request: the header's, when the page has one."""
+    wallet: Wallet | None = getattr(request.state, "wallet", None)
+    return wallet if wallet is not None else await _open(runtime, account)
+
+
+async def _open(runtime: Runtime, account: Account) -> Wallet:
     # Opening the wallet gives the free plan its monthly grant, so the header never shows a
     # balance the next page contradicts.
-    return (await open_wallet(runtime.db, account.id, now=runtime.clock.now())).balance
+    return await open_wallet(runtime.db, account.id, now=runtime.clock.now())
 
 
 def _section(path: str) -> str:

@@ -31,7 +31,7 @@ from beatbun.generation.studio import (
 )
 from beatbun.runtime.base import Runtime
 from beatbun.web.choices import language_of
-from beatbun.web.forms import see_other
+from beatbun.web.forms import form_values, see_other
 from beatbun.web.i18n import FAILURE_REASONS, error_text, failure_reason
 from beatbun.web.templates import templates
 
@@ -55,7 +55,7 @@ async def studio(request: Request, account: CurrentAccount, runtime: RuntimeDep)
 @router.post("/studio", response_model=None)
 async def generate(request: Request, account: CurrentAccount, runtime: RuntimeDep) -> Response:
     form = await request.form()
-    values = _values_of(form)
+    values = form_values(form)
     wants_json = "application/json" in request.headers.get("accept", "")
     try:
         submission = await submit_as(
@@ -84,7 +84,7 @@ async def resolve(request: Request, account: CurrentAccount, runtime: RuntimeDep
     again with it, or with the error next to its field.
     """
     form = await request.form()
-    values = _values_of(form)
+    values = form_values(form)
     language = language_of(request)
     try:
         resolution = resolve_request(
@@ -155,11 +155,7 @@ async def _render(
     return response
 
 
-def _values_of(form: FormData) -> dict[str, str]:
-    return {name: str(value) for name, value in form.items() if isinstance(value, str)}
-
-
 def _request_data(form: FormData) -> dict[str, object]:
     return request_from_form(
-        _values_of(form), genres=form.getlist("genres"), instruments=form.getlist("instruments")
+        form_values(form), genres=form.getlist("genres"), instruments=form.getlist("instruments")
     )

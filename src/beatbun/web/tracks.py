@@ -39,7 +39,7 @@ from beatbun.tracks.service import mark_favourite, rename_track
 from beatbun.tracks.sharing import get_shared_track, revoke_share, share_track
 from beatbun.tracks.store import get_track
 from beatbun.web.choices import language_of
-from beatbun.web.forms import NO_REFERRER, see_other
+from beatbun.web.forms import NO_REFERRER, form_values, see_other
 from beatbun.web.i18n import error_text
 from beatbun.web.templates import templates
 
@@ -149,7 +149,7 @@ async def track_audio(
 async def rename(
     track_id: str, request: Request, account: CurrentAccount, runtime: RuntimeDep
 ) -> Response:
-    form = await _form(request)
+    form = form_values(await request.form())
     try:
         await rename_track(
             runtime, account_id=account.id, track_id=track_id, title=form.get("title", "")
@@ -165,7 +165,7 @@ async def rename(
 async def favourite(
     track_id: str, request: Request, account: CurrentAccount, runtime: RuntimeDep
 ) -> FavouriteState | Response:
-    form = await _form(request)
+    form = form_values(await request.form())
     state = FavouriteState(id=track_id, favourite=form.get("favourite") == "1")
     await mark_favourite(
         runtime, account_id=account.id, track_id=track_id, favourite=state.favourite
@@ -185,7 +185,7 @@ async def remove(track_id: str, account: CurrentAccount, runtime: RuntimeDep) ->
 async def restore(
     track_id: str, request: Request, account: CurrentAccount, runtime: RuntimeDep
 ) -> Response:
-    form = await _form(request)
+    form = form_values(await request.form())
     await restore_track(runtime, account_id=account.id, track_id=track_id)
     return see_other(_back(form, default=LIBRARY))
 
@@ -202,7 +202,7 @@ async def make_another(
             runtime,
             account=account,
             request=GenerationRequest.parse({**settings, "seed": secrets.randbelow(MAX_SEED)}),
-            idempotency_key=(await _form(request)).get("request_token") or None,
+            idempotency_key=(form_values(await request.form())).get("request_token") or None,
         )
     except AppError as exc:
         return await _render_track(request, runtime, account, track_id=track_id, error=exc)
@@ -313,11 +313,6 @@ async def _settings_of(runtime: Runtime, track: Track) -> dict[str, Any]:
     except NotFound:
         return settings_of(track, requested=None)
     return settings_of(track, requested=job.request)
-
-
-async def _form(request: Request) -> dict[str, str]:
-    form = await request.form()
-    return {name: value for name, value in form.items() if isinstance(value, str)}
 
 
 def _back(form: Mapping[str, str], *, default: str) -> str:
