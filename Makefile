@@ -8,7 +8,7 @@ export WRANGLER_SEND_METRICS := false
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BUCKET := beatbun-audio
 
-.PHONY: dev test lint typecheck bench deploy wipe-local-state install catalogs
+.PHONY: dev test lint typecheck bench deploy wipe-local-state install catalogs compose
 
 dev: install .dev.vars  ## Serve the product on http://127.0.0.1:8787 with reload, and the local Stripe sandbox
 	$(PYTHON) -m beatbun_local.server --reload --stripe-sandbox
@@ -27,6 +27,9 @@ bench: install  ## Benchmarks: print figures and ratios
 	@for script in bench/*_bench.py; do echo "== $$script"; $(PYTHON) $$script; done
 
 LOCALE := src/beatbun/locale
+compose: install  ## Render PROMPT="..." with the built-in composer to OUT (default out.wav); more options: python -m beatbun.generation.composer --help
+	$(PYTHON) -m beatbun.generation.composer "$(PROMPT)" -o "$(or $(OUT),out.wav)"
+
 catalogs: install  ## Extract interface strings, merge them into each language's .po, compile the .mo
 	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --sort-output -o $(LOCALE)/messages.pot src/beatbun
 	$(VENV)/bin/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) --no-fuzzy-matching --ignore-obsolete

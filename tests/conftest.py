@@ -162,6 +162,15 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
+def shoot_light_and_dark(page: Page, folder: Path, name: str) -> None:
+    """Full-page screenshots `<name>-light.png` and `<name>-dark.png`; leaves the light theme."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for theme in ("light", "dark"):
+        page.emulate_media(color_scheme=theme)
+        page.screenshot(path=folder / f"{name}-{theme}.png", full_page=True)
+    page.emulate_media(color_scheme="light")
+
+
 def screenshot(page: Page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"

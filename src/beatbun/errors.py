@@ -13,6 +13,7 @@ AppError
  │    ├── ConsentRequired
  │    └── ReauthenticationRequired
  ├── Conflict
+ │    └── ExportUnavailable
  ├── InvalidInput
  │    └── InvalidFields
  ├── PaymentRequired
@@ -96,6 +97,13 @@ class Conflict(AppError):
 
     status = 409
     default_code = "conflict"
+
+
+class ExportUnavailable(Conflict):
+    """A track cannot have the export asked for (stems and MIDI of a track the current
+    composer did not make, FLAC of audio that is not WAV)."""
+
+    default_code = "export_unavailable"
 
 
 class InvalidInput(AppError):

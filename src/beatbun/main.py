@@ -6,6 +6,7 @@ from fastapi import Depends, FastAPI
 
 from beatbun.api import account as api_account
 from beatbun.api import billing as api_billing
+from beatbun.api import exports as api_exports
 from beatbun.api import generations as api_generations
 from beatbun.api import health
 from beatbun.api import tracks as api_tracks
@@ -29,6 +30,7 @@ from beatbun.web import (
 )
 from beatbun.web import analytics as web_analytics
 from beatbun.web import billing as web_billing
+from beatbun.web import exports as web_exports
 from beatbun.web import pricing as web_pricing
 from beatbun.web.choices import ChoiceCookies, load_choices
 from beatbun.web.security import SecurityHeaders, guard_browser_request
@@ -80,11 +82,13 @@ def create_app(
     app.include_router(api_account.router)
     app.include_router(api_generations.router)
     app.include_router(api_tracks.router)
+    app.include_router(api_exports.router)
     app.include_router(api_billing.router)
     app.include_router(api_webhooks.router)
     app.include_router(studio.router)
     app.include_router(progress.router)
     app.include_router(tracks.router)
+    app.include_router(web_exports.router)
     app.include_router(web_pricing.router)
     app.include_router(web_billing.router)
     return app

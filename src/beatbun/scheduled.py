@@ -11,6 +11,7 @@ from beatbun.generation.lifecycle import fail_overdue_jobs
 from beatbun.runtime.base import Runtime
 from beatbun.tracks.deletion import purge_deleted_tracks
 from beatbun.tracks.expiry import delete_expired_tracks
+from beatbun.tracks.exports import refund_stale_exports
 from beatbun.tracks.retention import move_all_kept_audio
 
 ScheduledTask = Callable[[Runtime], Awaitable[object]]
@@ -20,6 +21,7 @@ ScheduledTask = Callable[[Runtime], Awaitable[object]]
 TASKS: tuple[ScheduledTask, ...] = (
     send_queued_mail,  # what no after-response flush got to, first so nothing holds it up
     fail_overdue_jobs,
+    refund_stale_exports,  # exports whose request died before they were made
     end_lapsed_terms,
     delete_expired_tracks,
     purge_deleted_tracks,  # tracks their owners deleted, once the undo window has passed

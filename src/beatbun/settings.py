@@ -39,6 +39,9 @@ class Settings:
     elevenlabs_api_key: str = ""
     elevenlabs_model: str = "music_v1"
     elevenlabs_base_url: str = "https://api.elevenlabs.io"
+    # The Workers AI text model that reads free-text prompts when the Worker has an `AI`
+    # binding (`generation.understanding`); without the binding, the composer's rules do.
+    prompt_model: str = "@cf/meta/llama-3.1-8b-instruct-fast"
     # A third-party marketing tag's script URL; empty means none. Loaded only with consent.
     marketing_tag_url: str = ""
     # Tracks rendered at once across all users; more wait in line (paid plans first).
@@ -82,6 +85,7 @@ class Settings:
             elevenlabs_api_key=env.get("ELEVENLABS_API_KEY", cls.elevenlabs_api_key),
             elevenlabs_model=env.get("ELEVENLABS_MODEL", cls.elevenlabs_model),
             elevenlabs_base_url=env.get("ELEVENLABS_BASE_URL", cls.elevenlabs_base_url).rstrip("/"),
+            prompt_model=env.get("PROMPT_MODEL", cls.prompt_model),
             marketing_tag_url=env.get("MARKETING_TAG_URL", cls.marketing_tag_url),
             render_capacity=_positive_int(env, "RENDER_CAPACITY", cls.render_capacity),
             job_deadline_seconds=_positive_int(

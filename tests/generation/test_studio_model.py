@@ -7,7 +7,6 @@ import pytest
 from beatbun.billing.credits import get_wallet
 from beatbun.billing.pricing import price_in_credits
 from beatbun.errors import PermissionDenied
-from beatbun.generation.composer.prompt import find_genre, find_unmade_genres
 from beatbun.generation.models import GenerationRequest
 from beatbun.generation.service import list_generations, submit_as
 from beatbun.generation.studio import publish_rules, request_from_form, resolve_request
@@ -56,30 +55,10 @@ def test_published_rules_offer_lyric_prices_only_where_lyrics_can_be_made() -> N
     ]
 
 
-@pytest.mark.parametrize(
-    ("text", "genre", "unmade"),
-    [
-        ("reggaeton at 95 bpm", "pop", (("reggaeton", "pop"),)),
-        ("smooth bossa nova", "jazz", (("bossa nova", "jazz"),)),
-        # A genre we make wins over one we do not, wherever it stands.
-        ("reggaeton meets jazz", "jazz", (("reggaeton", "pop"),)),
-        ("k-pop anthem", "pop", (("k-pop", "pop"),)),
-        # Words inside other words are not genres: "dancehall" is not "dance".
-        ("dancehall riddim", "hiphop", (("dancehall", "hiphop"),)),
-        ("lo-fi hip hop", "lofi", ()),
-    ],
-)
-def test_genres_we_do_not_make_are_named_with_their_nearest_style(
-    text: str, genre: str, unmade: tuple[tuple[str, str], ...]
-) -> None:
-    assert find_genre(text) == genre
-    assert find_unmade_genres(text) == unmade
-
-
-def test_a_chosen_genre_tag_silences_the_not_made_message() -> None:
+def test_a_chosen_genre_tag_wins_and_no_rule_is_reported() -> None:
     data = request_from_form({"prompt": "reggaeton"}, genres=["jazz"], instruments=[])
     resolution = resolve_request(GenerationRequest.parse(data), language="en")
-    assert (resolution.genre, resolution.unmade) == ("jazz", [])
+    assert (resolution.genre, resolution.genre_rule, resolution.notes) == ("jazz", None, [])
 
 
 def test_the_resolution_reads_tempo_as_a_whole_number() -> None:
@@ -88,21 +67,51 @@ def test_the_resolution_reads_tempo_as_a_whole_number() -> None:
     assert (resolution.genre, resolution.bpm) == ("hiphop", 142)
 
 
+def test_the_resolution_lists_each_phrase_with_what_it_set() -> None:
+    data = request_from_form(
+        {"prompt": "sad piano ballad about rain in D minor, 70 bpm"}, genres=[], instruments=[]
+    )
+    resolution = resolve_request(GenerationRequest.parse(data), language="en")
+    assert [(item.word, item.kind, item.label) for item in resolution.understood] == [
+        ("sad", "mood", "Sad"),
+        ("piano", "instrument", "Piano"),
+        ("ballad", "genre", "Solo piano"),
+        ("D minor", "key", "D minor"),
+        ("70 bpm", "bpm", "70 BPM"),
+    ]
+    assert resolution.unknown == ["rain"]
+    assert resolution.notes == ["Not understood: rain."]
+
+
+def test_checked_instrument_chips_are_understood_as_their_instruments() -> None:
+    data = request_from_form(
+        {"prompt": "a tune"}, genres=[], instruments=["strings", "electric_piano"]
+    )
+    resolution = resolve_request(GenerationRequest.parse(data), language="en")
+    assert [item.value for item in resolution.understood] == ["strings", "electric_piano"]
+    assert (resolution.genre, resolution.genre_rule) == ("cinematic", "instrument:strings")
+
+
 @pytest.mark.parametrize(
-    ("language", "prompt", "message"),
+    ("language", "prompt", "note"),
     [
+        ("en", "something calm", "No genre named; chose lo-fi to suit the mood: chill."),
         (
             "de",
-            "drum and bass",
-            "Drum and Bass machen wir noch nicht; das klingt dann nach Techno.",
+            "ruhiges Klavier, 70 bpm",
+            "Kein Genre genannt; gewählt wurde Solo-Klavier, weil du Klavier wolltest.",
         ),
-        ("de", "bossa nova", "Bossa Nova machen wir noch nicht; das klingt dann nach Jazz."),
-        ("en", "k-pop", "We don't make k-pop yet; this will sound like pop."),
+        (
+            "fr",
+            "quelque chose à 174 bpm",
+            "Aucun genre indiqué ; choix : drum and bass, pour un tempo de 174 BPM.",
+        ),
+        ("en", "a tune", "No genre named; chose pop, the default."),
     ],
 )
-def test_a_genre_we_do_not_make_is_named_as_the_language_writes_it(
-    language: str, prompt: str, message: str
+def test_a_request_naming_no_genre_says_which_rule_chose_one(
+    language: str, prompt: str, note: str
 ) -> None:
     data = request_from_form({"prompt": prompt}, genres=[], instruments=[])
     resolution = resolve_request(GenerationRequest.parse(data), language=language)
-    assert [item.message for item in resolution.unmade] == [message]
+    assert resolution.notes[0] == note

@@ -605,3 +605,36 @@ class FakeNetwork:
             raise JsException("Network connection lost.", name="TypeError")
         await asyncio.sleep(self.script.headers_after)
         return _ScriptedReply(self.script)
+
+
+# --- Workers AI -----------------------------------------------------------------------------
+
+
+class FakeAiBinding:
+    """The wrapped `AI` binding: `run(model, inputs)` with the SDK's conversions around the
+    documented JSON-mode call. The answer object comes back as a `JsDict`; a failure is the JS
+    error workerd throws, which reaches Python as `JsException`."""
+
+    def __init__(self, answer: Any = None, *, error: str | None = None) -> None:
+        self.answer = answer
+        self.error = error
+        self.calls: list[tuple[str, Any]] = []
+
+    async def run(self, model: str, inputs: Any) -> Any:
+        _refuse_tuples(inputs)
+        self.calls.append((model, inputs))
+        if self.error is not None:
+            raise JsException(f"Error: {self.error}")
+        if isinstance(self.answer, dict):
+            return JsDict(response=JsDict(self.answer))
+        return self.answer
+
+
+def _refuse_tuples(value: Any) -> None:
+    """`python_to_rpc` converts nested values too, and refuses a tuple at any depth."""
+    _sdk_argument(value)
+    children = (
+        value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    )
+    for child in children:
+        _refuse_tuples(child)

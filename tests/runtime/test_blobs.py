@@ -323,6 +323,23 @@ async def test_writer_exactly_one_part_is_one_put(blobs: BlobStore) -> None:
     assert recording.writes == [("put", PART)]
 
 
+async def test_writer_not_holding_the_first_part_sends_each_part_as_it_fills(
+    blobs: BlobStore,
+) -> None:
+    recording = RecordingBlobStore(blobs)
+    data = bytes(range(256)) * (PART * 2 // 256) + b"end"
+    writer = BlobWriter(recording, "k", part_bytes=PART, holds_first=False)
+    await writer.write(data[: PART + 1])
+    assert recording.writes == [("part", PART)]
+    with pytest.raises(RuntimeError, match="holds_first"):
+        writer.rewrite_start(b"RIFF")
+    await writer.write(data[PART + 1 :])
+    await writer.close()
+    found = await blobs.get("k")
+    assert found is not None and found.body == data
+    assert recording.writes == [("part", PART), ("part", PART), ("part", 3)]
+
+
 async def test_writer_error_in_block_stores_nothing(blobs: BlobStore, tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="render failed"):
         async with BlobWriter(blobs, "k", part_bytes=PART) as writer:

@@ -116,3 +116,11 @@ def test_api_docs_renders_in_chromium_without_console_errors(
     assert response is not None and response.status == 200
     assert page.get_by_role("heading", level=1).inner_text() == "API reference"
     assert errors == []
+
+
+def test_api_docs_show_how_to_preview_a_plan(shared_live_server: LiveServer) -> None:
+    page = httpx.get(shared_live_server.url + "/docs/api").text
+    assert "<code>POST /api/v1/plans</code>" in page
+    example = page.split('id="plans-heading"', 1)[1].split("</section>", 1)[0]
+    assert f"curl -X POST {shared_live_server.url}/api/v1/plans" in example
+    assert '"prompt": "ruhiges Klavier, 70 bpm"' in example  # literal template text

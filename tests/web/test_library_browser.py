@@ -23,7 +23,7 @@ from beatbun.tracks.library import PAGE_SIZE
 from beatbun.tracks.models import blob_key_for
 from beatbun_local.migrations import apply_migrations
 from beatbun_local.runtime import LocalRuntime
-from tests.conftest import MIGRATIONS, LiveServer, running_live_server
+from tests.conftest import MIGRATIONS, LiveServer, running_live_server, shoot_light_and_dark
 from tests.factories import clone_track, create_verified_account
 from tests.fakes import ManualClock
 from tests.processes import PROJECT_ROOT
@@ -99,19 +99,18 @@ def _log_in(page: Page, server: LiveServer) -> None:
 
 
 def _shoot(page: Page, name: str, size: str) -> None:
-    """Light and dark screenshots of the page as it is; leaves it in the light theme."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for theme in ("light", "dark"):
-        page.emulate_media(color_scheme=theme)  # type: ignore[arg-type]
-        page.screenshot(path=SHOTS / f"{name}-{size}-{theme}.png", full_page=True)
-    page.emulate_media(color_scheme="light")
+    shoot_light_and_dark(page, SHOTS, f"{name}-{size}")
 
 
 def _fits(page: Page, width: int) -> None:
+    page.wait_for_load_state()
     assert page.evaluate("document.documentElement.scrollWidth") <= width
 
 
 def _rows(page: Page) -> list[str]:
+    # A click that follows a link returns once the next page starts to arrive, before all of
+    # its rows are parsed: read them from the whole page.
+    page.wait_for_load_state()
     return page.locator("[data-track-row] .track__title").all_inner_texts()
 
 

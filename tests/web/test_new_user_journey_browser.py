@@ -25,6 +25,8 @@ TITLE = "Chill lo-fi piano at 80 bpm"
 
 
 def _fits(page: Page) -> None:
+    # A click that submits a form returns once the next page starts to arrive: measure it whole.
+    page.wait_for_load_state()
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{page.url} scrolls sideways by {overflow} px"
 

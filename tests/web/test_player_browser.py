@@ -388,7 +388,12 @@ def test_blocked_autoplay_offers_to_resume_where_it_was(
         resume = page.locator("[data-player-resume]")
         expect(resume).to_be_visible()
         expect(resume).to_have_text(re.compile(r"Resume at 0:0[1-4]"))
-        assert _audio(page)["time"] > 1.0
+        # The audio takes that place once it knows its length, which may come after the offer.
+        page.wait_for_function(
+            """() => { const a = document.querySelector("[data-player-audio]");
+              return a.readyState > 0 && a.currentTime > 1; }""",
+            timeout=10_000,
+        )
         assert _audio(page)["paused"]
         _shot(page, "dock-phone-light-resume")
         resume.click()

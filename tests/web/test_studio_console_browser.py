@@ -99,8 +99,14 @@ def test_chips_toggle_with_space_and_with_the_mouse(studio: Page) -> None:
     # The invisible control covers its chip, so a click anywhere on the chip lands on it.
     jazz.click()
     assert not jazz.is_checked()
-    studio.get_by_role("checkbox", name="Piano").click()
-    assert studio.get_by_role("checkbox", name="Piano").is_checked()
+    # The instrument, not the "Solo piano" genre nor the "Electric piano": each chip is itself.
+    piano = studio.get_by_role("group", name="Instruments").get_by_role(
+        "checkbox", name="Piano", exact=True
+    )
+    assert piano.get_attribute("name") == "instruments"
+    piano.click()
+    assert piano.is_checked()
+    assert not studio.get_by_role("checkbox", name="Solo piano", exact=True).is_checked()
     studio.get_by_role("radio", name="Dreamy").click()
     assert studio.get_by_role("radio", name="Dreamy").is_checked()
     # The checkbox itself is never drawn: no raw square next to the chip's name.
@@ -139,13 +145,17 @@ def test_the_cost_follows_the_length(studio: Page) -> None:
         assert cost.inner_text() == str(expected)
 
 
-def test_the_prompt_resolves_to_chips_and_a_genre_we_do_not_make_is_named(studio: Page) -> None:
-    studio.get_by_label("Describe your track").fill("reggaeton at 95 bpm")
+def test_the_prompt_resolves_to_chips_and_says_what_chose_the_genre(studio: Page) -> None:
+    studio.get_by_label("Describe your track").fill("a tune at 95 bpm for grandma")
     chips = studio.locator("[data-resolved-chips]")
     chips.get_by_role("button", name="Tempo: 95 BPM").wait_for()
     assert chips.get_by_role("button", name="Genre: Pop").is_visible()
     note = studio.locator("[data-resolved-note]")
-    assert note.inner_text() == "We don't make reggaeton yet; this will sound like pop."
+    assert note.inner_text() == (
+        "No genre named; chose pop to suit 95 BPM. Not understood: grandma."
+    )
+    words = studio.locator("[data-resolved-words]")
+    assert words.inner_text() == "Understood: 95 bpm (95 BPM)"
     # A chip puts its value into the matching control, opening the sheet on a phone.
     chips.get_by_role("button", name="Tempo: 95 BPM").click()
     assert studio.get_by_label("Tempo (BPM)").input_value() == "95"
@@ -192,7 +202,7 @@ def test_screenshots_of_the_studio_at_both_sizes_and_themes_with_no_serious_axe_
         for scheme in ("light", "dark"):
             for page in open_studio(browser, server, size, scheme=scheme):
                 page.get_by_label("Describe your track").fill(
-                    "reggaeton at 95 bpm, warm and dreamy"
+                    "a tune at 95 bpm, warm and dreamy, for grandma"
                 )
                 page.locator("[data-resolved-note]").wait_for()
                 page.get_by_role("checkbox", name="Synthwave").click()
@@ -222,9 +232,9 @@ def test_without_scripts_the_drawer_shows_and_the_form_fits(
     page = context.new_page()
     page.goto(f"{server.url}/studio")
     assert page.get_by_label("Tempo (BPM)").is_visible()
-    page.get_by_label("Describe your track").fill("reggaeton at 95 bpm")
+    page.get_by_label("Describe your track").fill("a tune at 95 bpm for grandma")
     page.get_by_role("button", name="Check what we understood").click()
-    assert "We don't make reggaeton yet" in page.locator("[data-resolved-note]").inner_text()
+    assert "Not understood: grandma." in page.locator("[data-resolved-note]").inner_text()
     page.get_by_role("button", name="Make it").scroll_into_view_if_needed()
     assert covers_its_centre(page, "[data-generate] button[type=submit]")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

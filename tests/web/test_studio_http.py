@@ -14,7 +14,7 @@ import httpx
 import pytest
 from markupsafe import escape
 
-from beatbun.generation.provider import REFUSALS
+from beatbun.generation.models import REFUSALS
 from beatbun.i18n import translate
 from beatbun.web.i18n import FAILURE_REASONS
 from tests.api.test_generations_http import api, api_key_of

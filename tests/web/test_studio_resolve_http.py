@@ -18,7 +18,6 @@ from beatbun.generation.provider import (
     MIN_BPM,
     MIN_DURATION_SECONDS,
 )
-from beatbun.generation.studio import UNMADE_GENRE
 from beatbun.i18n import translate
 from tests.api.test_generations_http import _set_balance, api, api_key_of
 from tests.conftest import LiveServer
@@ -52,55 +51,82 @@ def test_resolve_a_known_genre_with_tempo_key_and_mood(server: LiveServer) -> No
     assert (plan["genre"], plan["genre_label"], plan["bpm"]) == ("lofi", "Lo-fi", 80)
     assert (plan["key"], plan["mode"], plan["mood"]) == ("A", "minor", "chill")
     assert plan["duration_seconds"] == DEFAULT_DURATION_SECONDS
-    assert plan["sources"]["genre"] == "text" and plan["unmade"] == []
+    assert plan["sources"]["genre"] == "text"
+    assert (plan["genre_rule"], plan["unknown"], plan["notes"]) == (None, [], [])
+    assert [(item["word"], item["kind"], item["label"]) for item in plan["understood"]] == [
+        ("Chill", "mood", "Chill"),
+        ("lo-fi", "genre", "Lo-fi"),
+        ("piano", "instrument", "Piano"),
+        ("80 bpm", "bpm", "80 BPM"),
+        ("A minor", "key", "A minor"),
+    ]
 
 
-def test_resolve_a_genre_we_do_not_make_says_what_it_will_sound_like(server: LiveServer) -> None:
-    visitor = signed_in(server.url, server.state_dir, "resolve-unknown@example.com")
-    plan = resolve(visitor, prompt="reggaeton at 95 bpm", duration_seconds="60").json()
-    assert (plan["genre"], plan["bpm"], plan["duration_seconds"]) == ("pop", 95, 60)
-    assert plan["unmade"] == [
-        {
-            "word": "reggaeton",
-            "nearest": "pop",
-            "message": "We don't make reggaeton yet; this will sound like pop.",
-        }
+def test_resolve_a_prompt_naming_no_genre_says_what_chose_it_and_what_was_not_understood(
+    server: LiveServer,
+) -> None:
+    visitor = signed_in(server.url, server.state_dir, "resolve-rule@example.com")
+    plan = resolve(visitor, prompt="a calm tune for my grandmother", duration_seconds="60").json()
+    assert (plan["genre"], plan["genre_rule"], plan["duration_seconds"]) == (
+        "lofi",
+        "mood:chill",
+        60,
+    )
+    assert plan["unknown"] == ["grandmother"]
+    assert plan["notes"] == [
+        "No genre named; chose lo-fi to suit the mood: chill.",
+        "Not understood: grandmother.",
     ]
 
 
 def test_resolve_fields_win_over_the_prompt(server: LiveServer) -> None:
     visitor = signed_in(server.url, server.state_dir, "resolve-fields@example.com")
     plan = resolve(visitor, prompt="reggaeton at 95 bpm", bpm="120", key="D", mode="major").json()
-    assert (plan["bpm"], plan["key"], plan["mode"]) == (120, "D", "major")
+    assert (plan["genre"], plan["bpm"], plan["key"], plan["mode"]) == (
+        "reggaeton",
+        120,
+        "D",
+        "major",
+    )
     assert plan["sources"]["bpm"] == "field"
 
 
 @pytest.mark.parametrize(
-    ("language", "prompt", "word", "genre", "style", "bpm"),
+    ("language", "prompt", "genre", "label", "bpm", "note"),
     [
-        # German capitalises both names, as nouns.
-        ("de", "Reggaeton mit Klavier, 95 bpm", "Reggaeton", "pop", "Pop", 95),
-        # French lower-cases a genre's name inside a sentence, as English does.
-        ("fr", "Bossa nova douce à 120 bpm", "bossa nova", "jazz", "jazz", 120),
+        (
+            "de",
+            "ruhiges Klavier, 70 bpm",
+            "piano",
+            "Solo-Klavier",
+            70,
+            "Kein Genre genannt; gewählt wurde Solo-Klavier, weil du Klavier wolltest.",
+        ),
+        (
+            "fr",
+            "quelque chose à 174 bpm",
+            "dnb",
+            "Drum and bass",
+            174,
+            "Aucun genre indiqué ; choix : drum and bass, pour un tempo de 174 BPM.",
+        ),
     ],
 )
 def test_resolve_speaks_the_readers_language(
-    server: LiveServer, language: str, prompt: str, word: str, genre: str, style: str, bpm: int
+    server: LiveServer, language: str, prompt: str, genre: str, label: str, bpm: int, note: str
 ) -> None:
     visitor = speaking(
         language, signed_in(server.url, server.state_dir, f"resolve-{language}@example.com")
     )
     plan = resolve(visitor, prompt=prompt).json()
-    expected = translate(language, UNMADE_GENRE, {"word": word, "style": style})
-    assert expected != UNMADE_GENRE % {"word": word, "style": style}
-    assert (plan["genre"], plan["bpm"]) == (genre, bpm)
-    assert [item["message"] for item in plan["unmade"]] == [expected]
+    assert (plan["genre"], plan["genre_label"], plan["bpm"]) == (genre, label, bpm)
+    assert plan["notes"] == [note]
 
 
 @pytest.mark.parametrize(
     ("fields", "code", "field"),
     [
-        ({"prompt": ""}, "invalid_prompt", "prompt"),  # a blank field counts as not given
+        ({"prompt": ""}, "empty_prompt", "prompt"),  # a blank field counts as not given
         ({"prompt": "pop", "bpm": "20"}, "bpm_out_of_range", "bpm"),
         (
             {"prompt": "pop", "duration_seconds": "abc"},
@@ -179,7 +205,7 @@ def test_form_post_puts_a_genre_error_in_the_genre_group(server: LiveServer) -> 
     response = visitor._send("POST", "/studio", data=form, headers={"Origin": server.url})
     assert response.status_code == 422
     group = response.text.split("<legend>Genre</legend>", 1)[1].split("</fieldset>", 1)[0]
-    assert 'id="genres-error"' in group and "at most 8 items" in group
+    assert 'id="genres-error"' in group and "at most 8 of them" in group
     assert 'value="jazz" data-genre-tag checked' in group  # the choices are kept
 
 
@@ -225,13 +251,16 @@ def test_without_scripts_the_check_button_shows_the_reading_in_the_studio(
 ) -> None:
     visitor = signed_in(server.url, server.state_dir, "resolve-page@example.com")
     page = visitor.post(
-        "/studio/resolve", {"prompt": "reggaeton at 95 bpm", "seed": "7"}, csrf_from="/studio"
+        "/studio/resolve",
+        {"prompt": "a tune at 95 bpm for grandma", "seed": "7"},
+        csrf_from="/studio",
     )
     assert page.status_code == 200
     reading = page.text.split("data-resolved>", 1)[1].split("</div>", 1)[0]
     assert "Genre: Pop" in reading and "Tempo: 95 BPM" in reading
-    assert str(escape("We don't make reggaeton yet; this will sound like pop.")) in reading
-    assert ">reggaeton at 95 bpm</textarea>" in page.text  # what was typed is kept
+    assert "No genre named; chose pop to suit 95 BPM. Not understood: grandma." in reading
+    assert "Understood: 95 bpm (95 BPM)" in reading
+    assert ">a tune at 95 bpm for grandma</textarea>" in page.text  # what was typed is kept
     assert 'id="seed" name="seed" type="number" min="0" step="1" inputmode="numeric" value="7"' in (
         page.text
     )

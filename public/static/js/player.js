@@ -73,9 +73,11 @@ function duration() {
   return Number.isFinite(audio.duration) && audio.duration > 0 ? audio.duration : track?.duration || 0;
 }
 
+// A position waiting for the audio's length is the position, until `loadedmetadata` takes it:
+// readyState says the length is known a moment before that handler runs.
 function position() {
   if (scrub !== null) return scrub * duration();
-  return audio.readyState ? audio.currentTime : pendingTime;
+  return pendingTime || audio.currentTime;
 }
 
 // --- loading and playing -----------------------------------------------------------------------
@@ -163,8 +165,10 @@ function toggle() {
 function seek(seconds) {
   if (!track) return;
   const target = Math.min(Math.max(seconds, 0), duration());
-  if (audio.readyState) audio.currentTime = target;
-  else pendingTime = target;
+  if (audio.readyState) {
+    audio.currentTime = target;
+    pendingTime = 0;
+  } else pendingTime = target;
   showTime();
   draw();
 }

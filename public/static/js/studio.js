@@ -237,8 +237,12 @@ function showResolution(plan) {
   ];
   resolved.querySelector("[data-resolved-chips]").replaceChildren(...chips);
   const note = resolved.querySelector("[data-resolved-note]");
-  note.textContent = plan.unmade.map((item) => item.message).join(" ");
-  note.hidden = plan.unmade.length === 0;
+  note.textContent = plan.notes.join(" ");
+  note.hidden = plan.notes.length === 0;
+  const words = resolved.querySelector("[data-resolved-words]");
+  const read = plan.understood.map((item) => `${item.word} (${item.label})`).join(", ");
+  words.textContent = `${t("understood")} ${read}`;
+  words.hidden = plan.understood.length === 0;
   resolved.hidden = false;
 }
 
@@ -368,7 +372,11 @@ function upsertJob(jobId, { status: jobStatus, title, text, trackId }) {
     play.href = `/tracks/${trackId}`;
     play.dataset.play = trackId;
     play.textContent = t("play");
-    item.append(play);
+    const derive = document.createElement("a");
+    derive.className = "job__derive";
+    derive.href = `/tracks/${trackId}#derive-${trackId}`;
+    derive.textContent = t("derive");
+    item.append(play, derive);
   }
 }
 

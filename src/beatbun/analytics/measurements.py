@@ -17,7 +17,7 @@ from typing import Literal
 
 from beatbun.analytics.service import day_of, visitor_statement
 from beatbun.errors import InvalidInput
-from beatbun.generation.composer.styles import GENRES
+from beatbun.generation.catalogue import GENRES
 from beatbun.i18n import N_
 from beatbun.runtime.base import Database
 

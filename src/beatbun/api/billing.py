@@ -76,6 +76,8 @@ class LedgerItem(BaseModel):
     kind: LedgerKind
     amount: int
     balance_after: int
+    # The generation job the entry paid for or refunded, or for a track export the export's
+    # id (`/api/v1/tracks/{id}/exports`); the note says which.
     job_id: str | None
     note: str
     created_at: int

@@ -1,22 +1,32 @@
-"""`/api/v1/generations`: submit (scope `generate`), follow, list and cancel jobs."""
+"""`/api/v1/generations`: submit (scope `generate`), follow, list and cancel jobs; extend a
+track or make a variation of it, each a new job."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from beatbun.api.deps import CurrentApiCaller, RuntimeDep
 from beatbun.billing.credits import list_entries, open_wallet
 from beatbun.billing.pricing import (
+    EXPORT_FORMULA,
+    EXTEND_FORMULA,
     FORMULA,
     LYRICS_MULTIPLIER,
     SECONDS_PER_CREDIT,
+    VARIATION_FORMULA,
+    ExportKind,
+    export_price_in_credits,
     price_in_credits,
 )
 from beatbun.errors import InvalidInput
+from beatbun.generation.derived import extend_track, vary_track
 from beatbun.generation.models import GenerationRequest
+from beatbun.generation.preview import PlanPreview, preview_plan
 from beatbun.generation.service import (
+    Submission,
     cancel_generation,
     get_generation,
     list_generations,
@@ -25,6 +35,12 @@ from beatbun.generation.service import (
 from beatbun.i18n import N_
 
 router = APIRouter(prefix="/api/v1")
+EXPORT_EXAMPLES: tuple[tuple[ExportKind, int], ...] = (
+    ("flac", 120),
+    ("midi", 120),
+    ("stems", 30),
+    ("stems", 120),
+)
 
 
 @router.post(
@@ -48,10 +64,92 @@ async def create_generation(
     submission = await submit_as(
         runtime, account=caller.account, request=body, idempotency_key=idempotency_key
     )
-    if not submission.created:
-        response.status_code = 200
-    response.headers["location"] = f"/api/v1/generations/{submission.job.id}"
-    return submission.job.to_public()
+    return _accepted(submission, response)
+
+
+class ExtendBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    seconds: float
+
+
+@router.post(
+    "/tracks/{track_id}/extend",
+    status_code=202,
+    summary=N_("Extend a track"),
+    description=N_(
+        "Continue a finished track of the built-in composer by 15 to 120 seconds (at most "
+        "300 in all): a new track that plays the same music up to the join, then new "
+        "sections. Charged for the added seconds. Send an Idempotency-Key header so a retry "
+        "never charges twice. Needs the generate scope."
+    ),
+)
+async def extend(
+    track_id: str,
+    request: Request,
+    response: Response,
+    caller: CurrentApiCaller,
+    runtime: RuntimeDep,
+    idempotency_key: str | None = Header(default=None),
+) -> dict[str, Any]:
+    caller.require("generate")
+    try:
+        body = ExtendBody.model_validate(await _json_body(request))
+    except ValidationError:
+        raise InvalidInput(
+            N_('Send the seconds to add as a number, as in {"seconds": 30}.'),
+            code="invalid_seconds",
+            field="seconds",
+        ) from None
+    submission = await extend_track(
+        runtime,
+        account=caller.account,
+        track_id=track_id,
+        seconds=body.seconds,
+        idempotency_key=idempotency_key,
+    )
+    return _accepted(submission, response)
+
+
+@router.post(
+    "/tracks/{track_id}/variations",
+    status_code=202,
+    summary=N_("Make a variation of a track"),
+    description=N_(
+        "The same settings and plan with a new seed: a new track, charged as one of its "
+        "length. Send an Idempotency-Key header so a retry never charges twice. Needs the "
+        "generate scope."
+    ),
+)
+async def variation(
+    track_id: str,
+    response: Response,
+    caller: CurrentApiCaller,
+    runtime: RuntimeDep,
+    idempotency_key: str | None = Header(default=None),
+) -> dict[str, Any]:
+    caller.require("generate")
+    submission = await vary_track(
+        runtime, account=caller.account, track_id=track_id, idempotency_key=idempotency_key
+    )
+    return _accepted(submission, response)
+
+
+@router.post(
+    "/plans",
+    summary=N_("Preview a plan"),
+    description=N_(
+        "What a generation request would make, without making it: the same body as "
+        "POST /api/v1/generations answers the resolved plan (genre, tempo, key, form, "
+        "instruments), the words understood and not understood, the rule that chose the "
+        "genre when none was named, and the price. Costs nothing. Needs the read scope."
+    ),
+)
+async def create_plan_preview(
+    request: Request, caller: CurrentApiCaller, runtime: RuntimeDep
+) -> PlanPreview:
+    caller.require("read")
+    return await preview_plan(runtime, GenerationRequest.parse(await _json_body(request)))
 
 
 @router.get(
@@ -112,6 +210,18 @@ async def pricing() -> dict[str, Any]:
     examples = [(30, False), (60, False), (120, True), (300, False)]
     return {
         "formula": FORMULA,
+        "extend_formula": EXTEND_FORMULA,
+        "variation_formula": VARIATION_FORMULA,
+        # Exports of a finished track, bought once (`/api/v1/tracks/{id}/exports`).
+        "export_formula": EXPORT_FORMULA,
+        "export_examples": [
+            {
+                "kind": kind,
+                "duration_seconds": seconds,
+                "credits": export_price_in_credits(kind, duration_seconds=seconds),
+            }
+            for kind, seconds in EXPORT_EXAMPLES
+        ],
         "seconds_per_credit": SECONDS_PER_CREDIT,
         "lyrics_multiplier": LYRICS_MULTIPLIER,
         "examples": [
@@ -142,6 +252,14 @@ async def credits(caller: CurrentApiCaller, runtime: RuntimeDep) -> dict[str, An
         "balance": wallet.balance,
         "ledger": [vars(entry) for entry in entries],
     }
+
+
+def _accepted(submission: Submission, response: Response) -> dict[str, Any]:
+    """The new job, or with status 200 the earlier one its Idempotency-Key replays."""
+    if not submission.created:
+        response.status_code = 200
+    response.headers["location"] = f"/api/v1/generations/{submission.job.id}"
+    return submission.job.to_public()
 
 
 async def _json_body(request: Request) -> Any:

@@ -47,6 +47,10 @@ class Note:
         return self.template % self.params if self.params else self.template
 
 
+# What the ledger says of a track's debit.
+TRACK_NOTE = Note(N_("Track"))
+
+
 @dataclass(frozen=True)
 class LedgerEntry:
     id: int
@@ -142,8 +146,11 @@ async def charge(
     idempotency_key: str,
     along_with: Statement,
     now: float,
+    note: Note = TRACK_NOTE,
 ) -> bool:
     """Debit `amount` for a job in one batch with `along_with` (the statement creating the job).
+
+    A track export is charged the same way: its id as `job_id`, its row as `along_with`.
 
     Returns False when `idempotency_key` was charged before (nothing changes). Raises
     InsufficientCredits when the balance does not cover it: the wallet's named CHECK aborts the
@@ -158,6 +165,7 @@ async def charge(
                     amount=amount,
                     job_id=job_id,
                     idempotency_key=idempotency_key,
+                    note=note,
                     now=now,
                 ),
                 along_with,
@@ -256,7 +264,14 @@ def take_back_statements(
 
 
 def _debit_statements(
-    db: Database, *, account_id: str, amount: int, job_id: str, idempotency_key: str, now: float
+    db: Database,
+    *,
+    account_id: str,
+    amount: int,
+    job_id: str,
+    idempotency_key: str,
+    note: Note,
+    now: float,
 ) -> list[Statement]:
     """The wallet update and ledger row of a debit, for a batch that also creates the job.
 
@@ -280,21 +295,29 @@ def _debit_statements(
             amount=-amount,
             idempotency_key=idempotency_key,
             job_id=job_id,
-            note=Note(N_("Track")),
+            note=note,
             now=now,
         ),
     ]
 
 
 def refund_statements(
-    db: Database, *, account_id: str, amount: int, job_id: str, note: Note, now: float
+    db: Database,
+    *,
+    account_id: str,
+    amount: int,
+    job_id: str,
+    note: Note,
+    now: float,
+    ended_in: Literal["jobs", "track_exports"] = "jobs",
 ) -> list[Statement]:
     """Give back a job's credits, at most once, and only if the job ended unfinished.
 
-    Place after the statement that marks the job failed or canceled, in the same batch.
+    Place after the statement that marks the job failed or canceled, in the same batch. A
+    track export is refunded the same way, with `ended_in="track_exports"`.
     """
     refundable = (
-        "EXISTS (SELECT 1 FROM jobs WHERE id = ? AND status IN ('failed', 'canceled'))"
+        f"EXISTS (SELECT 1 FROM {ended_in} WHERE id = ? AND status IN ('failed', 'canceled'))"
         " AND NOT EXISTS (SELECT 1 FROM credit_ledger WHERE job_id = ? AND kind = 'refund')"
     )
     return [

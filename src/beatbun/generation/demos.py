@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from beatbun.errors import NotFound
 from beatbun.generation.composer.provider import Composer
-from beatbun.generation.provider import MusicRequest
+from beatbun.generation.provider import Mode, MusicRequest
 from beatbun.i18n import N_
 from beatbun.runtime.base import BlobObject, BlobStore, BlobStream, ByteRange, HttpMetadata
 from beatbun.runtime.blobwriter import BlobWriter
@@ -39,7 +39,7 @@ class Demo:
     genre: str
     bpm: int
     key: str
-    mode: str
+    mode: Mode
     seed: int
 
     def request(self) -> MusicRequest:
@@ -56,7 +56,7 @@ class Demo:
     @property
     def file_name(self) -> str:
         """`<slug>-<digest>.wav`: the digest changes whenever the audio could."""
-        recipe = json.dumps([VERSION, self.request().model_dump()], sort_keys=True)
+        recipe = json.dumps([VERSION, self.request().to_json()])
         return f"{self.slug}-{hashlib.sha256(recipe.encode()).hexdigest()[:12]}.wav"
 
     @property

@@ -32,7 +32,7 @@ from beatbun.generation.capacity import try_acquire_slot
 from beatbun.generation.lifecycle import DEADLINE_EXCEEDED, DEADLINE_MESSAGE, end_job, start_job
 from beatbun.generation.models import Job
 from beatbun.generation.provider import MusicProvider
-from beatbun.generation.providers.elevenlabs import provider_from_settings
+from beatbun.generation.registry import provider_from_settings
 from beatbun.generation.runner import run_job
 from beatbun.generation.store import JOB_NOT_FOUND
 from beatbun.i18n import N_

@@ -38,7 +38,7 @@ async def run_job(
     Raises ProviderError (provider failure, timeout, malformed audio, wrong correlation id) or
     StorageError (R2 or D1 failed).
     """
-    request = GenerationRequest.parse(job.request)
+    request = GenerationRequest.from_stored(job.request)
     rules = plan_of(plan)
     track_id = uuid.uuid4().hex
     keep_for = rules.retention_seconds
@@ -88,7 +88,7 @@ async def run_job(
     now = runtime.clock.now()
     track = dataclasses.replace(
         track,
-        plan={**dict(result.plan), "provider": result.provider},
+        plan={**dict(result.plan), "provider": result.provider, **_source_of(request)},
         duration_seconds=round(result.duration_seconds, 3),
         size_bytes=writer.written,
         peaks=[list(pair) for pair in result.peaks],
@@ -164,6 +164,14 @@ async def _generate(
             code="correlation_mismatch",
         )
     return result
+
+
+def _source_of(request: GenerationRequest) -> dict[str, object]:
+    """The track an extension or variation was made from, for its page; else nothing."""
+    if request.source_track_id is None:
+        return {}
+    kind = "extension" if request.extends_seconds is not None else "variation"
+    return {"source": {"track_id": request.source_track_id, "kind": kind}}
 
 
 def _check_audio(result: ProviderResult, audio: _CheckedAudio, *, provider: str) -> None:

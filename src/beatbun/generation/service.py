@@ -12,12 +12,12 @@ from beatbun.accounts.service import require_spending_allowed
 from beatbun.billing.credits import charge, open_wallet
 from beatbun.billing.pricing import price_in_credits
 from beatbun.errors import AppError, Conflict, InvalidInput, RuntimeFailure
-from beatbun.generation.composer.provider import Composer
 from beatbun.generation.lifecycle import end_job
 from beatbun.generation.models import GenerationRequest, Job
 from beatbun.generation.moderation import moderate
-from beatbun.generation.providers.elevenlabs import provider_name
+from beatbun.generation.registry import provider_capabilities, provider_name
 from beatbun.generation.store import find_job_by_key, get_job, insert_job_statement, list_jobs
+from beatbun.generation.understanding import understand
 from beatbun.i18n import N_
 from beatbun.runtime.base import ActorStub, Runtime
 
@@ -32,10 +32,13 @@ class Submission:
 
 
 def quote(runtime: Runtime, request: GenerationRequest) -> int:
-    """The price in credits, after every check that could refuse the request."""
+    """The price in credits, after every check that could refuse the request.
+
+    An extension is charged for the seconds it adds (`billed_seconds`), by the same rule.
+    """
     moderate(prompt=request.prompt, lyrics=request.lyrics)
-    request.to_music_request()  # raises InvalidInput for out-of-range values
-    if request.has_lyrics and provider_name(runtime.settings) == Composer.name:
+    capabilities = provider_capabilities(runtime.settings)
+    if request.has_lyrics and not capabilities.supports_lyrics:
         raise InvalidInput(
             N_(
                 "The built-in composer makes instrumentals only. Remove the lyrics, or ask the "
@@ -44,9 +47,14 @@ def quote(runtime: Runtime, request: GenerationRequest) -> int:
             code="lyrics_unsupported",
             field="lyrics",
         )
-    return price_in_credits(
-        duration_seconds=request.duration_seconds, has_lyrics=request.has_lyrics
-    )
+    if request.duration_seconds > capabilities.max_duration_seconds:
+        raise InvalidInput(
+            N_("This music model makes tracks of at most %(limit)s s."),
+            code="duration_unsupported",
+            field="duration_seconds",
+            params={"limit": f"{capabilities.max_duration_seconds:g}"},
+        )
+    return price_in_credits(duration_seconds=request.billed_seconds, has_lyrics=request.has_lyrics)
 
 
 async def submit_as(
@@ -78,6 +86,12 @@ async def submit_generation(
     replay = await _replay(runtime, account_id=account_id, key=key, fingerprint=fingerprint)
     if replay is not None:
         return replay
+    # Where Workers AI is bound, it fills the fields the prompt implies; the job keeps them,
+    # so the render, a retry and the track's settings all read the same request. An extension
+    # or a variation keeps its source's settings as they are: a new reading could change the
+    # plan it continues or varies.
+    if request.source_track_id is None:
+        request = await understand(runtime, request)
     now = runtime.clock.now()
     wallet = await open_wallet(runtime.db, account_id, now=now)
     job = Job(

@@ -17,9 +17,11 @@ from pydantic import BaseModel
 
 from beatbun.accounts.models import Account
 from beatbun.billing.pricing import price_in_credits
-from beatbun.generation.composer.prompt import find_unmade_genres, resolve_plan
-from beatbun.generation.composer.provider import SAMPLE_RATE, Composer
-from beatbun.generation.composer.styles import GENRES
+from beatbun.generation.catalogue import GENRES, INSTRUMENTS, MOODS, NEUTRAL_MOOD
+from beatbun.generation.composer.plan import CompositionPlan
+from beatbun.generation.composer.prompt import resolve_plan
+from beatbun.generation.composer.provider import SAMPLE_RATE
+from beatbun.generation.composer.reading import Hit, read_text
 from beatbun.generation.models import MAX_LYRICS_CHARS, GenerationRequest, Job
 from beatbun.generation.provider import (
     DEFAULT_DURATION_SECONDS,
@@ -29,35 +31,25 @@ from beatbun.generation.provider import (
     MIN_BPM,
     MIN_DURATION_SECONDS,
 )
-from beatbun.generation.providers.elevenlabs import provider_name
+from beatbun.generation.registry import provider_capabilities
 from beatbun.generation.service import list_generations, queue_snapshot
 from beatbun.i18n import N_, translate
 from beatbun.runtime.base import Runtime
 from beatbun.settings import Settings
 
-# What the form sends -> what it shows.
-MOOD_CHOICES = {
-    "chill": N_("Chill"),
-    "happy": N_("Happy"),
-    "sad": N_("Sad"),
-    "dark": N_("Dark"),
-    "epic": N_("Epic"),
-    "dreamy": N_("Dreamy"),
-    "energetic": N_("Energetic"),
-    "romantic": N_("Romantic"),
+# Why the composer chose a genre when the request named none, by `CompositionPlan.genre_rule`.
+GENRE_RULE_NOTES = {
+    "instrument": N_("No genre named; chose %(genre)s because you asked for %(what)s."),
+    "mood": N_("No genre named; chose %(genre)s to suit the mood: %(what)s."),
+    "tempo": N_("No genre named; chose %(genre)s to suit %(what)s BPM."),
+    "default": N_("No genre named; chose %(genre)s, the default."),
 }
-NEUTRAL_MOOD = N_("Neutral")
-INSTRUMENT_CHOICES = {
-    "piano": N_("Piano"),
-    "guitar": N_("Guitar"),
-    "strings": N_("Strings"),
-    "synth": N_("Synth"),
-    "pads": N_("Pads"),
-    "bass": N_("Bass"),
-    "brass": N_("Brass"),
-    "drums": N_("Drums"),
-}
-UNMADE_GENRE = N_("We don't make %(word)s yet; this will sound like %(style)s.")
+UNKNOWN_WORDS = N_("Not understood: %(words)s.")
+BPM_LABEL = N_("%(bpm)s BPM")
+SLOWER = N_("slower")
+FASTER = N_("faster")
+MAJOR = N_("major")
+MINOR = N_("minor")
 JOBS_SHOWN = 10
 
 PriceRule = Callable[..., int]
@@ -83,14 +75,23 @@ class StudioRules(BaseModel):
     lyrics_prices: list[int] | None
 
 
-class UnmadeGenre(BaseModel):
+class Understood(BaseModel):
+    """A phrase of the prompt and what it set: `kind` is genre, mood, instrument, bpm, tempo,
+    key or mode; `label` says the value in the reader's language."""
+
     word: str
-    nearest: str
-    message: str
+    kind: str
+    value: str
+    label: str
 
 
 class Resolution(BaseModel):
-    """What the composer will make of the studio form, shown before it is paid for."""
+    """What the composer will make of the studio form, shown before it is paid for.
+
+    `understood` lists the phrases that set something, `unknown` the words nothing understood,
+    `genre_rule` the rule that chose the genre when none was named (see `composer.prompt`),
+    and `notes` says both in the reader's language.
+    """
 
     genre: str
     genre_label: str
@@ -101,7 +102,10 @@ class Resolution(BaseModel):
     mood_label: str
     duration_seconds: int
     sources: dict[str, str]
-    unmade: list[UnmadeGenre]
+    understood: list[Understood]
+    unknown: list[str]
+    genre_rule: str | None
+    notes: list[str]
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,7 @@ class StudioPage:
 def publish_rules(settings: Settings, *, price: PriceRule = price_in_credits) -> StudioRules:
     """The studio's rules for `settings`, priced by `price` (the billing rule unless told)."""
     low, high = int(MIN_DURATION_SECONDS), math.ceil(MAX_DURATION_SECONDS)
-    lyrics_allowed = provider_name(settings) != Composer.name
+    lyrics_allowed = provider_capabilities(settings).supports_lyrics
     seconds = range(low, high + 1)
     return StudioRules(
         duration_min=low,
@@ -174,49 +178,66 @@ def resolve_request(request: GenerationRequest, *, language: str) -> Resolution:
     """
     music = request.to_music_request()
     plan = resolve_plan(music, sample_rate=SAMPLE_RATE)
-    mood_label = MOOD_CHOICES.get(plan.mood, NEUTRAL_MOOD)
-    named_genres = {genre for tag in request.genres if (genre := tag.lower()) in GENRES}
-    unmade = [
-        UnmadeGenre(
-            word=word,
-            nearest=nearest,
-            message=translate(
-                language,
-                UNMADE_GENRE,
-                {
-                    "word": _genre_word(word, language),
-                    "style": _in_sentence(GENRES[nearest].label, language),
-                },
-            ),
-        )
-        for word, nearest in find_unmade_genres(request.prompt)
-        if not named_genres
-    ]
+    notes = [] if plan.genre_rule is None else [_genre_note(plan.genre_rule, plan, language)]
+    if plan.unknown:
+        notes.append(translate(language, UNKNOWN_WORDS, {"words": ", ".join(plan.unknown)}))
     return Resolution(
         genre=plan.genre,
         genre_label=translate(language, plan.genre_label),
         bpm=round(plan.bpm),
         key=plan.key.tonic,
         mode=plan.key.mode,
-        mood=plan.mood if plan.mood in MOOD_CHOICES else "",
-        mood_label=translate(language, mood_label),
+        mood=plan.mood if plan.mood in MOODS else "",
+        mood_label=translate(language, MOODS.get(plan.mood, NEUTRAL_MOOD).label),
         duration_seconds=round(music.duration_seconds),
         sources=dict(plan.sources),
-        unmade=unmade,
+        understood=[
+            Understood(word=hit.text, kind=hit.kind, value=hit.value, label=_label(hit, language))
+            for hit in read_text(music.prompt).hits
+        ],
+        unknown=list(plan.unknown),
+        genre_rule=plan.genre_rule,
+        notes=notes,
     )
 
 
+def _genre_note(rule: str, plan: CompositionPlan, language: str) -> str:
+    kind, _, value = rule.partition(":")
+    what = value
+    if kind == "instrument":
+        what = _in_sentence(INSTRUMENTS[value].label, language)
+    elif kind == "mood":
+        what = _in_sentence(MOODS[value].label, language)
+    return translate(
+        language,
+        GENRE_RULE_NOTES[kind],
+        {"genre": _in_sentence(plan.genre_label, language), "what": what},
+    )
+
+
+def _label(hit: Hit, language: str) -> str:
+    """What a phrase set, in `language`: a genre, mood or instrument's name, a tempo, a key."""
+    if hit.kind == "genre":
+        return translate(language, GENRES[hit.value].label)
+    if hit.kind == "mood":
+        return translate(language, MOODS[hit.value].label)
+    if hit.kind == "instrument":
+        return translate(language, INSTRUMENTS[hit.value].label)
+    if hit.kind == "bpm":
+        return translate(language, BPM_LABEL, {"bpm": hit.value})
+    if hit.kind == "tempo":
+        return translate(language, SLOWER if hit.value == "slower" else FASTER)
+    tonic, _, mode = hit.value.partition(" ")
+    modes = {"major": MAJOR, "minor": MINOR}
+    if hit.kind == "mode":
+        return translate(language, modes[tonic])
+    return " ".join([tonic, *([translate(language, modes[mode])] if mode else [])])
+
+
 def _in_sentence(label: str, language: str) -> str:
-    """A genre's name inside a sentence: a common noun, so lower case, except in German."""
+    """A name inside a sentence: a common noun, so lower case, except in German."""
     text = translate(language, label)
     return text if language == "de" else text.lower()
-
-
-def _genre_word(word: str, language: str) -> str:
-    """A catalogue word as written in `language`: German capitalises nouns ("Bossa Nova")."""
-    if language != "de":
-        return word
-    return " ".join(part if part == "and" else part[:1].upper() + part[1:] for part in word.split())
 
 
 def _duration_of(values: Mapping[str, str]) -> float:

@@ -392,6 +392,17 @@ class Fetcher(Protocol):
         ...
 
 
+class TextModel(Protocol):
+    """A hosted text model: Workers AI's `env.AI.run(model, inputs)` on Workers, none locally.
+
+    `inputs` and the answer are Workers AI's documented JSON shapes (developers.cloudflare.com/
+    workers-ai/features/json-mode): `{"messages": [...], "response_format": {...}}` in,
+    `{"response": ...}` out. Raises `RuntimeFailure` when the model call fails.
+    """
+
+    async def run(self, model: str, inputs: Mapping[str, Any]) -> Mapping[str, Any]: ...
+
+
 @dataclass
 class Runtime:
     """Everything a request handler may touch, bundled for dependency injection."""
@@ -405,6 +416,8 @@ class Runtime:
     mailer: Mailer
     cipher: Cipher
     fetcher: Fetcher
+    # Present only where the operator bound Workers AI (`[ai]` in wrangler.toml).
+    text_model: TextModel | None = field(default=None, kw_only=True)
 
 
 RuntimeFactory = Callable[[Any], Runtime]

@@ -25,7 +25,8 @@ class BlobWriter:
     An object that fits in one part is stored by one `put` when the writer closes; a larger one
     by a multipart upload. The first part is held back until `close`, so `rewrite_start` can
     still change it (a file header whose sizes are known only at the end); later parts go as
-    they fill. So at most two parts are in memory at once.
+    they fill. So at most two parts are in memory at once, or one with `holds_first=False`
+    (every part goes as it fills, and `rewrite_start` is refused).
 
     Use it as `async with BlobWriter(...) as writer:`. Leaving the block normally stores the
     object; leaving it by an exception (cancellation included) aborts the upload, and nothing is
@@ -40,6 +41,7 @@ class BlobWriter:
         http_metadata: HttpMetadata | None = None,
         custom_metadata: Mapping[str, str] | None = None,
         part_bytes: int = DEFAULT_PART_BYTES,
+        holds_first: bool = True,
     ) -> None:
         if part_bytes < MIN_PART_BYTES:
             raise ValueError(f"part_bytes must be at least {MIN_PART_BYTES}, got {part_bytes}.")
@@ -48,6 +50,7 @@ class BlobWriter:
         self._http_metadata = http_metadata
         self._custom_metadata = custom_metadata
         self._part_bytes = part_bytes
+        self._holds_first = holds_first
         # The part being filled (allocated on the first write, reused), and the full first part.
         self._buffer = bytearray()
         self._filled = 0
@@ -55,7 +58,7 @@ class BlobWriter:
         self._upload: MultipartUpload | None = None
         self._parts: list[UploadedPart] = []
         # Part 1 is the held-back first part, uploaded at close; later parts are numbered on.
-        self._next_part = 2
+        self._next_part = 2 if holds_first else 1
         self._written = 0
         self._closed = False
 
@@ -97,6 +100,8 @@ class BlobWriter:
     def rewrite_start(self, data: bytes) -> None:
         """Replace the first `len(data)` bytes written; they must have been written already."""
         self._check_open("rewrite_start")
+        if not self._holds_first:
+            raise RuntimeError("BlobWriter.rewrite_start() needs holds_first=True.")
         first = self._first if self._first is not None else self._buffer
         held = len(first) if self._first is not None else self._filled
         if len(data) > held:
@@ -108,7 +113,7 @@ class BlobWriter:
         self._check_open("close")
         self._closed = True
         try:
-            if self._first is None:
+            if self._upload is None and self._first is None:
                 return await self._blobs.put(
                     self._key,
                     bytes(memoryview(self._buffer)[: self._filled]),
@@ -116,7 +121,8 @@ class BlobWriter:
                     custom_metadata=self._custom_metadata,
                 )
             upload = await self._open_upload()
-            self._parts.append(await upload.upload_part(1, memoryview(self._first)))
+            if self._first is not None:
+                self._parts.append(await upload.upload_part(1, memoryview(self._first)))
             if self._filled:
                 await self._upload_buffer()
             return await upload.complete(self._parts)
@@ -133,7 +139,7 @@ class BlobWriter:
         await self._abort_upload()
 
     async def _part_done(self) -> None:
-        if self._first is None:
+        if self._first is None and self._holds_first:
             self._first, self._buffer = self._buffer, bytearray(self._part_bytes)
             self._filled = 0
         else:

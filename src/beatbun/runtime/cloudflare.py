@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -73,7 +74,31 @@ def runtime_from_env(env: Any) -> Runtime:
         mailer=ResendMailer(fetcher, api_key=settings.mail_api_key, sender=settings.mail_from),
         cipher=WebCryptoCipher(),
         fetcher=fetcher,
+        text_model=WorkersAI(env.AI) if hasattr(env, "AI") else None,
     )
+
+
+class WorkersAI:
+    """The `AI` binding (Workers AI) as the SDK wraps it: `run(model, inputs)` (§0.2).
+
+    The SDK turns the inputs into a plain JS object and the answer back into a `JsDict`; a
+    tuple anywhere in the inputs would be refused, so they travel as plain JSON values.
+    """
+
+    def __init__(self, binding: Any) -> None:
+        self._binding = binding
+
+    async def run(self, model: str, inputs: Mapping[str, Any]) -> Mapping[str, Any]:
+        try:
+            answer = await self._binding.run(model, json.loads(json.dumps(inputs)))
+        except JsException as exc:
+            raise RuntimeFailure(f"Workers AI failed: {exc}", code="text_model_error") from exc
+        if not isinstance(answer, Mapping):
+            raise RuntimeFailure(
+                f"Workers AI answered {type(answer).__name__}, not an object.",
+                code="text_model_error",
+            )
+        return dict(answer)
 
 
 class JsFetcher:

@@ -17,11 +17,12 @@ from beatbun.billing.plans import Retention
 from beatbun.errors import Conflict
 from beatbun.i18n import N_
 from beatbun.runtime.base import MAX_BOUND_PARAMETERS, Runtime
-from beatbun.tracks.models import blob_key_for
+from beatbun.tracks.models import blob_key_for, export_keys_for
 from beatbun.tracks.store import LIVE, track_not_found
 
 UNDO_SECONDS = 30
-# Tracks erased per cron run; each has up to three keys, and R2 deletes 1000 keys a call.
+# Tracks erased per cron run; each has its audio and exports (`export_keys_for`) under both
+# prefixes, some 20 keys, and R2 deletes 1000 keys a call.
 PURGE_BATCH = 300
 _R2_DELETE_KEYS = 1000
 
@@ -123,16 +124,14 @@ async def purge_deleted_tracks(runtime: Runtime) -> int:
     if not rows:
         return 0
     # Under every prefix, not only the row's key: `tracks.retention` may be moving the audio.
-    keys = sorted(
-        {str(row["blob_key"]) for row in rows}
-        | {
-            blob_key_for(
-                retention=retention, account_id=str(row["account_id"]), track_id=str(row["id"])
-            )
-            for row in rows
-            for retention in get_args(Retention)
-        }
-    )
+    audio = {str(row["blob_key"]) for row in rows} | {
+        blob_key_for(
+            retention=retention, account_id=str(row["account_id"]), track_id=str(row["id"])
+        )
+        for row in rows
+        for retention in get_args(Retention)
+    }
+    keys = sorted(audio | {key for found in audio for key in export_keys_for(found)})
     for start in range(0, len(keys), _R2_DELETE_KEYS):
         await runtime.blobs.delete(keys[start : start + _R2_DELETE_KEYS])
     ids = [str(row["id"]) for row in rows]

@@ -13,15 +13,17 @@ track that an upgrade kept a moment earlier.
 
 from __future__ import annotations
 
-from beatbun.runtime.base import Runtime
+from beatbun.runtime.base import MAX_KEYS_PER_CALL, Runtime
+from beatbun.tracks.models import export_keys_for
 from beatbun.tracks.store import delete_expired_track_rows
 
-# R2 deletes at most 1000 keys per call.
 BATCH = 500
 
 
 async def delete_expired_tracks(runtime: Runtime) -> int:
     blob_keys = await delete_expired_track_rows(runtime.db, now=runtime.clock.now(), limit=BATCH)
-    if blob_keys:
-        await runtime.blobs.delete(blob_keys)
+    # The exports stored beside the audio (FLAC, MIDI, stems) go with it.
+    keys = [key for blob_key in blob_keys for key in (blob_key, *export_keys_for(blob_key))]
+    for start in range(0, len(keys), MAX_KEYS_PER_CALL):
+        await runtime.blobs.delete(keys[start : start + MAX_KEYS_PER_CALL])
     return len(blob_keys)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from beatbun.billing.plans import LICENCES, LicenceId, PlanId, Retention
+from beatbun.billing.pricing import ExportKind
 
 
 @dataclass(frozen=True)
@@ -118,3 +119,32 @@ def blob_key_for(*, retention: Retention, account_id: str, track_id: str) -> str
 def blob_prefix_for(*, retention: Retention, account_id: str) -> str:
     """Where all of one account's audio of one retention class lives: `tracks/<retention>/<owner>/`."""
     return f"tracks/{retention}/{account_id}/"
+
+
+# The five stems of a composer track, in the order the pages list them (`composer/stems.py`).
+STEMS = ("drums", "bass", "harmony", "lead", "pads")
+
+
+def export_key_for(blob_key: str, *, kind: ExportKind, stem: str | None = None) -> str:
+    """Where an export is stored: next to the audio, under the same retention prefix.
+
+    `<track>.flac`, `<track>.mid` and `<track>.stems/<stem>.wav` beside `<track>.wav`, so
+    the lifecycle rule that expires the audio expires its exports too.
+    """
+    base = blob_key.removesuffix(".wav")
+    if kind == "flac":
+        return f"{base}.flac"
+    if kind == "midi":
+        return f"{base}.mid"
+    if stem not in STEMS:
+        raise ValueError(f"Stem {stem!r} is not one of {', '.join(STEMS)}.")
+    return f"{base}.stems/{stem}.wav"
+
+
+def export_keys_for(blob_key: str) -> list[str]:
+    """Every key an export of the track stored at `blob_key` may have."""
+    return [
+        export_key_for(blob_key, kind="flac"),
+        export_key_for(blob_key, kind="midi"),
+        *(export_key_for(blob_key, kind="stems", stem=stem) for stem in STEMS),
+    ]

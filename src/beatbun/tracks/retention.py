@@ -15,12 +15,15 @@ stopped naming is never named again, and may be deleted. Moving one track:
 
 1. copy: stream the free key's bytes, HTTP metadata and custom metadata (`expires_at`
    cleared) to the paid key, in parts (`BlobWriter`): the object is stored whole or not at
-   all, and never sits whole in memory.
+   all, and never sits whole in memory. The track's exports stored beside it (FLAC, MIDI,
+   stems: `export_keys_for`) are copied the same way first, so they are under the paid prefix
+   before the row says so.
 2. switch: one UPDATE sets `blob_key` to the paid key and `retention = 'paid'` where the row
    still names the free key. The switches of a page of tracks go to D1 as one batch.
-3. delete: the free key (nothing names it after step 2, whether this run's switch or an
-   earlier one changed the row, or the row is gone). If the switch changed nothing and no row
-   names the paid key, the track was deleted meanwhile, so the copy goes too.
+3. delete: the free key and its exports (nothing names them after step 2, whether this run's
+   switch or an earlier one changed the row, or the row is gone). If the switch changed
+   nothing and no row names the paid key, the track was deleted meanwhile, so the copy goes
+   too.
 
 What a crash or a concurrent change leaves, and what the next run does:
 
@@ -28,9 +31,9 @@ What a crash or a concurrent change leaves, and what the next run does:
   The next run copies again (the same bytes) and switches.
 - crash after the switch, before the delete: the free key is left over, unnamed. A run that
   finds nothing more to move lists the account's `tracks/free/` prefix and deletes the keys
-  whose track's row names another key. Keys without a row stay: the runner stores audio
-  before it records the row, so they may be a track being made now. The lifecycle rule
-  removes any that are left over.
+  (audio and exports) whose track's row names another audio key. Keys without a row stay:
+  the runner stores audio before it records the row, so they may be a track being made now.
+  The lifecycle rule removes any that are left over.
 - the free key is gone but the paid key is there: an earlier run copied and then R2's
   lifecycle rule deleted the source. The run switches without copying.
 - both keys are gone: the lifecycle rule deleted the audio before any run copied it, or the
@@ -61,6 +64,7 @@ from beatbun.billing.plans import FREE_RETENTION_SECONDS, PLANS
 from beatbun.errors import BlobStoreError
 from beatbun.runtime.base import (
     MAX_BOUND_PARAMETERS,
+    MAX_KEYS_PER_CALL,
     BlobStore,
     Database,
     Runtime,
@@ -68,7 +72,7 @@ from beatbun.runtime.base import (
     Statement,
 )
 from beatbun.runtime.blobwriter import BlobWriter
-from beatbun.tracks.models import blob_key_for, blob_prefix_for
+from beatbun.tracks.models import blob_key_for, blob_prefix_for, export_keys_for
 
 logger = logging.getLogger(__name__)
 
@@ -189,37 +193,64 @@ async def _move_page(runtime: Runtime, *, account_id: str, pending: list[tuple[s
         move for move, result in zip(copied, results, strict=True) if result.meta.changes == 0
     ]
     # Every row of the page has left its free key, or is gone: the old keys are unnamed for good.
-    unnamed = [move.old_key for move in copied if move.old_key != move.new_key]
+    unnamed = [
+        key
+        for move in copied
+        if move.old_key != move.new_key
+        for key in (move.old_key, *export_keys_for(move.old_key))
+    ]
     if missed:
         named = await _named_keys(db, [move.new_key for move in missed])
-        unnamed += [move.new_key for move in missed if move.new_key not in named]
-    await runtime.blobs.delete(unnamed)
+        unnamed += [
+            key
+            for move in missed
+            if move.new_key not in named
+            for key in (move.new_key, *export_keys_for(move.new_key))
+        ]
+    for start in range(0, len(unnamed), MAX_KEYS_PER_CALL):
+        await runtime.blobs.delete(unnamed[start : start + MAX_KEYS_PER_CALL])
     return len(copied) - len(missed)
 
 
 async def _copy(blobs: BlobStore, move: _Move) -> bool:
-    """Store the audio under the new key; False when it is under neither key."""
-    source = await blobs.stream(move.old_key)
-    if source is not None:
-        try:
-            async with BlobWriter(
-                blobs,
-                move.new_key,
-                http_metadata=source.object.http_metadata,
-                custom_metadata={**source.object.custom_metadata, "expires_at": ""},
-            ) as writer:
-                async for piece in source.chunks:
-                    await writer.write(piece)
-            return True
-        except BlobStoreError:
-            # Deleted while it was read (the owner deleted the track, or another run moved
-            # it): the same as finding it gone. Any other failure is raised.
-            if await blobs.head(move.old_key) is not None:
-                raise
+    """Store the audio and its exports under the new key; False when the audio is under neither.
+
+    The exports go first: once the audio is copied, the switch may make the row name it.
+    """
+    old_base, new_base = move.old_key.removesuffix(".wav"), move.new_key.removesuffix(".wav")
+    exports = await blobs.list(prefix=f"{old_base}.")
+    for found in exports.objects:
+        if found.key != move.old_key:
+            await copy_blob(blobs, found.key, new_base + found.key[len(old_base) :])
+    if await copy_blob(blobs, move.old_key, move.new_key):
+        return True
     if await blobs.head(move.new_key) is not None:
         return True
     logger.warning("Track %s has no audio to move (from %s)", move.track_id, move.old_key)
     return False
+
+
+async def copy_blob(blobs: BlobStore, old_key: str, new_key: str) -> bool:
+    """Copy one object in parts, metadata included (`expires_at` cleared); False when it is gone."""
+    source = await blobs.stream(old_key)
+    if source is None:
+        return False
+    try:
+        async with BlobWriter(
+            blobs,
+            new_key,
+            http_metadata=source.object.http_metadata,
+            custom_metadata={**source.object.custom_metadata, "expires_at": ""},
+        ) as writer:
+            async for piece in source.chunks:
+                await writer.write(piece)
+    except BlobStoreError:
+        # Deleted while it was read (the owner deleted the track, or another run moved it):
+        # the same as finding it gone. Any other failure is raised.
+        if await blobs.head(old_key) is not None:
+            raise
+        return False
+    return True
 
 
 async def _named_keys(db: Database, keys: list[str]) -> set[str]:
@@ -239,16 +270,18 @@ async def _named_keys(db: Database, keys: list[str]) -> set[str]:
 
 
 async def _delete_leftovers(runtime: Runtime, *, account_id: str) -> None:
-    """Delete the account's keys under `tracks/free/` whose track's row names another key."""
+    """Delete the account's keys under `tracks/free/` whose track's row names another key.
+
+    Exports go with their audio: `<track>.flac`, `<track>.stems/drums.wav`, ... are the keys
+    of the track whose id precedes the first dot.
+    """
     prefix = blob_prefix_for(retention="free", account_id=account_id)
     cursor: str | None = None
     while True:
         listing = await runtime.blobs.list(prefix=prefix, cursor=cursor)
-        by_track = {
-            key[len(prefix) : -len(".wav")]: key
-            for key in (found.key for found in listing.objects)
-            if key.endswith(".wav") and "/" not in key[len(prefix) :]
-        }
+        by_track: dict[str, list[str]] = {}
+        for found in listing.objects:
+            by_track.setdefault(found.key[len(prefix) :].split(".")[0], []).append(found.key)
         stale: list[str] = []
         track_ids = list(by_track)
         for start in range(0, len(track_ids), _KEYS_PER_QUERY):
@@ -262,9 +295,11 @@ async def _delete_leftovers(runtime: Runtime, *, account_id: str) -> None:
                 .all()
             )
             stale += [
-                by_track[str(row["id"])]
+                key
                 for row in result.results
-                if row["blob_key"] != by_track[str(row["id"])]
+                if row["blob_key"]
+                != blob_key_for(retention="free", account_id=account_id, track_id=str(row["id"]))
+                for key in by_track[str(row["id"])]
             ]
         if stale:
             await runtime.blobs.delete(stale)

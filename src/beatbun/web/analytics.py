@@ -28,7 +28,7 @@ from beatbun.analytics.store import is_operator
 from beatbun.api.deps import RuntimeDep, runtime_of, visitor_of
 from beatbun.consent.registry import PERFORMANCE_COOKIE
 from beatbun.errors import ConsentRequired, NotFound
-from beatbun.generation.composer.styles import GENRES
+from beatbun.generation.catalogue import GENRES
 from beatbun.i18n import N_, translate
 from beatbun.web.choices import choices_of, language_of
 from beatbun.web.money import format_count

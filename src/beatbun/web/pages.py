@@ -18,8 +18,7 @@ from beatbun.api.audio import ranged_response
 from beatbun.api.deps import CurrentVisitor, RuntimeDep
 from beatbun.billing.plans import CURRENCY, LICENCES, PLANS, Plan
 from beatbun.billing.pricing import SECONDS_PER_CREDIT, price_in_credits
-from beatbun.generation.composer.provider import Composer
-from beatbun.generation.composer.styles import GENRES
+from beatbun.generation.catalogue import GENRES
 from beatbun.generation.demos import (
     MEDIA_TYPE,
     RenderedDemo,
@@ -28,7 +27,7 @@ from beatbun.generation.demos import (
     open_demo_audio,
     rendered_demos,
 )
-from beatbun.generation.providers.elevenlabs import provider_name
+from beatbun.generation.registry import provider_capabilities
 from beatbun.i18n import translate
 from beatbun.runtime.base import BlobStream, ByteRange
 from beatbun.tracks.service import AudioRange
@@ -86,7 +85,7 @@ async def landing(request: Request, runtime: RuntimeDep, visitor: CurrentVisitor
             "sample_seconds": SAMPLE_SECONDS,
             "sample_cost": sample_cost,
             "lyrics_cost": price_in_credits(duration_seconds=SAMPLE_SECONDS, has_lyrics=True),
-            "sings": provider_name(runtime.settings) != Composer.name,
+            "sings": provider_capabilities(runtime.settings).supports_lyrics,
             "wave_bars": WAVE_BARS,
         },
     )

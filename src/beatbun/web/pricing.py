@@ -31,7 +31,13 @@ from beatbun.billing.plans import (
     Licence,
     Plan,
 )
-from beatbun.billing.pricing import SECONDS_PER_CREDIT, price_in_credits
+from beatbun.billing.pricing import (
+    FLAC_CREDITS,
+    MIDI_CREDITS,
+    SECONDS_PER_CREDIT,
+    STEM_SECONDS_PER_CREDIT,
+    price_in_credits,
+)
 from beatbun.billing.subscriptions import current_subscription
 from beatbun.errors import (
     AppError,
@@ -229,6 +235,11 @@ async def _pricing_page(
             "free_days": FREE_RETENTION_SECONDS // DAY,
             "grace_days": GRACE_SECONDS // DAY,
             "sample_seconds": SAMPLE_TRACK_SECONDS,
+            "export_prices": {
+                "flac": FLAC_CREDITS,
+                "midi": MIDI_CREDITS,
+                "stem_seconds": STEM_SECONDS_PER_CREDIT,
+            },
         },
         status_code=status,
     )

@@ -17,18 +17,17 @@ from starlette.datastructures import FormData, ImmutableMultiDict
 from beatbun.accounts.models import Account
 from beatbun.api.deps import CurrentAccount, RuntimeDep
 from beatbun.errors import AppError
-from beatbun.generation.composer.styles import GENRES
+from beatbun.generation.catalogue import GENRES, MOODS, chip_instruments
 from beatbun.generation.models import GenerationRequest
 from beatbun.generation.provider import TONICS
 from beatbun.generation.service import cancel_generation, submit_as
 from beatbun.generation.studio import (
-    INSTRUMENT_CHOICES,
-    MOOD_CHOICES,
     Resolution,
     request_from_form,
     resolve_request,
     studio_page,
 )
+from beatbun.generation.understanding import understand
 from beatbun.runtime.base import Runtime
 from beatbun.web.choices import language_of
 from beatbun.web.forms import form_values, see_other
@@ -87,9 +86,9 @@ async def resolve(request: Request, account: CurrentAccount, runtime: RuntimeDep
     values = form_values(form)
     language = language_of(request)
     try:
-        resolution = resolve_request(
-            GenerationRequest.parse(_request_data(form)), language=language
-        )
+        # Read as submitting reads it: Workers AI's reading where it is bound.
+        understood = await understand(runtime, GenerationRequest.parse(_request_data(form)))
+        resolution = resolve_request(understood, language=language)
     except AppError as exc:
         if "application/json" in request.headers.get("accept", ""):
             raise
@@ -141,8 +140,8 @@ async def _render(
             "errors": errors,
             "error_code": error.code if error is not None else None,
             "genres": GENRES,
-            "moods": MOOD_CHOICES,
-            "instruments": INSTRUMENT_CHOICES,
+            "moods": MOODS,
+            "instruments": chip_instruments(),
             "tonics": TONICS,
             "failure_reason": lambda job: failure_reason(job.error_code, language),
             # Live events carry a failure's code; the page explains it in the reader's language.

@@ -20,10 +20,10 @@ from beatbun.accounts.models import Account
 from beatbun.api.audio import audio_response
 from beatbun.api.deps import CurrentAccount, RuntimeDep
 from beatbun.errors import AppError, InvalidInput, NotFound
-from beatbun.generation.composer.styles import GENRES
-from beatbun.generation.models import GenerationRequest
-from beatbun.generation.provider import MAX_SEED
-from beatbun.generation.service import get_generation, submit_as
+from beatbun.generation.catalogue import GENRES
+from beatbun.generation.derived import extend_track, extension_offers, find_source, vary_track
+from beatbun.generation.service import get_generation
+from beatbun.i18n import N_
 from beatbun.runtime.base import Runtime
 from beatbun.tracks.deletion import (
     UNDO_SECONDS,
@@ -31,6 +31,7 @@ from beatbun.tracks.deletion import (
     find_deleted_track,
     restore_track,
 )
+from beatbun.tracks.exports import export_offers
 from beatbun.tracks.library import LibraryQuery, genres_in_library, library_page
 from beatbun.tracks.licence import licence_certificate
 from beatbun.tracks.models import Track
@@ -81,6 +82,11 @@ async def library(request: Request, account: CurrentAccount, runtime: RuntimeDep
             "query": query,
             "genres": GENRES,
             "library_genres": await genres_in_library(runtime.db, account_id=account.id),
+            "exports": await export_offers(runtime, page.tracks),
+            "extensions": {
+                track.id: extension_offers(runtime.settings, track) for track in page.tracks
+            },
+            "request_token": secrets.token_hex(16),
             "now": now,
             "deleted": deleted,
             "undo_left": deleted.undo_seconds_left(now) if deleted else 0,
@@ -115,7 +121,7 @@ async def track_page(
             # The same URL answers the page and the script: no cache may hand one for the other.
             headers={"vary": "accept", "cache-control": "private, no-store"},
         )
-    return await _render_track(request, runtime, account, track_id=track_id)
+    return await render_track_page(request, runtime, account, track_id=track_id)
 
 
 @router.get("/tracks/{track_id}/licence.txt")
@@ -155,10 +161,10 @@ async def rename(
             runtime, account_id=account.id, track_id=track_id, title=form.get("title", "")
         )
     except InvalidInput as exc:
-        return await _render_track(
+        return await render_track_page(
             request, runtime, account, track_id=track_id, error=exc, values=form
         )
-    return see_other(_back(form, default=f"/tracks/{track_id}"))
+    return see_other(page_back(form, default=f"/tracks/{track_id}"))
 
 
 @router.post("/tracks/{track_id}/favourite", response_model=None)
@@ -172,7 +178,7 @@ async def favourite(
     )
     if "application/json" in request.headers.get("accept", ""):
         return state
-    return see_other(_back(form, default=f"/tracks/{track_id}"))
+    return see_other(page_back(form, default=f"/tracks/{track_id}"))
 
 
 @router.post("/tracks/{track_id}/delete")
@@ -187,25 +193,45 @@ async def restore(
 ) -> Response:
     form = form_values(await request.form())
     await restore_track(runtime, account_id=account.id, track_id=track_id)
-    return see_other(_back(form, default=LIBRARY))
+    return see_other(page_back(form, default=LIBRARY))
 
 
 @router.post("/tracks/{track_id}/again", response_model=None)
-async def make_another(
+async def make_variation(
     track_id: str, request: Request, account: CurrentAccount, runtime: RuntimeDep
 ) -> Response:
-    """Another track like this one: the same settings and a new seed, charged as any other."""
-    track = await get_track(runtime.db, account_id=account.id, track_id=track_id)
+    """A variation: the same settings and a new seed, charged as any track of its length."""
+    form = form_values(await request.form())
     try:
-        settings = await _settings_of(runtime, track)
-        submission = await submit_as(
+        submission = await vary_track(
             runtime,
             account=account,
-            request=GenerationRequest.parse({**settings, "seed": secrets.randbelow(MAX_SEED)}),
-            idempotency_key=(form_values(await request.form())).get("request_token") or None,
+            track_id=track_id,
+            idempotency_key=form.get("request_token") or None,
         )
     except AppError as exc:
-        return await _render_track(request, runtime, account, track_id=track_id, error=exc)
+        return await render_track_page(request, runtime, account, track_id=track_id, error=exc)
+    return see_other(f"/studio?job={submission.job.id}")
+
+
+@router.post("/tracks/{track_id}/extend", response_model=None)
+async def extend(
+    track_id: str, request: Request, account: CurrentAccount, runtime: RuntimeDep
+) -> Response:
+    """The track continued by the chosen seconds, charged for those seconds."""
+    form = form_values(await request.form())
+    try:
+        submission = await extend_track(
+            runtime,
+            account=account,
+            track_id=track_id,
+            seconds=_seconds_of(form.get("seconds", "")),
+            idempotency_key=form.get("request_token") or None,
+        )
+    except AppError as exc:
+        return await render_track_page(
+            request, runtime, account, track_id=track_id, error=exc, values=form
+        )
     return see_other(f"/studio?job={submission.job.id}")
 
 
@@ -265,7 +291,7 @@ def waveform_path(peaks: list[list[float]], *, bars: int = WAVE_BARS) -> str:
     return "".join(parts)
 
 
-async def _render_track(
+async def render_track_page(
     request: Request,
     runtime: Runtime,
     account: Account,
@@ -277,13 +303,18 @@ async def _render_track(
     track = await get_track(runtime.db, account_id=account.id, track_id=track_id, with_peaks=True)
     errors = {}
     if error is not None:
-        errors[getattr(error, "field", None) or "form"] = error_text(error, language_of(request))
+        # The page has inputs for the title and the seconds to add; any other field's error
+        # (a variation's lyrics the composer cannot sing, say) is the form's.
+        field = getattr(error, "field", None)
+        shown = field if field in ("title", "seconds") else "form"
+        errors[shown] = error_text(error, language_of(request))
     settings = await _settings_of(runtime, track)
     page: HTMLResponse = templates.TemplateResponse(
         request,
         "tracks/track.html",
         {
             "track": track,
+            "exports": await export_offers(runtime, [track]),
             "now": runtime.clock.now(),
             "genres": GENRES,
             "certificate": licence_certificate(track, settings=runtime.settings),
@@ -298,6 +329,8 @@ async def _render_track(
             "error_code": error.code if error is not None else None,
             "values": dict(values or {}),
             "request_token": secrets.token_hex(16),
+            "extensions": {track.id: extension_offers(runtime.settings, track)},
+            "source": await find_source(runtime, track),
             "undo_seconds": UNDO_SECONDS,
         },
         status_code=error.status if error is not None else 200,
@@ -315,7 +348,16 @@ async def _settings_of(runtime: Runtime, track: Track) -> dict[str, Any]:
     return settings_of(track, requested=job.request)
 
 
-def _back(form: Mapping[str, str], *, default: str) -> str:
+def _seconds_of(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise InvalidInput(
+            N_("Choose how many seconds to add."), code="invalid_seconds", field="seconds"
+        ) from None
+
+
+def page_back(form: Mapping[str, str], *, default: str) -> str:
     """Where a form asked to return: a library or track page of this site, else `default`."""
     back = form.get("back", "")
     if back == LIBRARY or back.startswith((f"{LIBRARY}?", f"{LIBRARY}/")):

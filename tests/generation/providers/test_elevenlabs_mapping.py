@@ -11,8 +11,10 @@ import pytest
 from fake_elevenlabs import API_KEY, sine_pcm
 
 from beatbun.generation.composer.provider import Composer
+from beatbun.generation.models import GenerationRequest
 from beatbun.generation.provider import MusicRequest, ProviderError
-from beatbun.generation.providers.elevenlabs import ElevenLabsProvider, provider_from_settings
+from beatbun.generation.providers.elevenlabs import ElevenLabsProvider
+from beatbun.generation.registry import provider_capabilities, provider_from_settings
 from beatbun.runtime.base import FetchResponse, FetchStream
 from beatbun.settings import Settings
 from beatbun_local.fetch import HttpxFetcher
@@ -48,7 +50,9 @@ async def mock_client(recorder: Recorder) -> AsyncIterator[httpx.AsyncClient]:
 
 async def _send(client: httpx.AsyncClient, **fields: object) -> None:
     provider = ElevenLabsProvider(HttpxFetcher(client), api_key=API_KEY)
-    request = MusicRequest(**{"prompt": "rainy night", "duration_seconds": 5, **fields})
+    request = GenerationRequest.parse(
+        {"prompt": "rainy night", "duration_seconds": 5, **fields}
+    ).to_music_request()
     await provider.generate(request, correlation_id="job-1", sink=MemorySink())
 
 
@@ -58,9 +62,9 @@ async def _send(client: httpx.AsyncClient, **fields: object) -> None:
         ({}, "rainy night"),
         (
             {"genres": ["lo-fi"], "mood": "chill", "bpm": 80, "key": "A", "mode": "minor"},
-            "lo-fi, chill, 80 BPM, A minor. rainy night",
+            "lo-fi, chill, 80 BPM, A minor. rainy night",  # catalogue ids go out as names
         ),
-        ({"genres": ["Jazz", "Soul"]}, "jazz, soul. rainy night"),  # tags arrive lower-cased
+        ({"genres": ["Jazz", "Soul"]}, "jazz, r&b / soul. rainy night"),  # any word of a genre
         ({"bpm": 92.5}, "92.5 BPM. rainy night"),
         ({"key": "F#"}, "key of F#. rainy night"),  # a tonic alone names no mode
         ({"mode": "major"}, "major key. rainy night"),
@@ -215,3 +219,22 @@ async def test_provider_from_settings_with_key_uses_elevenlabs_and_model(
     assert provider.name == "elevenlabs"
     assert recorder.requests[0].headers["xi-api-key"] == API_KEY
     assert recorder.body()["model_id"] == "music_v2"
+
+
+@pytest.mark.parametrize(
+    ("env", "name", "sings"),
+    [
+        ({"ENVIRONMENT": "test"}, "composer", False),
+        ({"ENVIRONMENT": "test", "ELEVENLABS_API_KEY": API_KEY}, "elevenlabs", True),
+    ],
+)
+def test_registry_answers_what_the_chosen_provider_can_make(
+    mock_client: httpx.AsyncClient, env: dict[str, str], name: str, sings: bool
+) -> None:
+    settings = Settings.from_env(env)
+
+    provider = provider_from_settings(settings, HttpxFetcher(mock_client))
+
+    assert provider.name == name
+    assert provider_capabilities(settings) == provider.capabilities
+    assert provider_capabilities(settings).supports_lyrics is sings

@@ -11,7 +11,8 @@ import httpx
 import pytest
 from fake_elevenlabs import API_KEY, SONG_ID, FakeElevenLabs, sine_pcm
 
-from beatbun.generation.provider import MusicRequest, ProviderError
+from beatbun.generation.models import GenerationRequest
+from beatbun.generation.provider import ProviderError
 from beatbun.generation.providers.elevenlabs import ElevenLabsProvider
 from beatbun_local.fetch import HttpxFetcher
 from tests.generation.sinks import MemorySink, Written
@@ -37,7 +38,9 @@ def _provider(
 
 
 async def _generate(provider: ElevenLabsProvider, **fields: object) -> Written:
-    request = MusicRequest(**{"prompt": "warm synthwave", "duration_seconds": 5, **fields})
+    request = GenerationRequest.parse(
+        {"prompt": "warm synthwave", "duration_seconds": 5, **fields}
+    ).to_music_request()
     sink = MemorySink()
     result = await provider.generate(request, correlation_id="job-42", sink=sink)
     return Written(result=result, audio=bytes(sink.data))

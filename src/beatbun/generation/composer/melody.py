@@ -1,4 +1,4 @@
-"""The lead line: a two-bar motif that repeats, answers itself and moves with the harmony."""
+"""The lead line: a two-bar motif developed phrase by phrase as it moves with the harmony."""
 
 from __future__ import annotations
 
@@ -9,8 +9,13 @@ import numpy as np
 from beatbun.generation.composer.theory import Chord, Key
 
 PHRASE_STEPS = 32
-LEAD_LOW = 62
-LEAD_HIGH = 84
+LEAD_CENTER = 72
+# Eight bars are four phrases; the two rows alternate, so a section never repeats the eight
+# bars before it, and a section's second appearance starts where its first left off.
+DEVELOPMENT = (
+    ("statement", "answer", "sequence", "response"),
+    ("displaced", "answer", "inversion", "response"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,40 +42,48 @@ def create_motif(rng: np.random.Generator, *, density: float) -> Motif:
     weights = np.where(positions % 4 == 0, 3.0, np.where(positions % 2 == 0, 1.4, 0.35 * density))
     chosen = rng.choice(positions, size=count - 1, replace=False, p=weights / weights.sum())
     steps = (0, *sorted(int(s) for s in chosen))
-    lengths = tuple(
-        int(min(6, (steps[i + 1] if i + 1 < len(steps) else PHRASE_STEPS - 2) - step))
-        for i, step in enumerate(steps)
-    )
     moves = tuple(int(m) for m in rng.choice([-2, -1, -1, 1, 1, 2, 3, -3, 4], size=count))
-    return Motif(steps=steps, lengths=tuple(max(1, n) for n in lengths), moves=moves)
+    return Motif(steps=steps, lengths=_lengths(steps), moves=moves)
+
+
+def phrase_variant(phrase: int, *, occurrence: int) -> str:
+    """How the `phrase`-th two bars of a section's `occurrence`-th appearance treat the motif."""
+    row = DEVELOPMENT[(phrase // 4 + occurrence) % 2]
+    return row[phrase % 4]
 
 
 def realize_phrase(
     motif: Motif,
     *,
-    variant: int,
+    variant: str,
     key: Key,
     chords: tuple[Chord, Chord],
     rng: np.random.Generator,
-    octave_shift: int = 0,
+    center: int = LEAD_CENTER,
     thin: bool = False,
 ) -> list[MelodyNote]:
     """Play the motif over two bars of `chords`.
 
-    `variant` 0 states the motif, 1 answers it (new ending), 2 repeats it a third higher
-    (sequence), 3 inverts its contour. Strong beats land on chord tones; the line stays in the
-    lead range.
+    Variants: `statement` plays it, `answer` gives it a new ending, `sequence` repeats it a
+    third higher, `inversion` turns its contour upside down, `displaced` moves its rhythm an
+    eighth later, `response` plays its contour backwards and upside down. Strong beats land on
+    chord tones; the line stays within about an octave around `center`.
     """
-    moves = list(motif.moves)
-    if variant == 1:
+    steps, lengths, moves = motif.steps, motif.lengths, list(motif.moves)
+    if variant == "answer":
         tail = rng.choice([-2, -1, 1, 2], size=2)
         moves[-2:] = [int(tail[0]), int(tail[1])]
-    elif variant == 3:
+    elif variant == "inversion":
         moves = [-m for m in moves]
-    anchor = key.nearest_degree(_chord_tone_near(chords[0], 72 + 12 * octave_shift))
-    degree = anchor + (2 if variant == 2 else 0)
+    elif variant == "response":
+        moves = [-m for m in reversed(moves)]
+    elif variant == "displaced":
+        steps = tuple(s + 2 for s in steps if s + 2 < PHRASE_STEPS - 2)
+        lengths = _lengths(steps)
+    anchor = key.nearest_degree(_chord_tone_near(chords[0], center))
+    degree = anchor + (2 if variant == "sequence" else 0)
     notes: list[MelodyNote] = []
-    for index, (step, length) in enumerate(zip(motif.steps, motif.lengths, strict=True)):
+    for index, (step, length) in enumerate(zip(steps, lengths, strict=True)):
         if index > 0:
             degree += moves[index - 1]
         if thin and step % 4 != 0 and index > 0:
@@ -82,7 +95,12 @@ def realize_phrase(
             degree = key.nearest_degree(pitch)
         velocity = 0.9 if step % 8 == 0 else 0.78 if step % 4 == 0 else 0.68
         notes.append(MelodyNote(step, length, pitch, velocity))
-    return _fit_range(notes, low=LEAD_LOW + 12 * octave_shift, high=LEAD_HIGH + 12 * octave_shift)
+    return _fit_range(notes, low=center - 10, high=center + 12)
+
+
+def _lengths(steps: tuple[int, ...]) -> tuple[int, ...]:
+    ends = (*steps[1:], PHRASE_STEPS - 2)
+    return tuple(max(1, min(6, end - step)) for step, end in zip(steps, ends, strict=True))
 
 
 def _chord_tone_near(chord: Chord, pitch: int) -> int:

@@ -11,10 +11,13 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
+from beatbun.generation.composer.balance import TONES
+
 Signal = NDArray[np.float32]
 
 _REVERB_DECIMATION = 8
 _LIMITER_BLOCK = 64
+_TONE_STEP = 22050
 
 
 def pan_gains(pan: float) -> tuple[float, float]:
@@ -61,7 +64,7 @@ class Reverb:
         irs = irs * (1.0 - mix) + smooth * mix
         irs /= np.sqrt(np.sum(irs**2, axis=1, keepdims=True))
         self._block = chunk // _REVERB_DECIMATION
-        self._size = _fast_size(self._block + length - 1)
+        self._size = fast_fft_size(self._block + length - 1)
         self._spectra = np.fft.rfft(irs, self._size, axis=1).astype(np.complex64)
         self._tail: Signal = np.zeros((2, length - 1), dtype=np.float32)
         self._last: Signal = np.zeros((2, 1), dtype=np.float32)
@@ -97,18 +100,66 @@ class Echo:
     def process(self, send: Signal, *, out: Signal, level: float) -> None:
         """Add `level` times the (2, len(send)) wet signal into `out`."""
         feedback = np.float32(self._feedback)
+        gain = np.float32(level)
+        size = send.size
         for side, delay in enumerate(self._delays):
-            # w[n] = x[n] + fb * w[n - D]; the output is w delayed by D. Blocks of D are independent.
-            line = np.concatenate([self._history[side], np.zeros(send.size, dtype=np.float32)])
-            for start in range(delay, delay + send.size, delay):
-                end = min(start + delay, delay + send.size)
-                line[start:end] = (
-                    send[start - delay : end - delay] + feedback * line[start - delay : end - delay]
-                )
-            wet = line[: send.size]
-            wet *= np.float32(level)
-            out[side] += wet
-            self._history[side] = line[send.size :]
+            # w[n] = x[n] + fb * w[n - D]; the output is w delayed by D. In a line holding the
+            # last chunk's final D values of w and then this chunk's, each block of D follows
+            # from the one before, so only one block is held at a time.
+            block = self._history[side]
+            history = np.empty(delay, dtype=np.float32)
+            for start in range(0, size + delay, delay):
+                end = min(start + delay, size + delay)
+                if start > 0:
+                    block = send[start - delay : end - delay] + feedback * block[: end - start]
+                if start < size:
+                    stop = min(end, size)
+                    out[side, start:stop] += block[: stop - start] * gain
+                if end > size:
+                    first = max(start, size)
+                    history[first - size : end - size] = block[first - start : end - start]
+            self._history[side] = history
+
+
+class ToneStage:
+    """The mix's air band: a sparse 5-tap linear-phase FIR, two samples of delay.
+
+    The output is x + a * band(x) with the band-pass (-1, 0, 2, 0, -1) / 4, whose gain is
+    sin(w) ** 2: at 44.1 kHz nothing at DC, 0.29 at 4 kHz, 0.83 at 8 kHz, 1 at 11 kHz and
+    nothing again at the top of the band, so the lift adds no energy next to Nyquist, where
+    it would raise inter-sample peaks. State carries across chunks. Being linear and the same for
+    every row, it keeps stems summing to the mix.
+    """
+
+    def __init__(self, *, genre: str) -> None:
+        self._boost = 10.0 ** (TONES[genre].air / 20.0) - 1.0
+        self._work: Signal | None = None
+
+    def process(self, block: Signal) -> None:
+        """Filter a float32 array of shape (..., n) in place along its last axis.
+
+        Every call must pass the same leading shape; rows are filtered independently. The
+        work is done a quarter of a chunk at a time, so its scratch space stays small.
+        """
+        if self._boost == 0.0:
+            return
+        if self._work is None:
+            self._work = np.zeros((*block.shape[:-1], _TONE_STEP + 4), dtype=np.float32)
+        edge = np.float32(-self._boost / 4.0)
+        centre = np.float32(1.0 + self._boost / 2.0)
+        for start in range(0, block.shape[-1], _TONE_STEP):
+            piece = block[..., start : start + _TONE_STEP]
+            count = piece.shape[-1]
+            # The scratch row holds the four samples before this piece, then the piece.
+            work = self._work[..., : count + 4]
+            work[..., 4:] = piece
+            carry = work[..., -4:].copy()
+            np.add(work[..., :-4], work[..., 4:], out=piece)
+            piece *= edge
+            middle = work[..., 2:-2]
+            middle *= centre
+            piece += middle
+            self._work[..., :4] = carry
 
 
 def duck_curve(*, sample_rate: int, beat_seconds: float) -> Signal:
@@ -181,7 +232,7 @@ class Limiter:
         return np.asarray(reduced[last + 1] - reduced[first] == 0)
 
 
-def _fast_size(minimum: int) -> int:
+def fast_fft_size(minimum: int) -> int:
     """The smallest 2^a * 3^b * 5^c at or above `minimum`: pocketfft's quickest lengths.
 
     Often well below the next power of two, which is also slower than some of them.

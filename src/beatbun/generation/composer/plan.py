@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -11,17 +10,21 @@ from beatbun.generation.composer.theory import Key
 BEATS_PER_BAR = 4
 STEPS_PER_BAR = 16
 
-# Relative lengths and energy of each section; energy decides which layers play.
-SECTION_WEIGHT = {"intro": 1.0, "verse": 2.0, "chorus": 2.0, "bridge": 1.5, "outro": 1.0}
-SECTION_ENERGY = {"intro": 0.35, "verse": 0.65, "chorus": 1.0, "bridge": 0.45, "outro": 0.55}
+# Plans of another version cannot be rendered again note for note (stems, MIDI).
+COMPOSER_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
 class Section:
+    """A stretch of the form: `energy` decides which layers play and how hard, `density` how
+    busy the figuration is (0..1), `register` moves the lead and chords up (+1) or down (-1)."""
+
     name: str
     start_bar: int
     bars: int
     energy: float
+    density: float
+    register: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +37,7 @@ class CompositionPlan:
 
     genre: str
     genre_label: str
+    form: str
     mood: str
     bpm: float
     key: Key
@@ -47,6 +51,12 @@ class CompositionPlan:
     sample_rate: int
     brightness: float
     sources: Mapping[str, str]
+    # What the prompt said, phrase by phrase ("ballad -> genre piano"), the content words it
+    # did not understand, and, when it named no genre, the rule that chose one
+    # ("instrument:piano", "mood:chill", "tempo:174" or "default"; see composer.prompt).
+    understood: tuple[str, ...] = ()
+    unknown: tuple[str, ...] = ()
+    genre_rule: str | None = None
 
     @property
     def bar_seconds(self) -> float:
@@ -59,8 +69,10 @@ class CompositionPlan:
     def to_dict(self) -> dict[str, object]:
         return {
             "provider": "composer",
+            "composer_version": COMPOSER_VERSION,
             "genre": self.genre,
             "genre_label": self.genre_label,
+            "form": self.form,
             "mood": self.mood,
             "bpm": round(self.bpm, 2),
             "key": self.key.label,
@@ -75,51 +87,15 @@ class CompositionPlan:
                     "start_seconds": round(s.start_bar * self.bar_seconds, 3),
                     "bars": s.bars,
                     "energy": s.energy,
+                    "density": s.density,
+                    "register": s.register,
                 }
                 for s in self.sections
             ],
             "instruments": dict(self.voices),
             "drums": list(self.drums),
             "sources": dict(self.sources),
+            "understood": list(self.understood),
+            "unknown": list(self.unknown),
+            "genre_rule": self.genre_rule,
         }
-
-
-def plan_sections(*, duration_seconds: float, bpm: float) -> tuple[Section, ...]:
-    """Scale intro/verse/chorus/bridge/outro to the duration; the bars cover it completely."""
-    bar_seconds = BEATS_PER_BAR * 60.0 / bpm
-    total = max(1, math.ceil(duration_seconds / bar_seconds - 1e-9))
-    names = _form_for(total)
-    unit = 4 if total >= 40 else 2 if total >= 8 else 1
-    weights = [SECTION_WEIGHT[name] for name in names]
-    scale = total / sum(weights)
-    bars = [max(1, round(w * scale / unit) * unit) for w in weights]
-    # Absorb rounding in the longest chorus (or the last section), never below one bar.
-    target = names.index("chorus") if "chorus" in names else len(names) - 1
-    choruses = [i for i, name in enumerate(names) if name == "chorus"]
-    if choruses:
-        target = choruses[-1]
-    bars[target] += total - sum(bars)
-    while bars[target] < 1:
-        donor = max(range(len(bars)), key=lambda i: bars[i])
-        bars[donor] -= 1
-        bars[target] += 1
-    sections = []
-    start = 0
-    for name, length in zip(names, bars, strict=True):
-        if length > 0:
-            sections.append(Section(name, start, length, SECTION_ENERGY[name]))
-            start += length
-    return tuple(sections)
-
-
-def _form_for(total_bars: int) -> list[str]:
-    if total_bars < 6:
-        return ["chorus"]
-    if total_bars < 12:
-        return ["intro", "chorus", "outro"]
-    if total_bars < 24:
-        return ["intro", "verse", "chorus", "outro"]
-    if total_bars < 48:
-        return ["intro", "verse", "chorus", "bridge", "chorus", "outro"]
-    repeats = max(2, round(total_bars / 44))
-    return ["intro", *(["verse", "chorus"] * repeats), "bridge", "chorus", "outro"]

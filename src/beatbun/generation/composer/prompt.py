@@ -1,250 +1,188 @@
 """Prompt understanding: free text plus structured fields resolved into a `CompositionPlan`.
 
-Explicit request fields win over keywords in the text, which win over the genre's defaults.
+Explicit request fields win over words in the text (read by `composer.reading` through the
+catalogue), which win over the genre's defaults. The plan lists what each phrase set
+(`understood`) and the content words nobody understood (`unknown`), so nothing falls back
+silently.
+
+When neither a genre field nor a genre word names a genre, the first of these rules that
+applies chooses one, and `genre_rule` says which:
+1. `instrument:<id>`: the first instrument named that belongs to a genre (piano -> solo
+   piano, acoustic guitar -> folk, sax -> jazz, 808 -> hip-hop; `Instrument.genre`);
+2. `mood:<id>`: the mood, from the field or the text (chill -> lo-fi, sad -> solo piano,
+   epic -> orchestral, dark -> techno; `Mood.genre`);
+3. `tempo:<bpm>`: a stated tempo (field or text) picks by `catalogue.TEMPO_GENRES`: 160 and
+   up drum and bass, 135 hip-hop, 125 techno, 115 house, 90 pop, below that lo-fi;
+4. `default`: pop.
+A lullaby is solo piano: the catalogue lists "lullaby" (and "Wiegenlied", "berceuse") as a
+word for it, with the dreamy mood coming from "sleep" words when they are there.
+
+Every random decision (tempo within the genre's range, tonic, progression) draws from its own
+stream of the seed, so pinning one of them (a request that gives back the bpm a plan chose)
+leaves the others as they were.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
-from dataclasses import dataclass
+from collections.abc import Mapping
 
 import numpy as np
 
-from beatbun.generation.composer.plan import CompositionPlan, plan_sections
-from beatbun.generation.composer.styles import GENRES, MOODS, GenreStyle
-from beatbun.generation.composer.theory import PITCH_CLASSES, Key, build_chord, chord_symbol
-from beatbun.generation.provider import MAX_BPM, MIN_BPM, MusicRequest
-
-# Longer phrases first so "lo-fi hip hop" is lo-fi and "deep house" is not "house music" twice.
-GENRE_WORDS: tuple[tuple[str, str], ...] = (
-    ("lo-fi", "lofi"), ("lofi", "lofi"), ("lo fi", "lofi"), ("chillhop", "lofi"),
-    ("hip-hop", "hiphop"), ("hip hop", "hiphop"), ("hiphop", "hiphop"), ("trap", "hiphop"),
-    ("rap", "hiphop"), ("drill", "hiphop"), ("boom bap", "hiphop"),
-    ("synthwave", "synthwave"), ("retrowave", "synthwave"), ("outrun", "synthwave"),
-    ("80s", "synthwave"), ("vaporwave", "synthwave"),
-    ("techno", "techno"), ("rave", "techno"), ("industrial", "techno"), ("warehouse", "techno"),
-    ("house", "house"), ("disco", "house"), ("edm", "house"), ("dance", "house"), ("club", "house"),
-    ("orchestral", "cinematic"), ("orchestra", "cinematic"), ("cinematic", "cinematic"),
-    ("trailer", "cinematic"), ("film score", "cinematic"), ("soundtrack", "cinematic"),
-    ("symphonic", "cinematic"),
-    ("ambient", "ambient"), ("drone", "ambient"), ("soundscape", "ambient"),
-    ("meditation", "ambient"), ("atmospheric", "ambient"),
-    ("jazz", "jazz"), ("swing", "jazz"), ("bebop", "jazz"), ("lounge", "jazz"),
-    ("rock", "rock"), ("punk", "rock"), ("grunge", "rock"), ("metal", "rock"),
-    ("pop", "pop"),
-)  # fmt: skip
-# Genres people ask for that we do not make yet, each with the made style that comes nearest.
-# A prompt naming one (and no made genre) sounds like that style, and the studio says so.
-UNMADE_GENRES: tuple[tuple[str, str], ...] = (
-    ("reggaeton", "pop"), ("dembow", "pop"), ("k-pop", "pop"), ("j-pop", "pop"),
-    ("afrobeats", "house"), ("afrobeat", "house"), ("amapiano", "house"), ("dubstep", "techno"),
-    ("drum and bass", "techno"), ("drum & bass", "techno"), ("dnb", "techno"),
-    ("trance", "techno"), ("hardstyle", "techno"), ("garage", "house"),
-    ("bossa nova", "jazz"), ("samba", "jazz"), ("salsa", "jazz"), ("tango", "cinematic"),
-    ("flamenco", "rock"), ("reggae", "lofi"), ("dancehall", "hiphop"), ("ska", "rock"),
-    ("country", "rock"), ("bluegrass", "rock"), ("folk", "pop"), ("blues", "jazz"),
-    ("gospel", "pop"), ("soul", "jazz"), ("funk", "house"), ("r&b", "hiphop"), ("rnb", "hiphop"),
-    ("grime", "hiphop"), ("phonk", "hiphop"), ("shoegaze", "rock"), ("emo", "rock"),
-    ("classical", "cinematic"), ("baroque", "cinematic"), ("opera", "cinematic"),
-    ("chiptune", "synthwave"), ("8-bit", "synthwave"),
-)  # fmt: skip
-MOOD_WORDS: dict[str, tuple[str, ...]] = {
-    "happy": ("happy", "uplifting", "joyful", "bright", "cheerful", "sunny", "fun", "summer"),
-    "sad": ("sad", "melancholic", "melancholy", "emotional", "lonely", "heartbreak", "somber"),
-    "dark": ("dark", "ominous", "sinister", "menacing", "gritty", "moody", "eerie", "night"),
-    "chill": (
-        "chill",
-        "relaxed",
-        "relaxing",
-        "calm",
-        "mellow",
-        "peaceful",
-        "laid-back",
-        "cozy",
-        "study",
-    ),
-    "epic": ("epic", "heroic", "powerful", "triumphant", "intense", "battle"),
-    "energetic": ("energetic", "upbeat", "driving", "hype", "party", "aggressive", "workout"),
-    "dreamy": ("dreamy", "ethereal", "floating", "spacey", "sleep"),
-    "romantic": ("romantic", "love", "tender", "warm"),
-}
-# Voice per instrument word, and whether it also takes the chords.
-INSTRUMENT_WORDS: tuple[tuple[str, str, bool], ...] = (
-    ("electric piano", "electric_piano", True), ("rhodes", "electric_piano", True),
-    ("piano", "piano", True), ("keys", "electric_piano", True),
-    ("acoustic guitar", "pluck", True), ("guitar", "pluck", True),
-    ("strings", "strings", True), ("violin", "strings", True), ("cello", "strings", True),
-    ("organ", "organ", True), ("pad", "pad", True),
-    ("brass", "brass", False), ("horn", "brass", False), ("trumpet", "brass", False),
-    ("bell", "bell", False), ("glockenspiel", "bell", False), ("chime", "bell", False),
-    ("vibraphone", "vibes", False), ("synth", "saw_lead", False), ("pluck", "pluck_lead", False),
-)  # fmt: skip
-MOOD_DEFAULT_GENRE = {
-    "chill": "lofi",
-    "epic": "cinematic",
-    "dreamy": "ambient",
-    "energetic": "house",
-    "dark": "techno",
-}
-DEFAULT_GENRE = "pop"
-
-_BPM_UNIT = re.compile(r"(\d{2,3}(?:\.\d+)?)\s*(?:bpm|beats per minute)\b")
-_BARE_NUMBER = re.compile(
-    r"(?<![\w.])(\d{2,3})(?![\w.%']|\s*(?:s\b|sec|second|min|minute|hz|khz|bar))"
+from beatbun.generation.catalogue import (
+    DEFAULT_GENRE,
+    DEFAULT_GUITAR,
+    GENRES,
+    GUITAR_BY_GENRE,
+    INSTRUMENTS,
+    MOODS,
+    NEUTRAL_MOOD,
+    TEMPO_GENRES,
+    Mood,
+    genre_id,
+    mood_id,
 )
-_KEY_WITH_MODE = re.compile(
-    r"\b([a-g])\s*(#|♯|b|♭|sharp|flat)?\s*(major|minor|maj|min)\b", re.IGNORECASE
-)
-_KEY_AFTER_IN = re.compile(r"\bin\s+([A-G])(#|b)?(m)?\b")
-_KEY_SHORT_MINOR = re.compile(r"\b([A-G])(#|b)?m\b")
-_SLOW_WORDS = ("slow", "downtempo", "lazy")
-_FAST_WORDS = ("fast", "uptempo", "up-tempo", "frantic")
+from beatbun.generation.composer.forms import plan_sections
+from beatbun.generation.composer.plan import CompositionPlan
+from beatbun.generation.composer.reading import TextHints, read_text
+from beatbun.generation.composer.styles import GENRES as STYLES
+from beatbun.generation.composer.styles import GenreStyle
+from beatbun.generation.composer.theory import Key, build_chord, chord_symbol
+from beatbun.generation.provider import MusicRequest
 
-
-@dataclass(frozen=True, slots=True)
-class TextHints:
-    """What the free text alone says; None where it says nothing."""
-
-    genre: str | None
-    mood: str | None
-    bpm: float | None
-    tonic: str | None
-    mode: str | None
-    voices: tuple[tuple[str, str, bool], ...]
-    tempo_lean: float
-
-
-def read_text(text: str) -> TextHints:
-    """Find genre, mood, tempo, key and instrument keywords in a free-text prompt."""
-    lower = text.lower()
-    tonic, mode = _find_key(text)
-    if mode is None:
-        mode = (
-            "minor"
-            if re.search(r"\bminor\b", lower)
-            else "major"
-            if re.search(r"\bmajor\b", lower)
-            else None
-        )
-    lean = -0.7 if _has_word(lower, _SLOW_WORDS) else 0.7 if _has_word(lower, _FAST_WORDS) else 0.0
-    return TextHints(
-        genre=find_genre(lower),
-        mood=_find_mood(lower),
-        bpm=_find_bpm(lower),
-        tonic=tonic,
-        mode=mode,
-        voices=tuple(entry for entry in INSTRUMENT_WORDS if _has_word(lower, (entry[0],))),
-        tempo_lean=lean,
-    )
-
-
-def find_genre(text: str) -> str | None:
-    """The genre whose keyword appears earliest in `text` (lower case), if any.
-
-    A genre we do not make counts only when no made one is named: "reggaeton jazz" is jazz.
-    """
-    made = _earliest(text, GENRE_WORDS)
-    if made is not None:
-        return made[1]
-    unmade = _earliest(text, UNMADE_GENRES)
-    return unmade[1] if unmade else None
-
-
-def find_unmade_genres(text: str) -> tuple[tuple[str, str], ...]:
-    """Each genre of `UNMADE_GENRES` that `text` names, with its nearest made style, in order."""
-    lower = text.lower()
-    found = sorted(
-        (match.start(), phrase, nearest)
-        for phrase, nearest in UNMADE_GENRES
-        if (match := _phrase_in(lower, phrase))
-    )
-    return tuple((phrase, nearest) for _, phrase, nearest in found)
-
-
-def _earliest(text: str, words: tuple[tuple[str, str], ...]) -> tuple[int, str] | None:
-    best: tuple[int, str] | None = None
-    for phrase, genre in words:
-        match = _phrase_in(text, phrase)
-        if match and (best is None or match.start() < best[0]):
-            best = (match.start(), genre)
-    return best
-
-
-def _phrase_in(text: str, phrase: str) -> re.Match[str] | None:
-    return re.search(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text)
+# One random stream per decision, numbered after the seed.
+_BPM_STREAM, _KEY_STREAM, _PROGRESSION_STREAM = 1, 2, 3
 
 
 def resolve_plan(request: MusicRequest, *, sample_rate: int) -> CompositionPlan:
     """Turn a request into every musical decision; deterministic for a given request and seed."""
     hints = read_text(request.prompt)
     seed = request.seed if request.seed is not None else derive_seed(request)
-    rng = np.random.default_rng([seed, 1])
     sources: dict[str, str] = {}
 
-    mood_name = _first_known_mood(request.mood)
-    sources["mood"] = "field" if mood_name else "text" if hints.mood else "default"
-    mood = MOODS[mood_name or hints.mood or "neutral"]
+    field_mood = mood_id(request.mood) if request.mood else None
+    sources["mood"] = "field" if field_mood else "text" if hints.mood else "default"
+    mood = MOODS.get(field_mood or hints.mood or "", NEUTRAL_MOOD)
 
-    genre = next((g for g in (find_genre(tag) for tag in request.genres) if g), None)
+    genre = next((g for g in map(genre_id, request.genres) if g), None)
     sources["genre"] = "field" if genre else "text" if hints.genre else "default"
-    genre = genre or hints.genre or MOOD_DEFAULT_GENRE.get(mood.name, DEFAULT_GENRE)
-    style = GENRES[genre]
+    rule = None if genre or hints.genre else choose_genre(request, hints, mood)
+    genre = genre or hints.genre or _rule_genre(rule)
+    style = STYLES[genre]
 
-    bpm, sources["bpm"] = _resolve_bpm(request, hints, style, mood.tempo_lean, rng)
-    key, sources["key"] = _resolve_key(request, hints, style, mood.mode, rng)
+    bpm, sources["bpm"] = _resolve_bpm(request, hints, style, mood.tempo_lean, seed)
+    key, sources["key"] = _resolve_key(request, hints, style, mood.mode, seed)
     options = style.progressions[key.mode]
-    progression = options[int(rng.integers(len(options)))]
+    progression = options[int(_stream(seed, _PROGRESSION_STREAM).integers(len(options)))]
     frames = round(request.duration_seconds * sample_rate)
+    unknown_tags = tuple(tag for tag in request.genres if genre_id(tag) is None)
     return CompositionPlan(
-        genre=style.name,
-        genre_label=style.label,
-        mood=mood.name,
+        genre=genre,
+        genre_label=GENRES[genre].label,
+        form=style.form,
+        mood=mood.id,
         bpm=bpm,
         key=key,
-        sections=plan_sections(duration_seconds=frames / sample_rate, bpm=bpm),
-        voices=_resolve_voices(style, hints),
+        sections=plan_sections(
+            duration_seconds=frames / sample_rate,
+            bpm=bpm,
+            form=style.form,
+            extends_seconds=request.extends_seconds,
+        ),
+        voices=resolve_voices(style, genre=genre, instruments=hints.instruments),
         drums=tuple(dict.fromkeys(line.drum for line in style.drums)),
         progression=progression,
         progression_symbols=tuple(
-            chord_symbol(key, build_chord(key, d, size=style.chord_size)) for d in progression
+            chord_symbol(key, build_chord(key, d, size=style.chord_size_at(d))) for d in progression
         ),
         seed=seed,
         frames=frames,
         sample_rate=sample_rate,
         brightness=mood.brightness,
         sources=sources,
+        understood=hints.understood,
+        unknown=(*unknown_tags, *hints.unknown),
+        genre_rule=rule,
     )
+
+
+def choose_genre(request: MusicRequest, hints: TextHints, mood: Mood) -> str:
+    """The documented rule (module docstring) for a request that names no genre."""
+    for instrument in hints.instruments:
+        if INSTRUMENTS[instrument].genre is not None:
+            return f"instrument:{instrument}"
+    if mood is not NEUTRAL_MOOD:
+        return f"mood:{mood.id}"
+    bpm = request.bpm if request.bpm is not None else hints.bpm
+    if bpm is not None:
+        return f"tempo:{bpm:g}"
+    return "default"
+
+
+def _rule_genre(rule: str | None) -> str:
+    kind, _, value = (rule or "default").partition(":")
+    if kind == "instrument":
+        return INSTRUMENTS[value].genre or DEFAULT_GENRE
+    if kind == "mood":
+        return MOODS[value].genre
+    if kind == "tempo":
+        return next(genre for low, genre in TEMPO_GENRES if float(value) >= low)
+    return DEFAULT_GENRE
 
 
 def derive_seed(request: MusicRequest) -> int:
     """A seed fixed by the request's content, so a request without one still renders the same."""
-    digest = hashlib.sha256(request.model_dump_json().encode()).digest()
+    digest = hashlib.sha256(request.to_json().encode()).digest()
     return int.from_bytes(digest[:4], "big")
 
 
+def resolve_voices(
+    style: GenreStyle, *, genre: str, instruments: tuple[str, ...]
+) -> Mapping[str, str]:
+    """The genre's voices with the instruments the prompt named put in.
+
+    The first melodic instrument named leads, and also plays the chords when it can; a later
+    one that can takes the chords when the first cannot. A named bass replaces the bass. A
+    plain guitar is the genre's guitar (`GUITAR_BY_GENRE`).
+    """
+    voices = dict(style.voices)
+    melodic = [INSTRUMENTS[i] for i in instruments if INSTRUMENTS[i].role == "melody"]
+    if melodic:
+        lead = melodic[0]
+        voices["lead"] = _voice_of(lead.voice, genre)
+        chords = lead if lead.harmonic else next((i for i in melodic[1:] if i.harmonic), None)
+        if chords is not None:
+            voices["chords"] = _voice_of(chords.voice, genre)
+    bass = next((INSTRUMENTS[i].voice for i in instruments if INSTRUMENTS[i].role == "bass"
+                 and INSTRUMENTS[i].voice), None)  # fmt: skip
+    if bass is not None:
+        voices["bass"] = bass
+    return voices
+
+
+def _voice_of(voice: str | None, genre: str) -> str:
+    return voice or GUITAR_BY_GENRE.get(genre, DEFAULT_GUITAR)
+
+
+def _stream(seed: int, stream: int) -> np.random.Generator:
+    return np.random.default_rng([seed, stream])
+
+
 def _resolve_bpm(
-    request: MusicRequest,
-    hints: TextHints,
-    style: GenreStyle,
-    lean: float,
-    rng: np.random.Generator,
+    request: MusicRequest, hints: TextHints, style: GenreStyle, lean: float, seed: int
 ) -> tuple[float, str]:
     if request.bpm is not None:
         return float(request.bpm), "field"
     if hints.bpm is not None:
         return hints.bpm, "text"
     low, high = style.tempo
-    position = 0.5 + 0.35 * (lean + hints.tempo_lean) + float(rng.uniform(-0.2, 0.2))
+    jitter = float(_stream(seed, _BPM_STREAM).uniform(-0.2, 0.2))
+    position = 0.5 + 0.35 * (lean + hints.tempo_lean) + jitter
     return float(round(low + (high - low) * min(1.0, max(0.0, position)))), "default"
 
 
 def _resolve_key(
-    request: MusicRequest,
-    hints: TextHints,
-    style: GenreStyle,
-    mood_mode: str | None,
-    rng: np.random.Generator,
+    request: MusicRequest, hints: TextHints, style: GenreStyle, mood_mode: str | None, seed: int
 ) -> tuple[Key, str]:
     tonic = request.key or hints.tonic
     mode = request.mode or hints.mode or mood_mode or style.mode
@@ -256,67 +194,5 @@ def _resolve_key(
         else "default"
     )
     if tonic is None:
-        tonic = style.keys[int(rng.integers(len(style.keys)))]
+        tonic = style.keys[int(_stream(seed, _KEY_STREAM).integers(len(style.keys)))]
     return Key(tonic, mode), source
-
-
-def _resolve_voices(style: GenreStyle, hints: TextHints) -> dict[str, str]:
-    voices = dict(style.voices)
-    if hints.voices:
-        # The first instrument named leads; a harmonic one also plays the chords.
-        _, voice, harmonic = hints.voices[0]
-        voices["lead"] = voice
-        if harmonic:
-            voices["chords"] = voice
-        for _, other, other_harmonic in hints.voices[1:]:
-            if other_harmonic and not harmonic:
-                voices["chords"] = other
-                break
-    return voices
-
-
-def _first_known_mood(text: str | None) -> str | None:
-    return None if not text else _find_mood(text.lower())
-
-
-def _find_mood(text: str) -> str | None:
-    best: tuple[int, str] | None = None
-    for mood, words in MOOD_WORDS.items():
-        for word in words:
-            match = re.search(rf"\b{re.escape(word)}\b", text)
-            if match and (best is None or match.start() < best[0]):
-                best = (match.start(), mood)
-    return best[1] if best else None
-
-
-def _find_bpm(text: str) -> float | None:
-    for pattern in (_BPM_UNIT, _BARE_NUMBER):
-        for match in pattern.finditer(text):
-            value = float(match.group(1))
-            if MIN_BPM <= value <= MAX_BPM:
-                return value
-    return None
-
-
-def _find_key(text: str) -> tuple[str | None, str | None]:
-    match = _KEY_WITH_MODE.search(text)
-    if match:
-        mode = "minor" if match.group(3).lower().startswith("min") else "major"
-        return _tonic(match.group(1), match.group(2)), mode
-    match = _KEY_AFTER_IN.search(text) or _KEY_SHORT_MINOR.search(text)
-    if match:
-        is_minor = match.re is _KEY_SHORT_MINOR or bool(match.group(3))
-        return _tonic(match.group(1), match.group(2)), "minor" if is_minor else None
-    return None, None
-
-
-def _tonic(letter: str, accidental: str | None) -> str | None:
-    mark = (accidental or "").lower()
-    tonic = letter.upper() + (
-        "#" if mark in ("#", "♯", "sharp") else "b" if mark in ("b", "♭", "flat") else ""
-    )
-    return tonic if tonic in PITCH_CLASSES else None
-
-
-def _has_word(text: str, words: tuple[str, ...]) -> bool:
-    return any(re.search(rf"(?<![\w-]){re.escape(w)}s?(?![\w-])", text) for w in words)

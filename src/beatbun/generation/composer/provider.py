@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -13,7 +14,13 @@ from beatbun.generation.composer.arrangement import arrange
 from beatbun.generation.composer.prompt import resolve_plan
 from beatbun.generation.composer.render import TrackRender
 from beatbun.generation.composer.wav import wav_header
-from beatbun.generation.provider import AudioSink, MusicRequest, ProviderResult
+from beatbun.generation.provider import (
+    MAX_DURATION_SECONDS,
+    AudioSink,
+    Capabilities,
+    MusicRequest,
+    ProviderResult,
+)
 
 SAMPLE_RATE = 44100
 CHANNELS = 2
@@ -21,6 +28,7 @@ CHANNELS = 2
 # thread, so the event loop (other requests, other queues' calls) keeps going while a track
 # renders. On Workers the render yields to the event loop between steps instead.
 CAN_START_THREADS = sys.platform != "emscripten"
+T = TypeVar("T")
 
 
 class Composer:
@@ -31,6 +39,14 @@ class Composer:
     """
 
     name = "composer"
+    capabilities = Capabilities(
+        supports_lyrics=False,
+        media_types=("audio/wav",),
+        max_duration_seconds=MAX_DURATION_SECONDS,
+        supports_extend=True,
+        supports_variations=True,
+        supports_exports=True,
+    )
 
     async def generate(
         self, request: MusicRequest, *, correlation_id: str, sink: AudioSink
@@ -40,7 +56,7 @@ class Composer:
             await asyncio.to_thread(_Render, request) if CAN_START_THREADS else _Render(request)
         )
         await sink.write(render.header)
-        async for samples in _mastered(render.track.steps()):
+        async for samples in run_in_turns(render.track.steps()):
             await sink.write(_bytes_of(samples))
         return render.result(correlation_id)
 
@@ -86,14 +102,16 @@ class _Render:
         )
 
 
-async def _mastered(
-    steps: Iterator[NDArray[np.int16] | None],
-) -> AsyncIterator[NDArray[np.int16]]:
-    """The mastered chunks of a render, each step run off the event loop or between its turns."""
+async def run_in_turns(steps: Iterator[T | None]) -> AsyncIterator[T]:
+    """What `steps` yields (None marks a pause), each step run off the event loop or between
+    its turns: the mastered chunks of a render, or an export's pieces."""
     while True:
         if CAN_START_THREADS:
             # A worker thread needs no pauses: one hop per chunk of output.
-            finished, samples = await asyncio.to_thread(_advance, steps, through_pauses=True)
+            advanced: tuple[bool, T | None] = await asyncio.to_thread(
+                _advance, steps, through_pauses=True
+            )
+            finished, samples = advanced
         else:
             finished, samples = _advance(steps, through_pauses=False)
             # Let other requests to this isolate run between chunks of CPU work.
@@ -104,9 +122,7 @@ async def _mastered(
             yield samples
 
 
-def _advance(
-    steps: Iterator[NDArray[np.int16] | None], *, through_pauses: bool
-) -> tuple[bool, NDArray[np.int16] | None]:
+def _advance(steps: Iterator[T | None], *, through_pauses: bool) -> tuple[bool, T | None]:
     """(finished, samples) after the next step, or after the next samples `through_pauses`."""
     for step in steps:
         if step is not None or not through_pauses:

@@ -8,6 +8,9 @@ rounded mix is kept as int16 when it takes at most `KEPT_MIX_BYTES`; a longer tr
 again for each pass (the same score and seed give the same samples) with the earlier passes'
 gain and limiter applied on the way. So peak memory is a few seconds of float buses plus at
 most `KEPT_MIX_BYTES`, whatever the duration, and the output is the same either way.
+
+`premaster` hands out the first pass's mix for exports, whole or split into `STEMS` by
+giving every stem its own dry and ducked bus rows: still one pass over the score.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from beatbun.generation.composer.mixing import (
     Echo,
     Limiter,
     Reverb,
+    ToneStage,
     add_doubled,
     duck_curve,
     pan_gains,
@@ -45,12 +49,15 @@ KEPT_MIX_BYTES = 16 * 1024 * 1024
 _HEADROOM = 4.0
 _HAAS_SECONDS = 0.011
 _FADE_IN_SECONDS = 0.01
-# Rows of a mix bus: dry left/right, ducked left/right, reverb send, delay send.
-_DRY = 0
-_DUCKED = 2
-_REVERB_SEND = 4
-_DELAY_SEND = 5
-_BUS_ROWS = 6
+STEMS = ("drums", "bass", "harmony", "lead", "pads")
+"""The groups a stem render splits the pre-master mix into; `pads` also holds every return."""
+# Logical rows of a mix bus: the reverb and delay sends, then dry left/right and ducked
+# left/right for each group of parts (one group for the mix, one per stem for stems).
+_REVERB_SEND = 0
+_DELAY_SEND = 1
+_DRY = 2
+_DUCKED = 4
+_GROUP_ROWS = 4
 _SLOTS = 3  # the chunk being mixed and the two that TAIL_FRAMES reaches into
 
 Block = NDArray[np.float32]
@@ -106,18 +113,22 @@ class _KeptMix:
     def first_pass(self) -> Iterator[Block]:
         start = 0
         for block in _mix(self._plan, self._score):
-            self._samples[start : start + block.shape[1]] = block.T
+            _store(self._samples[start : start + block.shape[1]], block)
             start += block.shape[1]
             yield block
 
     def chunks(self) -> Iterator[Block]:
         for start in range(0, self._plan.frames, CHUNK_FRAMES):
             self._start = start
-            yield self._samples[start : start + CHUNK_FRAMES].T.astype(np.float32, order="C")
+            samples = self._samples[start : start + CHUNK_FRAMES]
+            block = np.empty((2, samples.shape[0]), dtype=np.float32)
+            block[0] = samples[:, 0]
+            block[1] = samples[:, 1]
+            yield block
 
     def keep(self, block: Block) -> None:
         """Store the mastered version of the chunk `chunks` yielded last."""
-        self._samples[self._start : self._start + block.shape[1]] = block.T
+        _store(self._samples[self._start : self._start + block.shape[1]], block)
 
     def end_pass(self, scale: float) -> None:
         """Nothing to remember: the samples themselves are the result."""
@@ -162,7 +173,15 @@ class _Remix:
         for block in self.chunks():
             if trim is not None:
                 _trimmed(block, trim)
-            yield block.T.astype("<i2", order="C")
+            samples = np.empty((block.shape[1], 2), dtype="<i2")
+            _store(samples, block)
+            yield samples
+
+
+def _store(samples: NDArray[np.int16], block: Block) -> None:
+    """Write the (2, n) `block` into the (n, 2) `samples`, a channel at a time (no transpose)."""
+    samples[:, 0] = block[0]
+    samples[:, 1] = block[1]
 
 
 def _trimmed(block: NDArray[np.float32], trim: float) -> NDArray[np.float32]:
@@ -171,19 +190,34 @@ def _trimmed(block: NDArray[np.float32], trim: float) -> NDArray[np.float32]:
     return np.clip(np.rint(block, out=block), -32768.0, 32767.0, out=block)
 
 
-def _mix(plan: CompositionPlan, score: Score) -> Iterator[Block]:
-    """The whole mix, chunk by chunk from the start, rounded to int16 values with headroom."""
-    mixer = _Mixer(plan, score)
+def premaster(
+    plan: CompositionPlan, score: Score, *, by_stem: bool = False
+) -> Iterator[NDArray[np.float32]]:
+    """The mix before the master bus, chunk by chunk from the start, as int16 values.
+
+    Each chunk is a (groups, 2, n) array: one group for the whole mix, or one per name in
+    `STEMS` `by_stem`. That is the mix after sends, ducking and fades, 12 dB below full scale
+    (the render's headroom) and before loudness gain and the limiter. Reverb and delay
+    returns of every part are in the `pads` stem. Each group is rounded on its own, so the
+    stems sum to the mix to within half a step per stem.
+    """
+    mixer = _Mixer(plan, score, groups=len(STEMS) if by_stem else 1)
     to_int = np.float32(32767.0 / _HEADROOM)
     for start in range(0, plan.frames, CHUNK_FRAMES):
         count = min(CHUNK_FRAMES, plan.frames - start)
-        block = mixer.mix_chunk(start)[:, :count]
+        block = mixer.mix_chunk(start)[:, :, :count]
         fades = _fades(plan, start, count)
         if fades is not None:
-            block *= fades[None, :]
+            block *= fades
         block *= to_int
         np.clip(np.rint(block, out=block), -32768.0, 32767.0, out=block)
         yield block
+
+
+def _mix(plan: CompositionPlan, score: Score) -> Iterator[Block]:
+    """The whole mix before the master bus, as (2, n) chunks."""
+    for block in premaster(plan, score):
+        yield block[0]
 
 
 def _master(
@@ -287,38 +321,66 @@ class _Mixer:
     """Ring buffers of three chunks, so notes can ring up to TAIL_FRAMES past their chunk.
 
     Voices synthesized at a half or a quarter of the rate are summed into buses at that rate;
-    once per chunk the quarter-rate bus is interpolated into the half-rate one and that into
+    once per chunk the quarter-rate chunk is interpolated into the half-rate one and that into
     the full-rate one. The slot of a finished chunk is cleared and reused two chunks later.
-    Each bus has only the rows (dry, ducked, sends) that some voice at its rate or slower uses.
+    Each ring has only the rows (dry, ducked, sends) its own rate's voices use; the rows that
+    only slower voices use take one chunk at the faster rates, not three.
     """
 
-    def __init__(self, plan: CompositionPlan, score: Score) -> None:
+    def __init__(self, plan: CompositionPlan, score: Score, *, groups: int) -> None:
         style = GENRES[plan.genre]
         rng = np.random.default_rng([plan.seed, 3])
         self._sr = plan.sample_rate
+        self._groups = groups
+        # The stem of each part, or the single group of the whole mix.
+        self._group_of = {
+            id(part): STEMS.index(part.stem) if groups > 1 else 0 for part in score.parts
+        }
+        self._returns = STEMS.index("pads") if groups > 1 else 0
         self._voices = _VoiceCache(plan.sample_rate, rng)
         self._duck_depth = np.float32(style.sidechain)
         slowest = max(_divisor(part) for part in score.parts) if score.parts else 1
         self._divisors = [1 << k for k in range(slowest.bit_length())]
+        # A ring holds the rows its own rate's voices add to; a head, the rows of that rate and
+        # every slower one, the slower ones first. Both keep the head's order, so a ring that
+        # has every row of its head is the head itself.
         self._rows: dict[int, dict[int, int]] = {}
-        for divisor in self._divisors:
-            used = sorted(
-                {
-                    row
-                    for part in score.parts
-                    if _divisor(part) >= divisor
-                    for row in self._rows_of(part)
-                }
-            )
-            self._rows[divisor] = {row: index for index, row in enumerate(used)}
+        self._head_rows: dict[int, dict[int, int]] = {}
+        slower: list[int] = []
+        for divisor in reversed(self._divisors):
+            used = {
+                row
+                for part in score.parts
+                if _divisor(part) == divisor
+                for row in self._rows_of(part)
+            }
+            slower = slower + sorted(used - set(slower))
+            own = [row for row in slower if row in used]
+            self._rows[divisor] = {row: index for index, row in enumerate(own)}
+            self._head_rows[divisor] = {row: index for index, row in enumerate(slower)}
         self._buses = {
             divisor: np.zeros(
                 (len(self._rows[divisor]), _SLOTS * CHUNK_FRAMES // divisor), dtype=np.float32
             )
             for divisor in self._divisors
         }
+        self._heads: dict[int, Block | None] = {
+            divisor: np.zeros(
+                (len(self._head_rows[divisor]), CHUNK_FRAMES // divisor), dtype=np.float32
+            )
+            if len(self._head_rows[divisor]) > len(self._rows[divisor])
+            else None
+            for divisor in self._divisors
+        }
+        # Where each ring row sits in its head.
+        self._own_rows = {
+            divisor: np.array(
+                [self._head_rows[divisor][row] for row in self._rows[divisor]], dtype=np.int64
+            )
+            for divisor in self._divisors
+        }
         self._edges: dict[int, Block] = {
-            divisor: np.zeros((len(self._rows[divisor]), 1), dtype=np.float32)
+            divisor: np.zeros((len(self._head_rows[divisor]), 1), dtype=np.float32)
             for divisor in self._divisors
         }
         self._duck = np.zeros(_SLOTS * CHUNK_FRAMES, dtype=np.float32)
@@ -328,6 +390,7 @@ class _Mixer:
         self._reverb = Reverb(
             sample_rate=self._sr, seconds=reverb_seconds, chunk=CHUNK_FRAMES, rng=rng
         )
+        self._tone = ToneStage(genre=plan.genre)
         self._echo = Echo(
             delays=(round(0.75 * beat * self._sr), round(0.5 * beat * self._sr)), feedback=0.38
         )
@@ -369,31 +432,15 @@ class _Mixer:
                 hold=note.hold,
                 velocity=note.velocity,
             )
-        heads = {
-            divisor: bus[:, slot * CHUNK_FRAMES // divisor : (slot + 1) * CHUNK_FRAMES // divisor]
-            for divisor, bus in self._buses.items()
-        }
-        for divisor in reversed(self._divisors[1:]):
-            source, target = self._rows[divisor], self._rows[divisor // 2]
-            if list(source) == list(target):
-                add_doubled(heads[divisor // 2], heads[divisor], previous=self._edges[divisor])
-            else:
-                for row, index in source.items():
-                    at = target[row]
-                    add_doubled(
-                        heads[divisor // 2][at : at + 1],
-                        heads[divisor][index : index + 1],
-                        previous=self._edges[divisor][index : index + 1],
-                    )
-            self._edges[divisor] = heads[divisor][:, -1:].copy()
-            heads[divisor][...] = 0.0
-        full = heads[1]
-        rows = self._rows[1]
-        if _DRY in rows:
-            out = full[rows[_DRY] : rows[_DRY] + 2].copy()
-        else:
-            out = np.zeros((2, CHUNK_FRAMES), dtype=np.float32)
-        if _DUCKED in rows:
+        full = self._gather_heads(slot)
+        rows = self._head_rows[1]
+        out = np.zeros((self._groups, 2, CHUNK_FRAMES), dtype=np.float32)
+        for group in range(self._groups):
+            dry = _DRY + group * _GROUP_ROWS
+            if dry in rows:
+                out[group] = full[rows[dry] : rows[dry] + 2]
+        ducked_rows = [_DUCKED + group * _GROUP_ROWS for group in range(self._groups)]
+        if any(row in rows for row in ducked_rows):
             for kick in self._kicks[(self._kicks >= start) & (self._kicks < end)]:
                 _add_wrapped(
                     self._duck,
@@ -404,20 +451,52 @@ class _Mixer:
             duck = self._duck[slot * CHUNK_FRAMES : (slot + 1) * CHUNK_FRAMES]
             duck *= -self._duck_depth
             duck += np.float32(1.0)
-            ducked = full[rows[_DUCKED] : rows[_DUCKED] + 2]
-            ducked *= duck
-            out += ducked
+            for group, row in enumerate(ducked_rows):
+                if row in rows:
+                    ducked = full[rows[row] : rows[row] + 2]
+                    ducked *= duck
+                    out[group] += ducked
             duck[...] = 0.0
         if _REVERB_SEND in rows:
-            self._reverb.process(full[rows[_REVERB_SEND]], out=out)
+            self._reverb.process(full[rows[_REVERB_SEND]], out=out[self._returns])
         if _DELAY_SEND in rows:
-            self._echo.process(full[rows[_DELAY_SEND]], out=out, level=0.5)
+            self._echo.process(full[rows[_DELAY_SEND]], out=out[self._returns], level=0.5)
         full[...] = 0.0
+        self._tone.process(out)
         return out
+
+    def _gather_heads(self, slot: int) -> Block:
+        """The full-rate head of this chunk: each ring's slot, slower ones interpolated in.
+
+        A ring keeps three chunks only of the rows its own voices ring on in, so rows that
+        only slower voices use take one chunk at the faster rates. Every head is all zeros
+        again after use: slower ones here, the full-rate one at the end of `mix_chunk`.
+        """
+        slowest, *faster = reversed(self._divisors)
+        below = self._head(slowest, slot)
+        for divisor in faster:
+            head = self._head(divisor, slot)
+            add_doubled(head[: below.shape[0]], below, previous=self._edges[2 * divisor])
+            self._edges[2 * divisor] = below[:, -1:].copy()
+            below[...] = 0.0
+            below = head
+        return below
+
+    def _head(self, divisor: int, slot: int) -> Block:
+        """This rate's head: its ring's slot itself, or (cleared) copied into the head's rows."""
+        width = CHUNK_FRAMES // divisor
+        own = self._buses[divisor][:, slot * width : (slot + 1) * width]
+        head = self._heads[divisor]
+        if head is None:
+            return own
+        head[self._own_rows[divisor]] = own
+        own[...] = 0.0
+        return head
 
     def _rows_of(self, part: Part) -> list[int]:
         """The logical bus rows a part adds to."""
         row = _DUCKED if part.ducked and self._duck_depth > 0 else _DRY
+        row += self._group_of[id(part)] * _GROUP_ROWS
         rows = [row, row + 1]
         if part.reverb > 0:
             rows.append(_REVERB_SEND)
@@ -451,16 +530,17 @@ class _Mixer:
         gain = velocity * part.level
         left, right = pan_gains(part.pan)
         levels = {
-            _DRY: gain * left,
-            _DUCKED: gain * left,
-            _DRY + 1: gain * right,
-            _DUCKED + 1: gain * right,
             _REVERB_SEND: gain * part.reverb,
             _DELAY_SEND: gain * part.delay,
         }
         for row in self._rows_of(part):
-            at = offset + haas if row in (_DRY + 1, _DUCKED + 1) else offset
-            _add_wrapped(bus[rows[row]], at, sound * np.float32(levels[row]), np.add)
+            if row in levels:
+                level, at = levels[row], offset
+            elif row % 2 == 0:
+                level, at = gain * left, offset
+            else:
+                level, at = gain * right, offset + haas
+            _add_wrapped(bus[rows[row]], at, sound * np.float32(level), np.add)
 
 
 def _add_wrapped(

@@ -1,8 +1,10 @@
-"""The 16-bit PCM WAV header, and min/max waveform peaks for the player, measured as audio flows."""
+"""The 16-bit PCM WAV header (written and read), and min/max waveform peaks for the player,
+measured as audio flows."""
 
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -32,6 +34,50 @@ def wav_header(*, frames: int, sample_rate: int, channels: int) -> bytes:
         b"data",
         data_bytes,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class WavFormat:
+    """What a WAV header says: PCM layout, and where the sample data starts and how long it is."""
+
+    channels: int
+    sample_rate: int
+    bits: int
+    data_offset: int
+    data_bytes: int
+
+    @property
+    def frames(self) -> int:
+        return self.data_bytes // (self.channels * self.bits // 8)
+
+
+def read_wav_header(head: bytes) -> WavFormat | None:
+    """The format of a PCM WAV from its first bytes, or None if `head` stops before the data.
+
+    Chunks other than `fmt ` and `data` (LIST, fact, ...) are skipped. Raises ValueError when
+    the bytes are not a RIFF/WAVE file, or its samples are not integer PCM.
+    """
+    if len(head) < 12:
+        return None
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        raise ValueError("Not a RIFF/WAVE file")
+    layout: tuple[int, int, int] | None = None
+    at = 12
+    while at + 8 <= len(head):
+        chunk, size = struct.unpack_from("<4sI", head, at)
+        if chunk == b"data":
+            if layout is None:
+                raise ValueError("WAV data comes before its format")
+            return WavFormat(*layout, data_offset=at + 8, data_bytes=size)
+        if chunk == b"fmt ":
+            if at + 8 + 16 > len(head):
+                return None
+            tag, channels, rate, _, _, bits = struct.unpack_from("<HHIIHH", head, at + 8)
+            if tag != 1 or channels < 1 or bits % 8:
+                raise ValueError(f"WAV format {tag} with {bits}-bit samples is not integer PCM")
+            layout = (channels, rate, bits)
+        at += 8 + size + (size & 1)
+    return None
 
 
 class PeakMeter:

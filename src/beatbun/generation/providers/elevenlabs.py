@@ -17,17 +17,17 @@ from collections.abc import AsyncIterator
 
 import numpy as np
 
-from beatbun.generation.composer.provider import Composer
+from beatbun.generation.catalogue import GENRES
 from beatbun.generation.composer.wav import PeakMeter, wav_header
 from beatbun.generation.provider import (
+    MAX_DURATION_SECONDS,
     AudioSink,
-    MusicProvider,
+    Capabilities,
     MusicRequest,
     ProviderError,
     ProviderResult,
 )
 from beatbun.runtime.base import Fetcher, FetchError, FetchTimeout
-from beatbun.settings import Settings
 
 PROVIDER = "elevenlabs"
 DEFAULT_BASE_URL = "https://api.elevenlabs.io"
@@ -63,6 +63,15 @@ class ElevenLabsProvider:
     """
 
     name = PROVIDER
+    capabilities = Capabilities(
+        supports_lyrics=True,
+        media_types=("audio/wav",),
+        max_duration_seconds=MAX_DURATION_SECONDS,
+        # Its songs have no plan we could continue or re-render; a seed is honoured.
+        supports_extend=False,
+        supports_variations=True,
+        supports_exports=False,
+    )
 
     def __init__(
         self,
@@ -76,7 +85,7 @@ class ElevenLabsProvider:
         if not api_key:
             raise ValueError(
                 "ElevenLabsProvider needs an API key; without one use the built-in Composer "
-                "(provider_from_settings chooses for you)."
+                "(registry.provider_from_settings chooses for you)."
             )
         self._fetcher = fetcher
         self._api_key = api_key
@@ -142,23 +151,6 @@ class ElevenLabsProvider:
         )
 
 
-def provider_name(settings: Settings) -> str:
-    """ElevenLabs when a key is configured, else the built-in composer, everyone's default."""
-    return PROVIDER if settings.elevenlabs_api_key else Composer.name
-
-
-def provider_from_settings(settings: Settings, fetcher: Fetcher) -> MusicProvider:
-    """The provider `provider_name` names."""
-    if provider_name(settings) == Composer.name:
-        return Composer()
-    return ElevenLabsProvider(
-        fetcher,
-        api_key=settings.elevenlabs_api_key,
-        model_id=settings.elevenlabs_model,
-        base_url=settings.elevenlabs_base_url,
-    )
-
-
 def _request_body(request: MusicRequest, *, model_id: str) -> dict[str, object]:
     body: dict[str, object] = {
         "prompt": _enriched_prompt(request),
@@ -174,7 +166,8 @@ def _request_body(request: MusicRequest, *, model_id: str) -> dict[str, object]:
 
 def _enriched_prompt(request: MusicRequest) -> str:
     """The prompt behind the structured fields the API has no field for, as words it reads."""
-    words = list(request.genres)
+    # Catalogue ids arrive ("rnb", "dnb"); the model reads their English names better.
+    words = [GENRES[genre].label.lower() for genre in request.genres]
     if request.mood:
         words.append(request.mood)
     if request.bpm is not None:

@@ -1,8 +1,9 @@
 """Command line for the built-in composer: render a prompt to a WAV file and print the plan.
 
-    python -m beatbun_local.compose "chill lo-fi piano at 80 bpm in A minor" --seconds 30 --seed 7 -o out.wav
+    python -m beatbun.generation.composer "chill lo-fi piano at 80 bpm" --seconds 30 -o out.wav
 
-CPython tooling: the Worker never imports this module.
+The request passes the same rules as the studio's and the API's (`GenerationRequest`). The
+Worker never imports this module.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from pathlib import Path
 
 from beatbun.errors import InvalidInput
 from beatbun.generation.composer.provider import Composer
-from beatbun.generation.provider import MusicRequest, ProviderResult
+from beatbun.generation.models import GenerationRequest
+from beatbun.generation.provider import ProviderResult
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -27,9 +29,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, name) is not None:
             fields[name] = getattr(args, name)
     if args.genre:
-        fields["genres"] = tuple(args.genre)
+        fields["genres"] = args.genre
     try:
-        request = MusicRequest(**fields)
+        request = GenerationRequest.parse(fields).to_music_request()
     except InvalidInput as exc:
         print(f"error: {exc.message} ({exc.code})", file=sys.stderr)
         return 2
@@ -46,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m beatbun_local.compose", description=__doc__.splitlines()[0]
+        prog="python -m beatbun.generation.composer", description=__doc__.splitlines()[0]
     )
     parser.add_argument("prompt", help='what to play, e.g. "dark techno 130"')
     parser.add_argument(
