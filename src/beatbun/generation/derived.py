@@ -153,14 +153,18 @@ def _extend_refusal(settings: Settings, track: Track) -> InvalidInput | None:
     return None
 
 
-async def _settings(runtime: Runtime, track: Track) -> dict[str, Any]:
-    """The track's settings with what its plan resolved pinned, so the same plan comes out."""
+async def recorded_request(runtime: Runtime, track: Track) -> dict[str, Any] | None:
+    """The request `track` was made from, while its job is on record."""
     try:
         job = await get_job(runtime.db, account_id=track.account_id, job_id=track.job_id)
     except NotFound:
-        requested = None
-    else:
-        requested = job.request
+        return None
+    return job.request
+
+
+async def _settings(runtime: Runtime, track: Track) -> dict[str, Any]:
+    """The track's settings with what its plan resolved pinned, so the same plan comes out."""
+    requested = await recorded_request(runtime, track)
     settings = settings_of(track, requested=requested)
     if requested is None:
         # `settings_of` rounds a length it reads off the audio; the join needs it exact.

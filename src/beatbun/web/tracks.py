@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -19,10 +18,15 @@ from pydantic import BaseModel
 from beatbun.accounts.models import Account
 from beatbun.api.audio import audio_response
 from beatbun.api.deps import CurrentAccount, RuntimeDep
-from beatbun.errors import AppError, InvalidInput, NotFound
+from beatbun.errors import AppError, InvalidInput
 from beatbun.generation.catalogue import GENRES
-from beatbun.generation.derived import extend_track, extension_offers, find_source, vary_track
-from beatbun.generation.service import get_generation
+from beatbun.generation.derived import (
+    extend_track,
+    extension_offers,
+    find_source,
+    recorded_request,
+    vary_track,
+)
 from beatbun.i18n import N_
 from beatbun.runtime.base import Runtime
 from beatbun.tracks.deletion import (
@@ -34,7 +38,6 @@ from beatbun.tracks.deletion import (
 from beatbun.tracks.exports import export_offers
 from beatbun.tracks.library import LibraryQuery, genres_in_library, library_page
 from beatbun.tracks.licence import licence_certificate
-from beatbun.tracks.models import Track
 from beatbun.tracks.remix import settings_of
 from beatbun.tracks.service import mark_favourite, rename_track
 from beatbun.tracks.sharing import get_shared_track, revoke_share, share_track
@@ -308,7 +311,7 @@ async def render_track_page(
         field = getattr(error, "field", None)
         shown = field if field in ("title", "seconds") else "form"
         errors[shown] = error_text(error, language_of(request))
-    settings = await _settings_of(runtime, track)
+    settings = settings_of(track, requested=await recorded_request(runtime, track))
     page: HTMLResponse = templates.TemplateResponse(
         request,
         "tracks/track.html",
@@ -337,15 +340,6 @@ async def render_track_page(
         headers={"vary": "accept"},
     )
     return page
-
-
-async def _settings_of(runtime: Runtime, track: Track) -> dict[str, Any]:
-    """The track's settings, from its job's request when the job is still on record."""
-    try:
-        job = await get_generation(runtime, account_id=track.account_id, job_id=track.job_id)
-    except NotFound:
-        return settings_of(track, requested=None)
-    return settings_of(track, requested=job.request)
 
 
 def _seconds_of(text: str) -> float:
