@@ -19,6 +19,29 @@ class Account:
     totp_pending_secret: str | None
     totp_last_step: int | None
     created_at: int
+    # When the parent of a 13 to 17 year old gave consent through their link (adults: None).
+    parent_consented_at: int | None = None
+    artist_name: str | None = None
+    bio: str | None = None
+    link: str | None = None
+    objects_to_analytics: bool = False
+    objects_to_marketing: bool = False
+    objects_to_prompt_use: bool = False
+    restricted_at: int | None = None  # processing restricted to storage since then
+    erasure_due_at: int | None = None  # an erasure is scheduled: the account is locked
+
+    @property
+    def is_active(self) -> bool:
+        """Adults are; a minor only once the parent has consented through their own link."""
+        return self.age_group == "adult" or self.parent_consented_at is not None
+
+    @property
+    def is_restricted(self) -> bool:
+        return self.restricted_at is not None
+
+    @property
+    def is_erasure_scheduled(self) -> bool:
+        return self.erasure_due_at is not None
 
     @property
     def is_verified(self) -> bool:

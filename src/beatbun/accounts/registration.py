@@ -121,7 +121,7 @@ async def sign_up(
             "birth_date": form.birth_date.strip(),
             "age_group": "minor" if parent_email else "adult",
             "parent_email": parent_email,
-            "parental_consent_at": int(now) if parent_email else None,
+            "parent_named_at": int(now) if parent_email else None,
             "password_hash": password_hash,
             "created_at": int(now),
         },

@@ -71,6 +71,15 @@ def row_to_account(row: Row) -> Account:
         totp_pending_secret=_optional_str(row["totp_pending_secret"]),
         totp_last_step=_optional_int(row["totp_last_step"]),
         created_at=int(row["created_at"] or 0),
+        parent_consented_at=_optional_int(row["parent_consented_at"]),
+        artist_name=_optional_str(row["artist_name"]),
+        bio=_optional_str(row["bio"]),
+        link=_optional_str(row["link"]),
+        objects_to_analytics=bool(row["objects_to_analytics"]),
+        objects_to_marketing=bool(row["objects_to_marketing"]),
+        objects_to_prompt_use=bool(row["objects_to_prompt_use"]),
+        restricted_at=_optional_int(row["restricted_at"]),
+        erasure_due_at=_optional_int(row["erasure_due_at"]),
     )
 
 
