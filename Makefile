@@ -8,7 +8,8 @@ export WRANGLER_SEND_METRICS := false
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BUCKET := beatbun-audio
 
-.PHONY: dev test lint typecheck bench deploy wipe-local-state install catalogs compose
+.PHONY: dev test lint typecheck bench deploy wipe-local-state install catalogs compose \
+	replay-erasures
 
 dev: install .dev.vars  ## Serve the product on http://127.0.0.1:8787 with reload, and the local Stripe sandbox
 	$(PYTHON) -m beatbun_local.server --reload --stripe-sandbox
@@ -55,6 +56,9 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 # A fresh clone runs with the example configuration (the Stripe sandbox, mail to /dev/outbox).
 .dev.vars:
 	cp .dev.vars.example $@
+
+replay-erasures: install  ## After restoring the local D1 from a copy: erase again every account the deletion ledger holds
+	$(PYTHON) -m beatbun_local.replay
 
 wipe-local-state:  ## Delete every local account, track and queue (the .state folder)
 	rm -rf .state .wrangler

@@ -89,6 +89,21 @@ class LocalActorStorage:
     async def delete_alarm(self) -> None:
         self._alarms.execute("DELETE FROM alarms WHERE actor_id = ?", (self._actor_id,))
 
+    async def delete_all(self) -> None:
+        """As `ctx.storage.deleteAll()`: every table goes, the alarm with them, and the file
+        is compacted so no deleted page keeps old rows."""
+        tables = self._connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        ).fetchall()
+        for (name,) in tables:
+            self._connection.execute(f'DROP TABLE "{name}"')
+        if self._connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'"
+        ).fetchone():
+            self._connection.execute("DELETE FROM sqlite_sequence")
+        self._connection.execute("VACUUM")
+        await self.delete_alarm()
+
     def close(self) -> None:
         self._connection.close()
 

@@ -48,9 +48,8 @@ CONFIG_FILES = frozenset({HEADERS_FILE, "_redirects", ".assetsignore"})
 
 def create_local_app() -> ASGIApp:
     """Build the app from the environment: `BEATBUN_STATE_DIR` (default `.state`) and `.dev.vars`."""
-    state_dir = _state_dir()
-    settings = _local_settings()
-    runtime = LocalRuntime.open(state_dir, settings=settings, user_queue=UserQueue)
+    settings = local_settings()
+    runtime = LocalRuntime.open(state_dir(), settings=settings, user_queue=UserQueue)
     app = create_app(runtime=runtime)
     app.router.lifespan_context = _lifespan(
         runtime, crons=read_crons(PROJECT_ROOT / "wrangler.toml")
@@ -58,11 +57,13 @@ def create_local_app() -> ASGIApp:
     return ProgressSockets(AssetsFirst(app, PROJECT_ROOT / "public"), runtime)
 
 
-def _state_dir() -> Path:
+def state_dir() -> Path:
+    """`BEATBUN_STATE_DIR`, or `.state` in the project."""
     return Path(os.environ.get("BEATBUN_STATE_DIR", PROJECT_ROOT / ".state"))
 
 
-def _local_settings() -> Settings:
+def local_settings() -> Settings:
+    """The settings of `BEATBUN_DEV_VARS`, or the project's `.dev.vars`."""
     dev_vars = Path(os.environ.get("BEATBUN_DEV_VARS", PROJECT_ROOT / ".dev.vars"))
     return Settings.from_env(load_dev_vars(dev_vars))
 
@@ -78,7 +79,7 @@ def start_stripe_sandbox(settings: Settings, *, app_port: int) -> subprocess.Pop
             f"Config 'STRIPE_API_BASE' has value {settings.stripe_api_base!r}. "
             "--stripe-sandbox needs a loopback address with a port, e.g. http://127.0.0.1:12111."
         )
-    state = _state_dir() / "stripe"
+    state = state_dir() / "stripe"
     state.mkdir(parents=True, exist_ok=True)
     return subprocess.Popen(  # noqa: S603 (our own module, with arguments we build)
         [
@@ -234,7 +235,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     sandbox = (
-        start_stripe_sandbox(_local_settings(), app_port=args.port) if args.stripe_sandbox else None
+        start_stripe_sandbox(local_settings(), app_port=args.port) if args.stripe_sandbox else None
     )
     # uvicorn hands SIGTERM back once it has shut down; end through `finally`, not at once.
     signal.signal(signal.SIGTERM, _exit_on_signal)

@@ -11,13 +11,18 @@ AppError
  ├── Unauthenticated
  ├── PermissionDenied
  │    ├── ConsentRequired
- │    └── ReauthenticationRequired
+ │    ├── ReauthenticationRequired
+ │    ├── AccountInactive
+ │    ├── TooYoung
+ │    ├── ProcessingRestricted
+ │    └── AccountLocked
  ├── Conflict
  │    └── ExportUnavailable
  ├── InvalidInput
  │    └── InvalidFields
  ├── PaymentRequired
  │    └── InsufficientCredits
+ ├── TooManyRequests
  ├── WebhookRejected
  └── RuntimeFailure
       ├── PaymentProviderError
@@ -92,6 +97,40 @@ class ReauthenticationRequired(PermissionDenied):
     default_code = "reauthentication_required"
 
 
+class AccountInactive(PermissionDenied):
+    """A 13 to 17 year old's account waits for their parent's consent: no session, no API key.
+
+    `account_id` is for the login page, which offers to send the parent's link again; it is
+    never part of the message.
+    """
+
+    default_code = "parent_consent_pending"
+
+    def __init__(self, message: str, *, account_id: str = "", link_sent: bool = False) -> None:
+        super().__init__(message)
+        self.account_id = account_id
+        self.link_sent = link_sent
+
+
+class TooYoung(PermissionDenied):
+    """The person signing up is under 13; nothing about them is kept."""
+
+    default_code = "too_young"
+
+
+class ProcessingRestricted(PermissionDenied):
+    """The account restricted the processing of its data: nothing new is made from it."""
+
+    default_code = "account_restricted"
+
+
+class AccountLocked(PermissionDenied):
+    """The account's erasure is scheduled: until it runs or is cancelled, only the privacy page
+    (and logging out) is open to it, and its API keys are refused."""
+
+    default_code = "account_locked"
+
+
 class Conflict(AppError):
     """The request clashes with the current state (a duplicate, a stale version)."""
 
@@ -149,6 +188,13 @@ class InsufficientCredits(PaymentRequired):
     """A charge was refused because the balance does not cover it; pages link to /pricing."""
 
     default_code = "insufficient_credits"
+
+
+class TooManyRequests(AppError):
+    """An account asked for the same kind of change too often; the limit is counted in SQL."""
+
+    status = 429
+    default_code = "too_many_requests"
 
 
 class WebhookRejected(AppError):

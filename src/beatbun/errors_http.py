@@ -17,12 +17,18 @@ from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from beatbun.api.deps import API_PREFIX
-from beatbun.errors import AppError, RuntimeFailure
+from beatbun.api.deps import API_PREFIX, LOCKED_ACCOUNT_PAGE
+from beatbun.errors import AccountLocked, AppError, RuntimeFailure
 from beatbun.i18n import N_, translate
 from beatbun.web.choices import language_of, load_choices
 from beatbun.web.i18n import SERVICE_TROUBLE, error_text, error_title
@@ -45,6 +51,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 async def _app_error(request: Request, exc: AppError) -> Response:
+    if isinstance(exc, AccountLocked) and _wants_page(request):
+        # A locked account's every page leads to where it can cancel its deletion.
+        return RedirectResponse(LOCKED_ACCOUNT_PAGE, status_code=303)
     if not isinstance(exc, RuntimeFailure):
         await _load_page_state(request)
     # Some errors carry headers their status needs (Retry-After on 429, WWW-Authenticate on 401).
@@ -94,6 +103,10 @@ async def _load_page_state(request: Request) -> None:
 
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith(API_PREFIX) or request.url.path == "/healthz"
+
+
+def _wants_page(request: Request) -> bool:
+    return not _is_api(request) and "application/json" not in request.headers.get("accept", "")
 
 
 def _respond(

@@ -9,6 +9,7 @@ from beatbun.api import billing as api_billing
 from beatbun.api import exports as api_exports
 from beatbun.api import generations as api_generations
 from beatbun.api import health
+from beatbun.api import operator as api_operator
 from beatbun.api import tracks as api_tracks
 from beatbun.api import webhooks as api_webhooks
 from beatbun.errors_http import UnexpectedErrors, install_error_handlers
@@ -22,7 +23,9 @@ from beatbun.web import (
     consent,
     outbox,
     pages,
+    parents,
     policies,
+    privacy_schema,
     progress,
     shell,
     studio,
@@ -32,6 +35,7 @@ from beatbun.web import analytics as web_analytics
 from beatbun.web import billing as web_billing
 from beatbun.web import exports as web_exports
 from beatbun.web import pricing as web_pricing
+from beatbun.web import privacy as web_privacy
 from beatbun.web.choices import ChoiceCookies, load_choices
 from beatbun.web.security import SecurityHeaders, guard_browser_request
 from beatbun.web.shell import load_shell
@@ -72,6 +76,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(pages.router)
     app.include_router(account.router)
+    app.include_router(parents.router)
     app.include_router(account_settings.router)
     app.include_router(shell.router)
     app.include_router(outbox.router)
@@ -85,10 +90,13 @@ def create_app(
     app.include_router(api_exports.router)
     app.include_router(api_billing.router)
     app.include_router(api_webhooks.router)
+    app.include_router(api_operator.router)
     app.include_router(studio.router)
     app.include_router(progress.router)
     app.include_router(tracks.router)
     app.include_router(web_exports.router)
     app.include_router(web_pricing.router)
     app.include_router(web_billing.router)
+    app.include_router(web_privacy.router)
+    app.include_router(privacy_schema.router)
     return app

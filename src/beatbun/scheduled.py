@@ -8,6 +8,9 @@ from beatbun.accounts.mailqueue import send_queued_mail
 from beatbun.accounts.secondfactor import reseal_totp_secrets
 from beatbun.billing.subscriptions import end_lapsed_terms
 from beatbun.generation.lifecycle import fail_overdue_jobs
+from beatbun.privacy.erasure import erase_due_accounts
+from beatbun.privacy.export import build_pending_exports, delete_expired_exports
+from beatbun.privacy.unconsented import erase_unconsented_sign_ups
 from beatbun.runtime.base import Runtime
 from beatbun.tracks.deletion import purge_deleted_tracks
 from beatbun.tracks.expiry import delete_expired_tracks
@@ -25,9 +28,19 @@ TASKS: tuple[ScheduledTask, ...] = (
     end_lapsed_terms,
     delete_expired_tracks,
     purge_deleted_tracks,  # tracks their owners deleted, once the undo window has passed
+    delete_expired_exports,  # personal-data exports past their download days
     move_all_kept_audio,
     # TOTP keys stored in plaintext before migration 0032, or under a retired DATA_KEYS key.
     reseal_totp_secrets,
+    # Accounts whose deletion's grace period is over; last, as it waits on Stripe when a
+    # customer is to be deleted, and a failure there holds up no other task.
+    erase_due_accounts,
+    # Teens' sign-ups no parent or guardian agreed to in time.
+    erase_unconsented_sign_ups,
+    # Exports the after-response build missed (or whose builder died), the longest task; then
+    # their "ready" mails go out now rather than at the next run.
+    build_pending_exports,
+    send_queued_mail,
 )
 
 

@@ -8,7 +8,6 @@ import pytest
 
 from beatbun.accounts import mail
 from beatbun.accounts.profile import request_email_change
-from beatbun.accounts.registration import SignUpForm, sign_up
 from beatbun.i18n import LANGUAGES
 from beatbun_local.runtime import LocalRuntime
 from tests.factories import CLIENT, PASSWORD, create_verified_account
@@ -49,18 +48,3 @@ async def test_email_change_mail_is_in_the_language_of_the_request(
     assert sent.to == "new@example.com"
     assert sent.subject == "Bestätige deine neue E-Mail-Adresse für Beat Bun"
     assert "Öffne diesen Link innerhalb von 24 Stunden" in sent.text
-
-
-async def test_parental_notice_is_in_the_language_of_the_signup(runtime: LocalRuntime) -> None:
-    form = SignUpForm(
-        email="teen@example.com",
-        password=PASSWORD,
-        display_name="Sam",
-        birth_date="2012-01-01",
-        parent_email="parent@example.com",
-        parental_consent=True,
-    )
-    await sign_up(runtime, form, client=CLIENT, language="fr")
-    notice = next(m for m in runtime.mailer.messages() if m.to == "parent@example.com")
-    assert notice.subject == "Ton enfant a rejoint Beat Bun"
-    assert notice.text.startswith("Sam a créé un compte Beat Bun")

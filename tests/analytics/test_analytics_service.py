@@ -26,9 +26,9 @@ DAY = 86400
 
 async def _visit_on_two_days(runtime: LocalRuntime, clock: ManualClock) -> None:
     event = parse_event(kind="page_view", label="/")
-    await record_event(runtime.db, visitor_id="v1", event=event, now=clock.now())
+    await record_event(runtime.db, visitor_id="v1", account=None, event=event, now=clock.now())
     clock.advance(DAY)
-    await record_event(runtime.db, visitor_id="v1", event=event, now=clock.now())
+    await record_event(runtime.db, visitor_id="v1", account=None, event=event, now=clock.now())
 
 
 async def _pseudonyms(runtime: LocalRuntime) -> list[str]:
@@ -59,7 +59,9 @@ async def test_page_views_are_stored_as_daily_counts(
 ) -> None:
     for visitor in ("v1", "v1", "v2"):
         event = parse_event(kind="page_view", label="/pricing")
-        await record_event(runtime.db, visitor_id=visitor, event=event, now=clock.now())
+        await record_event(
+            runtime.db, visitor_id=visitor, account=None, event=event, now=clock.now()
+        )
     report = await build_report(runtime.db, now=clock.now())
     (count,) = report.counts
     assert (count.kind, count.label, count.events) == ("page_view", "/pricing", 3)
@@ -86,10 +88,16 @@ async def test_measurements_share_the_page_views_daily_pseudonym(
     runtime: LocalRuntime, clock: ManualClock
 ) -> None:
     await record_event(
-        runtime.db, visitor_id="v1", event=parse_event(kind="page_view", label="/"), now=clock.now()
+        runtime.db,
+        visitor_id="v1",
+        account=None,
+        event=parse_event(kind="page_view", label="/"),
+        now=clock.now(),
     )
     measured = parse_measurements([{"name": "player_start_ms", "value": 120}])
-    await record_measurements(runtime.db, visitor_id="v1", measurements=measured, now=clock.now())
+    await record_measurements(
+        runtime.db, visitor_id="v1", account=None, measurements=measured, now=clock.now()
+    )
     assert len(await _pseudonyms(runtime)) == 1
 
 

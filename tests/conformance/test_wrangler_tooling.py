@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from beatbun.billing.plans import FREE_RETENTION_SECONDS
+from beatbun.privacy.ledger import KEPT_SECONDS, LEDGER_PREFIX
 from beatbun_local.database import LocalDatabase
 from beatbun_local.migrations import apply_migrations
 from tests.conformance.wrangler import PROJECT_ROOT, d1_execute, run_wrangler
@@ -114,3 +115,11 @@ def test_r2_lifecycle_expires_free_tier_audio_after_14_days() -> None:
     }
     assert FREE_RETENTION_SECONDS == 14 * 86400
     assert not any(rule["conditions"].get("prefix", "").startswith("tracks/paid") for rule in rules)
+
+
+def test_r2_lifecycle_expires_the_deletion_ledger_after_time_travels_window() -> None:
+    rules = json.loads((PROJECT_ROOT / "r2" / "lifecycle.json").read_text())["rules"]
+    ledger = next(rule for rule in rules if rule["conditions"].get("prefix") == LEDGER_PREFIX)
+    assert ledger["enabled"] is True
+    assert ledger["deleteObjectsTransition"]["condition"] == {"type": "Age", "maxAge": KEPT_SECONDS}
+    assert KEPT_SECONDS == 30 * 86400

@@ -462,6 +462,16 @@ class FakeDurableObjectStorage:
     async def deleteAlarm(self) -> None:
         self.alarm_ms = None
 
+    async def deleteAll(self) -> None:
+        """Every table and row, and (compatibility date 2026-02-24 on) the alarm."""
+        connection = self.sql.connection
+        names = connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        ).fetchall()
+        for (name,) in names:
+            connection.execute(f'DROP TABLE "{name}"')
+        self.alarm_ms = None
+
 
 class FakeDurableObjectContext:
     """`ctx`: the id, the wrapped storage, and the Hibernation API's raw socket methods.

@@ -61,6 +61,7 @@ SIGNED_IN_PAGES = {
     "security-log": "/account/security-log",
     "api-keys": "/account/api-keys",
     "confirm-password": "/account/confirm-password",
+    "privacy-and-data": "/account/privacy",
     "privacy-and-cookies": "/privacy/choices",
     "not-found-signed-in": "/no/such/page",
     "admin-analytics": "/admin/analytics",

@@ -10,6 +10,7 @@ from stripe.params import (
     ChargeListParams,
     ChargeRetrieveParams,
     CustomerCreateParams,
+    CustomerDeleteParams,
     CustomerListParams,
     CustomerRetrieveParams,
     CustomerUpdateParams,
@@ -52,11 +53,14 @@ from beatbun_local.stripe_sandbox.types import Params, StripeObject
 from beatbun_local.stripe_sandbox.wire import (
     StripeError,
     metadata,
+    missing,
     optional_str,
     required_str,
 )
 
 CUSTOMER_FIELDS = ("email", "name", "description", "phone")
+# Subscriptions that deleting their customer leaves alone.
+ENDED = ("canceled", "incomplete_expired")
 # The statuses `GET /v1/subscriptions` lists when not given one: all but canceled.
 LISTED_BY_DEFAULT = (
     "active",
@@ -132,6 +136,18 @@ def update_customer(sandbox: Sandbox, params: Params, path: dict[str, str]) -> S
         customer.update(changes)
         sandbox.store.record_event("customer.updated", customer, previous_attributes=previous)
     return customer
+
+
+def delete_customer(sandbox: Sandbox, params: Params, path: dict[str, str]) -> StripeObject:
+    """As Stripe: the customer's live subscriptions end at once, then only a stub stays."""
+    customer = sandbox.store.get("customer", path["id"])
+    if customer.get("deleted"):
+        raise missing("customer", path["id"])
+    for subscription in sandbox.store.all("subscription"):
+        if subscription["customer"] == customer["id"] and subscription["status"] not in ENDED:
+            subscriptions.cancel_now(sandbox.store, subscription)
+    sandbox.store.record_event("customer.deleted", customer)
+    return sandbox.store.add({"id": customer["id"], "object": "customer", "deleted": True})
 
 
 def create_session(sandbox: Sandbox, params: Params, path: dict[str, str]) -> StripeObject:
@@ -230,6 +246,7 @@ ROUTES = [
     ),
     _route("/v1/customers/{id}", "GET", _retrieve("customer"), CustomerRetrieveParams),
     _route("/v1/customers/{id}", "POST", update_customer, CustomerUpdateParams),
+    _route("/v1/customers/{id}", "DELETE", delete_customer, CustomerDeleteParams),
     _route("/v1/checkout/sessions", "POST", create_session, SessionCreateParams),
     _route(
         "/v1/checkout/sessions",

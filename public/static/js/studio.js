@@ -93,22 +93,34 @@ function clearFieldErrors() {
   form.querySelectorAll("fieldset[aria-describedby]").forEach((set) => set.removeAttribute("aria-describedby"));
 }
 
-// Money and whole-form messages sit beside the button; "not enough credits" offers a way out.
+// Where a refusal's way out is: "not enough credits" leads to the plans, a restriction to the
+// privacy page where it is lifted.
+const WAY_OUT = {
+  insufficient_credits: ["/pricing", "buy_credits"],
+  account_restricted: ["/account/privacy#restriction", "privacy_page"],
+};
+
+// Money and whole-form messages sit beside the button, which may be below the window: the
+// message is brought into view and focused, so it is seen and read out.
 function showFormMessage(message, code) {
   const text = document.createElement("p");
   text.textContent = message;
   text.dataset.errorCode = code || "";
   const parts = [text];
-  if (code === "insufficient_credits") {
+  if (Object.hasOwn(WAY_OUT, code || "")) {
+    const [href, label] = WAY_OUT[code];
     const link = document.createElement("a");
-    link.href = "/pricing";
-    link.textContent = t("buy_credits");
+    link.href = href;
+    link.textContent = t(label);
     const more = document.createElement("p");
     more.append(link);
     parts.push(more);
   }
   formMessage.replaceChildren(...parts);
   formMessage.hidden = false;
+  formMessage.focus({ preventScroll: true });
+  const still = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+  formMessage.scrollIntoView({ block: "center", behavior: still ? "auto" : "smooth" });
 }
 
 function clearFormMessage() {

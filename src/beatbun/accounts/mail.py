@@ -40,14 +40,6 @@ ALREADY_REGISTERED = AccountMail(
         "\n\nLog in here: %(link)s\n\nIf this was not you, no action is needed."
     ),
 )
-PARENTAL_NOTICE = AccountMail(
-    subject=N_("Your child joined %(site)s"),
-    body=N_(
-        "%(child)s created a %(site)s account and confirmed that you, as parent or guardian,"
-        " agreed to it.\n\nIf you did not agree, reply to this message and we will close"
-        " the account."
-    ),
-)
 EMAIL_CHANGE = AccountMail(
     subject=N_("Confirm your new email address for %(site)s"),
     body=N_(

@@ -59,18 +59,29 @@ def enqueue_statement(
     now: float,
     only_if: str = "1",
     only_if_params: tuple[SqlValue, ...] = (),
+    forget_recipient: bool = False,
 ) -> Statement:
     """An INSERT that queues `message` when the SQL condition `only_if` holds, for a batch.
 
     `only_if` is a constant SQL expression written by the caller (never input), so the choice
-    happens inside D1. A `key` already queued is ignored.
+    happens inside D1. A `key` already queued is ignored. With `forget_recipient` the sender
+    blanks the address and subject too once the message is sent.
     """
     return db.prepare(
         # `only_if` is the caller's constant SQL, never input.
         "INSERT OR IGNORE INTO mail_queue"
-        " (id, idempotency_key, recipient, subject, body, created_at)"
-        f" SELECT ?, ?, ?, ?, ?, ? WHERE {only_if}"
-    ).bind(message_id, key, message.to, message.subject, message.text, now, *only_if_params)
+        " (id, idempotency_key, recipient, subject, body, created_at, forget_recipient)"
+        f" SELECT ?, ?, ?, ?, ?, ?, ? WHERE {only_if}"
+    ).bind(
+        message_id,
+        key,
+        message.to,
+        message.subject,
+        message.text,
+        now,
+        int(forget_recipient),
+        *only_if_params,
+    )
 
 
 def enqueue_link_statement(
@@ -150,7 +161,9 @@ async def send_queued_mail(runtime: Runtime) -> int:
             continue
         await (
             db.prepare(
-                "UPDATE mail_queue SET sent_at = ?, body = '', last_error = NULL WHERE id = ?"
+                "UPDATE mail_queue SET sent_at = ?, body = '', last_error = NULL,"
+                " recipient = CASE forget_recipient WHEN 1 THEN '' ELSE recipient END,"
+                " subject = CASE forget_recipient WHEN 1 THEN '' ELSE subject END WHERE id = ?"
             )
             .bind(runtime.clock.now(), message_id)
             .run()

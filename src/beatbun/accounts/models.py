@@ -53,8 +53,22 @@ class Account:
 
     @property
     def can_spend_credits(self) -> bool:
-        """Unverified addresses cannot spend: credits must be tied to a reachable owner."""
-        return self.is_verified
+        """Unverified addresses cannot spend: credits must be tied to a reachable owner; nor
+        can a minor's account before the parent consented."""
+        return self.is_verified and self.is_active
+
+
+@dataclass(frozen=True)
+class PublicProfile:
+    """What the owner chose to show with the tracks they share; never their email or name."""
+
+    artist_name: str | None
+    bio: str | None
+    link: str | None
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.artist_name or self.bio or self.link)
 
 
 # What is kept of a User-Agent header (`Client.user_agent`), in sessions and the security log.

@@ -1,7 +1,9 @@
 """Sign-up and the address confirmation that ends it (and logs the person in).
 
 Unknown emails are answered exactly like known ones: an address that already has an account
-gets a notice by mail, and the form answers the same.
+gets a notice by mail, and the form answers the same. Nobody under 13 gets an account, and
+nothing they typed is kept. From 13 to 17 the account is created inactive and the parent is
+mailed a link through which only they can consent (`privacy.guardians`).
 """
 
 from __future__ import annotations
@@ -27,19 +29,14 @@ from beatbun.accounts.validation import (
     check_display_name,
     normalize_email,
 )
-from beatbun.errors import InvalidFields, InvalidInput, PermissionDenied
+from beatbun.errors import InvalidFields, InvalidInput, TooYoung
 from beatbun.i18n import DEFAULT_LANGUAGE, N_
+from beatbun.privacy import guardians
 from beatbun.runtime.base import Runtime
 
 ADULT_AGE = 18
 MINIMUM_AGE = 13
 T = TypeVar("T")
-
-
-class TooYoung(PermissionDenied):
-    """The person is under 13; nothing about them is kept."""
-
-    default_code = "too_young"
 
 
 @dataclass(frozen=True)
@@ -49,7 +46,6 @@ class SignUpForm:
     display_name: str
     birth_date: str
     parent_email: str = ""
-    parental_consent: bool = False
 
 
 async def sign_up(
@@ -65,7 +61,8 @@ async def sign_up(
 
     Raises TooYoung before looking at anything else, so an under-13 visitor leaves no trace,
     and InvalidFields naming every wrong field at once. An email that already has an account
-    gets a notice instead, and the caller sees the same outcome. The link leads on to `then`
+    gets a notice instead, and the caller sees the same outcome. Between 13 and 17 the account
+    stays inactive and the parent is mailed their consent link (queued; the caller flushes). The link leads on to `then`
     (a path on this site) once the address is confirmed. `browser` is the secret of the
     browser signing up (its CSRF cookie): only that browser is logged in by the link.
     """
@@ -75,9 +72,10 @@ async def sign_up(
     today = datetime.fromtimestamp(now, UTC).date()
     age = _checked(birth_problems, lambda: age_from_birth_date(form.birth_date, today=today))
     if age is not None and age < MINIMUM_AGE:
+        # Neutral on purpose: the refusal names no age to come back with.
         raise TooYoung(
-            N_("You must be %(age)s or older to use %(site)s."),
-            params={"age": MINIMUM_AGE, "site": runtime.settings.site_name},
+            N_("You cannot create a %(site)s account."),
+            params={"site": runtime.settings.site_name},
         )
     # Problems are listed in the form's order, so the summary reads top to bottom.
     email = _checked(problems, lambda: normalize_email(form.email))
@@ -89,15 +87,6 @@ async def sign_up(
     parent_email = None
     if age is not None and age < ADULT_AGE:
         parent_email = _checked(problems, lambda: _check_parent_email(form, own_email=email))
-        if not form.parental_consent:
-            problems.append(
-                InvalidInput(
-                    N_(
-                        "Under 18, a parent or guardian must agree: tick the box to confirm they do."
-                    ),
-                    field="parental_consent",
-                )
-            )
     if problems or email is None or display_name is None or password is None:
         raise InvalidFields(problems)
     password_hash = await passwords.hash_password(
@@ -137,10 +126,11 @@ async def sign_up(
         browser_hash=hash_token(browser) if browser else None,
     )
     if parent_email:
-        await runtime.mailer.send(
-            mail.PARENTAL_NOTICE.compose(
-                to=parent_email, language=language, site=site, child=display_name
-            )
+        await guardians.send_parent_link(
+            runtime,
+            await get_account(runtime.db, account_id),
+            language=language,
+            unless_sent_within=0,
         )
 
 
@@ -177,7 +167,8 @@ async def verify_email(
         and bool(browser)
         and hmac.compare_digest(hash_token(browser), target.browser_hash)
     )
-    if account.has_totp or not same_browser:
+    # A minor's account opens only with the parent's consent (`privacy.guardians`).
+    if account.has_totp or not same_browser or not account.is_active:
         return None
     if previous_token:
         await sessions.revoke_token(runtime.db, previous_token, now=now)

@@ -16,11 +16,15 @@ from beatbun.accounts.store import (
     find_account_by_email,
     update_account,
 )
-from beatbun.errors import InvalidInput, PermissionDenied, Unauthenticated
+from beatbun.errors import AccountInactive, InvalidInput, PermissionDenied, Unauthenticated
 from beatbun.i18n import DEFAULT_LANGUAGE, N_
+from beatbun.privacy import guardians
 from beatbun.runtime.base import Runtime
 
 WRONG_CREDENTIALS = N_("The email or password is incorrect.")
+WAITING_FOR_PARENT = N_(
+    "Your account opens once your parent or guardian agrees, through the link we mailed them."
+)
 
 
 class InvalidCredentials(Unauthenticated):
@@ -48,7 +52,8 @@ async def log_in(
 
     Raises TooManyAttempts while throttled and InvalidCredentials for an unknown email, a
     wrong password or a locked password login alike (a locked one is not checked at all; the
-    dummy hash keeps its time the same). Any session token the browser held before is
+    dummy hash keeps its time the same). A right password for a minor's account that waits for
+    the parent's consent raises AccountInactive and starts no session. Any session token the browser held before is
     revoked: the login always hands out a new one. The failure that reaches
     `lockout.HARD_STOP_FAILURES` locks the login and queues a mail to the owner, in `language`.
     """
@@ -89,6 +94,13 @@ async def log_in(
     if passwords.needs_rehash(account.password_hash):
         rehashed = await passwords.hash_password(password, kdf=kdf, pepper=pepper)
         await update_account(runtime.db, account.id, values={"password_hash": rehashed})
+    if not account.is_active:
+        # No session before the parent's consent; their link goes out again when it is missing
+        # or a day old (accounts made before parents consented themselves have none yet).
+        sent = await guardians.send_parent_link(
+            runtime, account, language=language, unless_sent_within=guardians.REFRESH_SECONDS
+        )
+        raise AccountInactive(WAITING_FOR_PARENT, account_id=account.id, link_sent=sent)
     if previous_token:
         await sessions.revoke_token(runtime.db, previous_token, now=now)
     stage = "mfa" if account.has_totp else "full"

@@ -56,7 +56,7 @@ async def find_session_and_account(
     db: Database, token: str, *, now: float
 ) -> tuple[Session, Account] | None:
     """The live session for a cookie token and its account, in one query; None when the
-    token is unknown, revoked or timed out."""
+    token is unknown, revoked or timed out, or the account waits for a parent's consent."""
     row = (
         await db.prepare(
             # The session's columns get names of their own next to `accounts.*`.
@@ -72,10 +72,14 @@ async def find_session_and_account(
     )
     if not row:
         return None
+    account = row_to_account(row)
+    # A minor's account waiting for the parent's consent has no session, even one from before.
+    if not account.is_active:
+        return None
     session = _row_to_session(row, prefix="session_")
     if not await _still_live(db, session, now=now):
         return None
-    return session, row_to_account(row)
+    return session, account
 
 
 async def rotate_session(db: Database, session: Session, *, stage: str) -> str:

@@ -20,6 +20,9 @@ UPDATABLE = frozenset(
         "totp_pending_secret",
         "totp_enabled_at",
         "totp_last_step",
+        "artist_name",
+        "bio",
+        "link",
     }
 )
 

@@ -15,10 +15,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from beatbun.accounts.models import Account
 from beatbun.analytics.service import day_of, visitor_statement
 from beatbun.errors import InvalidInput
 from beatbun.generation.catalogue import GENRES
 from beatbun.i18n import N_
+from beatbun.privacy.purposes import may_measure
 from beatbun.runtime.base import Database
 
 Name = Literal[
@@ -118,10 +120,18 @@ def bucket_of(value: float) -> int:
 
 
 async def record_measurements(
-    db: Database, *, visitor_id: str, measurements: Sequence[Measurement], now: float
+    db: Database,
+    *,
+    visitor_id: str,
+    account: Account | None,
+    measurements: Sequence[Measurement],
+    now: float,
 ) -> None:
-    """Count a batch for today, and the visitor under today's pseudonym as page views are."""
-    if not measurements:
+    """Count a batch for today, and the visitor under today's pseudonym as page views are.
+
+    Nothing is recorded for an `account` that `may_measure` refuses, as with page views.
+    """
+    if not measurements or not may_measure(account):
         return
     day = day_of(now)
     grouped: dict[tuple[Name, str, int], tuple[int, float]] = {}

@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from beatbun.accounts.models import Account
 from beatbun.analytics.models import KINDS, Count, DailyVisitors, Event
 from beatbun.analytics.store import (
     count_statement,
@@ -16,6 +17,7 @@ from beatbun.analytics.store import (
 )
 from beatbun.errors import InvalidInput
 from beatbun.i18n import N_
+from beatbun.privacy.purposes import may_measure
 from beatbun.runtime.base import Database, Statement
 
 MAX_LABEL_LENGTH = 64
@@ -41,8 +43,16 @@ def parse_event(*, kind: str, label: str) -> Event:
     return Event(kind=known, label=label.strip()[:MAX_LABEL_LENGTH], value=1.0)
 
 
-async def record_event(db: Database, *, visitor_id: str, event: Event, now: float) -> None:
-    """Count `event` for today under a pseudonym no one can link to another day's."""
+async def record_event(
+    db: Database, *, visitor_id: str, account: Account | None, event: Event, now: float
+) -> None:
+    """Count `event` for today under a pseudonym no one can link to another day's.
+
+    Nothing is recorded for a logged-in `account` that objects to analytics or restricted
+    processing, whatever the browser's consent.
+    """
+    if not may_measure(account):
+        return
     day = day_of(now)
     await db.batch(
         [

@@ -11,7 +11,13 @@ from beatbun.accounts.apikeys import KEY_PREFIX, authenticate_api_key
 from beatbun.accounts.models import Account, ApiKey, Session
 from beatbun.accounts.sessions import find_session_and_account
 from beatbun.accounts.store import get_account
-from beatbun.errors import InvalidInput, PermissionDenied, Unauthenticated
+from beatbun.errors import (
+    AccountInactive,
+    AccountLocked,
+    InvalidInput,
+    PermissionDenied,
+    Unauthenticated,
+)
 from beatbun.i18n import N_
 from beatbun.runtime.base import Runtime
 
@@ -45,6 +51,27 @@ SESSION_COOKIE = "__Host-session"
 # Query parameter names that would put a credential in a URL (logs, history, Referer).
 CREDENTIAL_PARAMS = frozenset({"api_key", "apikey", "key", "token", "access_token"})
 LOG_IN_TO_SEE = N_("Log in to see this page.")
+# While its erasure is scheduled an account may open only these pages (and what they lead to);
+# every other page sends it to the first (beatbun.privacy.erasure).
+LOCKED_ACCOUNT_PAGE = "/account/privacy"
+LOCKED_ACCOUNT_PATHS = frozenset(
+    {
+        LOCKED_ACCOUNT_PAGE,
+        "/account/confirm-password",
+        "/logout",
+        # The policies it is pointed to, and its cookie, theme and language choices.
+        "/privacy",
+        "/cookies",
+        "/privacy/choices",
+        "/consent",
+        "/consent/gpc",
+        "/preferences/display",
+    }
+)
+ACCOUNT_LOCKED = N_(
+    "This account is scheduled for deletion. Until then only its Privacy & data page is"
+    " open, where the deletion can be cancelled."
+)
 
 
 @dataclass(frozen=True)
@@ -165,7 +192,23 @@ async def api_caller(request: Request) -> ApiCaller:
         key = await authenticate_api_key(runtime.db, secret.strip(), now=runtime.clock.now())
     except Unauthenticated as exc:
         raise ApiKeyRequired(exc.template, code=exc.code, params=exc.params) from exc
-    return ApiCaller(key=key, account=await get_account(runtime.db, key.account_id))
+    account = await get_account(runtime.db, key.account_id)
+    if not account.is_active:
+        raise AccountInactive(
+            N_("This account opens once a parent or guardian agrees; its API keys wait too.")
+        )
+    if account.is_erasure_scheduled:
+        raise AccountLocked(ACCOUNT_LOCKED)
+    return ApiCaller(key=key, account=account)
+
+
+def refuse_locked_account(account: Account | None, path: str) -> None:
+    """Raise AccountLocked when `account` awaits its erasure and `path` is not open to it."""
+    if account is None or not account.is_erasure_scheduled:
+        return
+    if path in LOCKED_ACCOUNT_PATHS or path.startswith(f"{LOCKED_ACCOUNT_PAGE}/"):
+        return
+    raise AccountLocked(ACCOUNT_LOCKED)
 
 
 CurrentVisitor = Annotated[Visitor, Depends(get_visitor)]

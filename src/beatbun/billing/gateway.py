@@ -55,6 +55,19 @@ async def stripe_client(settings: Settings, fetcher: Fetcher) -> AsyncIterator[s
         ) from exc
 
 
+async def delete_customer(settings: Settings, fetcher: Fetcher, customer_id: str) -> None:
+    """Delete the customer at Stripe, which ends its subscriptions at once; one gone is fine.
+
+    Raises PaymentProviderError when Stripe cannot be reached or refuses.
+    """
+    async with stripe_client(settings, fetcher) as client:
+        try:
+            await client.v1.customers.delete_async(customer_id)
+        except stripe.InvalidRequestError as exc:
+            if exc.code != "resource_missing":
+                raise
+
+
 def verify_event(payload: bytes, signature: str | None, settings: Settings) -> stripe.Event:
     """The event if `signature` is Stripe's for `payload` within the tolerance.
 

@@ -30,12 +30,14 @@ CONSENT_COOKIE = "__Host-consent"
 PREFS_COOKIE = "__Host-prefs"
 PREFS_SESSION_COOKIE = "__Host-prefs-session"
 PERFORMANCE_COOKIE = "__Host-perf"
+AGE_REFUSED_COOKIE = "__Host-age_refused"
 DRAFT_STORAGE_PREFIX = "beatbun.draft."
 PLAYER_STORAGE_KEY = "beatbun.player"
 # Consent is asked again after six months (CNIL's recommended maximum).
 CONSENT_MAX_AGE = 183 * 86400
 PREFS_MAX_AGE = 365 * 86400
 PERFORMANCE_MAX_AGE = 30 * 86400
+AGE_REFUSED_MAX_AGE = 86400
 # Where Stripe's hosted payment pages live; Stripe sets its own cookies there.
 STRIPE_PAGES = "checkout.stripe.com, billing.stripe.com"
 
@@ -115,6 +117,17 @@ ITEMS: tuple[Item, ...] = (
             "A random pseudonym under which your cookie choices are recorded, so we can honor them."
         ),
         N_("6 months"),
+    ),
+    Item(
+        AGE_REFUSED_COOKIE,
+        "cookie",
+        "necessary",
+        N_(
+            "Set when a date of birth was refused at sign-up, so this browser cannot sign up"
+            " with another one for a day. It holds only its own expiry time, signed, and"
+            " nothing about the person."
+        ),
+        N_("24 hours"),
     ),
     Item(
         PREFS_SESSION_COOKIE,

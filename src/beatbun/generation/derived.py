@@ -22,6 +22,7 @@ from beatbun.generation.registry import provider_capabilities, provider_name
 from beatbun.generation.service import Submission, submit_as
 from beatbun.generation.store import get_job
 from beatbun.i18n import N_
+from beatbun.privacy.purposes import require_may_generate
 from beatbun.runtime.base import Runtime
 from beatbun.settings import Settings
 from beatbun.tracks.models import Track
@@ -58,11 +59,11 @@ async def extend_track(
 ) -> Submission:
     """Queue a continuation of the track by `seconds`, charged for those seconds alone.
 
-    Raises NotFound (not the account's track), InvalidInput (`extend_unsupported`,
-    `already_extended`, `plan_outdated`, `extend_length_out_of_range`, `extended_too_long`),
-    then whatever
-    `submit_as` raises.
+    Raises ProcessingRestricted (`account_restricted`) first, NotFound (not the account's
+    track), InvalidInput (`extend_unsupported`, `already_extended`, `plan_outdated`,
+    `extend_length_out_of_range`, `extended_too_long`), then whatever `submit_as` raises.
     """
+    require_may_generate(account)
     track = await get_track(runtime.db, account_id=account.id, track_id=track_id)
     refusal = _extend_refusal(runtime.settings, track)
     if refusal is not None:
@@ -103,9 +104,10 @@ async def vary_track(
     """Queue the track's settings again with a new seed, charged as a new track of its length.
 
     The seed comes from the idempotency key when there is one, so a retry is the same request.
-    Raises NotFound (not the account's track), InvalidInput (`variation_unsupported`), then
-    whatever `submit_as` raises.
+    Raises ProcessingRestricted (`account_restricted`) first, NotFound (not the account's
+    track), InvalidInput (`variation_unsupported`), then whatever `submit_as` raises.
     """
+    require_may_generate(account)
     track = await get_track(runtime.db, account_id=account.id, track_id=track_id)
     if not provider_capabilities(runtime.settings).supports_variations:
         raise InvalidInput(

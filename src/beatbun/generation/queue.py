@@ -65,7 +65,16 @@ _SCHEMA = (
 
 class UserQueue(Actor):
     RPC_METHODS: ClassVar[frozenset[str]] = frozenset(
-        {"ping", "enqueue", "cancel", "events_since", "snapshot", "plan_changed", "end_sockets"}
+        {
+            "ping",
+            "enqueue",
+            "cancel",
+            "events_since",
+            "snapshot",
+            "plan_changed",
+            "end_sockets",
+            "forget",
+        }
     )
     READ_ONLY_METHODS: ClassVar[frozenset[str]] = frozenset(
         {"ping", "events_since", "snapshot", "end_sockets"}
@@ -157,6 +166,15 @@ class UserQueue(Actor):
         Each client reconnects, and the handshake lets only a live session through again.
         """
         self.close_sockets(CLOSE_SESSIONS_CHANGED, SESSIONS_CHANGED_REASON)
+
+    async def forget(self) -> None:
+        """Delete everything this queue stores, its alarm included: its account is being erased.
+
+        The account's sockets are closed first. The object holds no table afterwards; only a
+        new instance (which makes the empty tables again) can take jobs.
+        """
+        self.close_sockets(CLOSE_SESSIONS_CHANGED, SESSIONS_CHANGED_REASON)
+        await self.storage.delete_all()
 
     async def snapshot(self) -> dict[str, Any]:
         """The unfinished jobs with their positions, and the last event's number."""

@@ -11,7 +11,7 @@ from beatbun.accounts.models import Account
 from beatbun.accounts.service import require_spending_allowed
 from beatbun.billing.credits import charge, open_wallet
 from beatbun.billing.pricing import price_in_credits
-from beatbun.errors import AppError, Conflict, InvalidInput, RuntimeFailure
+from beatbun.errors import AppError, Conflict, InvalidInput, NotFound, RuntimeFailure
 from beatbun.generation.lifecycle import end_job
 from beatbun.generation.models import GenerationRequest, Job
 from beatbun.generation.moderation import moderate
@@ -19,6 +19,7 @@ from beatbun.generation.registry import provider_capabilities, provider_name
 from beatbun.generation.store import find_job_by_key, get_job, insert_job_statement, list_jobs
 from beatbun.generation.understanding import understand
 from beatbun.i18n import N_
+from beatbun.privacy.purposes import require_may_generate
 from beatbun.runtime.base import ActorStub, Runtime
 
 MAX_IDEMPOTENCY_KEY_CHARS = 200
@@ -60,11 +61,13 @@ def quote(runtime: Runtime, request: GenerationRequest) -> int:
 async def submit_as(
     runtime: Runtime, *, account: Account, request: GenerationRequest, idempotency_key: str | None
 ) -> Submission:
-    """The spending rule, then `submit_generation`: what the studio, the library and the API call.
+    """The account's rules, then `submit_generation`: what the studio, the library and the API call.
 
-    Raises PermissionDenied (`email_unverified`) before anything else when the account may not
-    spend credits, then whatever `submit_generation` raises.
+    Raises ProcessingRestricted (`account_restricted`) while the account restricted processing,
+    then PermissionDenied (`email_unverified`) when it may not spend credits, before anything
+    is charged; then whatever `submit_generation` raises.
     """
+    require_may_generate(account)
     require_spending_allowed(account)
     return await submit_generation(
         runtime, account_id=account.id, request=request, idempotency_key=idempotency_key
@@ -151,6 +154,35 @@ async def cancel_generation(runtime: Runtime, *, account_id: str, job_id: str) -
     """
     await _queue_of(runtime, account_id).call("cancel", job_id)
     return await get_job(runtime.db, account_id=account_id, job_id=job_id)
+
+
+async def cancel_waiting_generations(runtime: Runtime, *, account_id: str) -> None:
+    """Cancel, with a full refund, every job of the account that has not started.
+
+    A job that starts meanwhile runs to its end. A job charged but not yet handed to the queue
+    (its submission is under way) is ended here; the queue then finds it ended and skips it.
+    """
+    waiting = (
+        await runtime.db.prepare("SELECT id FROM jobs WHERE account_id = ? AND status = 'queued'")
+        .bind(account_id)
+        .all()
+    ).results
+    for row in waiting:
+        job_id = str(row["id"])
+        try:
+            await _queue_of(runtime, account_id).call("cancel", job_id)
+        except Conflict:
+            continue
+        except NotFound:
+            job = await get_job(runtime.db, account_id=account_id, job_id=job_id)
+            await end_job(
+                runtime.db,
+                job,
+                status="canceled",
+                code="canceled",
+                message="Canceled before it started.",
+                now=runtime.clock.now(),
+            )
 
 
 async def queue_events(runtime: Runtime, *, account_id: str, after: int) -> list[dict[str, Any]]:

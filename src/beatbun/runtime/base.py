@@ -249,6 +249,10 @@ class ActorStorage(Protocol):
 
     async def delete_alarm(self) -> None: ...
 
+    async def delete_all(self) -> None:
+        """Delete everything the object stores: its tables, their rows and its alarm."""
+        ...
+
 
 class ActorStub(Protocol):
     """A handle on the one live instance of an actor; calls to it are serialized."""

@@ -712,3 +712,10 @@ class DurableObjectStorage:
 
     async def delete_alarm(self) -> None:
         await self._storage.deleteAlarm()
+
+    async def delete_all(self) -> None:
+        # From compatibility date 2026-02-24 on, deleteAll() deletes the alarm too.
+        try:
+            await self._storage.deleteAll()
+        except JsException as exc:
+            raise CoordinatorError(f"Durable Object storage could not be deleted: {exc}") from exc

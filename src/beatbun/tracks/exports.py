@@ -35,6 +35,7 @@ from beatbun.errors import (
 )
 from beatbun.generation.composer.plan import COMPOSER_VERSION
 from beatbun.i18n import N_
+from beatbun.privacy.purposes import require_may_generate
 from beatbun.runtime.base import BlobObject, Runtime
 from beatbun.tracks.exportfiles import file_name_for, follow_move, store_export
 from beatbun.tracks.exportstore import (
@@ -169,8 +170,9 @@ async def buy_export(
     """Charge for the export, make it and store it; an export bought before is returned as is.
 
     Raises NotFound (not the account's live track), ExportUnavailable (the track cannot have
-    it: nothing charged), PermissionDenied (the account may not spend), InsufficientCredits,
-    or what making it raised, after refunding it.
+    it: nothing charged), ProcessingRestricted (the account restricted processing: an export
+    bought before is still returned), PermissionDenied (the account may not spend),
+    InsufficientCredits, or what making it raised, after refunding it.
     """
     track = await get_track(runtime.db, account_id=account.id, track_id=track_id)
     bought = await find_export(runtime.db, account_id=account.id, track_id=track.id, kind=kind)
@@ -179,6 +181,7 @@ async def buy_export(
     reason = unavailable_reason(track, kind)
     if reason is not None:
         raise ExportUnavailable(reason)
+    require_may_generate(account)
     require_spending_allowed(account)
     now = runtime.clock.now()
     await open_wallet(runtime.db, account.id, now=now)

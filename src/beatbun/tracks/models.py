@@ -64,17 +64,25 @@ class Track:
         return seed if isinstance(seed, int) else None
 
     @property
-    def file_stem(self) -> str:
-        """The title as a file name (ASCII letters and digits, dashes), plus the id's start."""
+    def slug(self) -> str:
+        """The title as a file name: ASCII letters and digits, dashes, at most 60 characters."""
         # ASCII only: a header value must be Latin-1, and the title may be in any script.
         stem = "".join(c if c.isascii() and c.isalnum() else "-" for c in self.title.lower())
         stem = stem.strip("-")
-        return f"{'-'.join(filter(None, stem.split('-')))[:60] or 'track'}-{self.id[:8]}"
+        return "-".join(filter(None, stem.split("-")))[:60] or "track"
+
+    @property
+    def file_stem(self) -> str:
+        """The slug plus the id's start."""
+        return f"{self.slug}-{self.id[:8]}"
+
+    @property
+    def extension(self) -> str:
+        return {"audio/wav": "wav", "audio/mpeg": "mp3"}.get(self.media_type, "bin")
 
     @property
     def file_name(self) -> str:
-        extension = {"audio/wav": "wav", "audio/mpeg": "mp3"}.get(self.media_type, "bin")
-        return f"{self.file_stem}.{extension}"
+        return f"{self.file_stem}.{self.extension}"
 
     @property
     def licence_name(self) -> str:

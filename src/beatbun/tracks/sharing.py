@@ -20,6 +20,12 @@ from beatbun.tracks.store import COLUMNS, LIVE, track_from_row, track_not_found
 TOKEN_BYTES = 32
 # token_urlsafe(32) gives 43 characters of the base64url alphabet.
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
+# An account awaiting its erasure shares nothing (beatbun.privacy.erasure): its links answer
+# as revoked ones do until the erasure is cancelled.
+OWNER_NOT_LOCKED = (
+    "NOT EXISTS (SELECT 1 FROM accounts WHERE accounts.id = tracks.account_id"
+    " AND accounts.erasure_due_at IS NOT NULL)"
+)
 
 
 async def share_track(db: Database, *, account_id: str, track_id: str) -> str:
@@ -56,12 +62,16 @@ async def revoke_share(db: Database, *, account_id: str, track_id: str) -> None:
 
 
 async def get_shared_track(db: Database, *, token: str, with_peaks: bool = False) -> Track:
-    """The track this token shares; NotFound for any token that does not (revoked, deleted)."""
+    """The track this token shares; NotFound for any token that does not (revoked, deleted,
+    or its owner's erasure scheduled)."""
     row = None
     if _TOKEN.fullmatch(token):
         columns = f"{COLUMNS}, peaks" if with_peaks else COLUMNS
         row = await (
-            db.prepare(f"SELECT {columns} FROM tracks WHERE share_token = ? AND {LIVE}")
+            db.prepare(
+                f"SELECT {columns} FROM tracks WHERE share_token = ? AND {LIVE}"
+                f" AND {OWNER_NOT_LOCKED}"
+            )
             .bind(token)
             .first()
         )

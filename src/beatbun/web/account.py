@@ -10,8 +10,12 @@ from starlette.background import BackgroundTask
 
 from beatbun.accounts import mailqueue, profile, registration, service
 from beatbun.accounts.sessions import ABSOLUTE_TIMEOUT, MFA_STEP_TIMEOUT
+from beatbun.accounts.store import find_account
 from beatbun.api.deps import CurrentVisitor, PendingLogin, PendingLoginAccount, RuntimeDep
-from beatbun.errors import InvalidFields, InvalidInput
+from beatbun.errors import AccountInactive, InvalidFields, InvalidInput, TooYoung
+from beatbun.privacy import guardians
+from beatbun.runtime.base import Runtime
+from beatbun.web import agegate
 from beatbun.web.choices import language_of
 from beatbun.web.forms import Text, client_of, render_form, render_token_page, see_other
 from beatbun.web.progress import end_live_progress
@@ -35,7 +39,9 @@ def return_page(path: str) -> str:
 
 
 @router.get("/signup", response_class=HTMLResponse)
-async def signup_page(request: Request, next: str = "") -> HTMLResponse:
+async def signup_page(request: Request, runtime: RuntimeDep, next: str = "") -> HTMLResponse:
+    if agegate.is_blocked(request, runtime):
+        return _signup_refused(request)
     return render_form(request, "account/signup.html", context={"next": return_page(next)})
 
 
@@ -48,9 +54,11 @@ async def signup(
     display_name: Text = "",
     birth_date: Text = "",
     parent_email: Text = "",
-    parental_consent: Text = "",
     next: Text = "",
 ) -> Response:
+    if agegate.is_blocked(request, runtime):
+        # Refused before anything posted is looked at: another date changes nothing for a day.
+        return _signup_refused(request)
     after = return_page(next)
     form = registration.SignUpForm(
         email=email,
@@ -58,7 +66,6 @@ async def signup(
         display_name=display_name,
         birth_date=birth_date,
         parent_email=parent_email,
-        parental_consent=parental_consent == "yes",
     )
     try:
         await registration.sign_up(
@@ -69,6 +76,10 @@ async def signup(
             then="" if after == AFTER_LOGIN else after,
             browser=request.cookies.get(CSRF_COOKIE, ""),
         )
+    except TooYoung:
+        refused = _signup_refused(request)
+        agegate.block_sign_ups(refused, runtime)
+        return refused
     except InvalidInput as exc:
         values = {
             "email": email,
@@ -86,9 +97,19 @@ async def signup(
             "account/signup.html",
             error=exc,
             values=values,
-            context={"next": after, "consent_ticked": parental_consent == "yes"},
+            context={"next": after},
         )
-    return see_other("/signup/sent")
+    sent = see_other("/signup/sent")
+    # A minor's sign-up queued the mail to their parent.
+    sent.background = BackgroundTask(mailqueue.send_queued_mail, runtime)
+    return sent
+
+
+def _signup_refused(request: Request) -> HTMLResponse:
+    """The neutral answer of a refused sign-up: no reason, no age, nothing typed echoed."""
+    page = render_form(request, "account/signup_refused.html")
+    page.status_code = 403
+    return page
 
 
 @router.get("/signup/sent", response_class=HTMLResponse)
@@ -172,11 +193,50 @@ async def login(
         # A failure may have queued the owner's "login locked" mail; send it after answering.
         refused.background = BackgroundTask(mailqueue.send_queued_mail, runtime)
         return refused
+    except AccountInactive as exc:
+        return _waiting_for_parent(request, runtime, exc.account_id, link_sent=exc.link_sent)
     code_step = "/login/code" if after == AFTER_LOGIN else f"/login/code?next={quote(after)}"
     redirect = see_other(code_step if outcome.needs_second_factor else after)
     max_age = MFA_STEP_TIMEOUT if outcome.needs_second_factor else ABSOLUTE_TIMEOUT
     set_session_cookie(redirect, outcome.token, max_age=max_age)
     return redirect
+
+
+@router.post("/login/parent-link", response_model=None)
+async def resend_parent_link(request: Request, runtime: RuntimeDep, ticket: Text = "") -> Response:
+    """The waiting page's button: the parent's link again, at most every few minutes."""
+    now = runtime.clock.now()
+    account_id = guardians.account_of_ticket(runtime.settings.app_secret, ticket, now=now)
+    account = await find_account(runtime.db, account_id) if account_id else None
+    if account is None or account.is_active:
+        return see_other("/login")
+    sent = await guardians.send_parent_link(
+        runtime, account, language=language_of(request), unless_sent_within=guardians.RESEND_SECONDS
+    )
+    return _waiting_for_parent(request, runtime, account.id, link_sent=sent, asked=True)
+
+
+def _waiting_for_parent(
+    request: Request, runtime: Runtime, account_id: str, *, link_sent: bool, asked: bool = False
+) -> HTMLResponse:
+    """The right password of a minor whose parent has not consented yet: no session, this."""
+    ticket = guardians.resend_ticket(
+        runtime.settings.app_secret, account_id=account_id, now=runtime.clock.now()
+    )
+    page = render_form(
+        request,
+        "account/signup_parent_pending.html",
+        context={
+            "ticket": ticket,
+            "link_sent": link_sent,
+            "asked": asked,
+            "consent_days": guardians.CONSENT_DAYS,
+        },
+    )
+    page.status_code = 403
+    if link_sent:
+        page.background = BackgroundTask(mailqueue.send_queued_mail, runtime)
+    return page
 
 
 @router.get("/login/code", response_class=HTMLResponse)

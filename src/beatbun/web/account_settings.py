@@ -10,6 +10,7 @@ from starlette.background import BackgroundTask
 
 from beatbun.accounts import (
     apikeys,
+    artist,
     mailqueue,
     passwords,
     profile,
@@ -33,8 +34,10 @@ router = APIRouter(prefix="/account")
 
 
 @router.get("", response_class=HTMLResponse)
-async def overview(request: Request, account: CurrentAccount) -> HTMLResponse:
-    return render_form(request, "account/overview.html", context=_overview(account))
+async def overview(request: Request, account: CurrentAccount, saved: str = "") -> HTMLResponse:
+    return render_form(
+        request, "account/overview.html", context={**_overview(account), "saved": saved}
+    )
 
 
 @router.post("/name", response_model=None)
@@ -48,6 +51,27 @@ async def change_name(
     except InvalidInput as exc:
         return _overview_error(request, account, exc)
     return see_other("/account?saved=name")
+
+
+@router.post("/profile", response_model=None)
+async def change_public_profile(
+    request: Request,
+    runtime: RuntimeDep,
+    account: CurrentAccount,
+    artist_name: Text = "",
+    bio: Text = "",
+    link: Text = "",
+) -> Response:
+    try:
+        await artist.change_public_profile(
+            runtime, account, artist_name=artist_name, bio=bio, link=link, client=client_of(request)
+        )
+    except InvalidInput as exc:
+        typed = {"artist_name": artist_name, "bio": bio, "link": link}
+        return render_form(
+            request, "account/overview.html", error=exc, values=typed, context=_overview(account)
+        )
+    return see_other("/account?saved=profile#profile")
 
 
 @router.post("/email", response_model=None)
@@ -366,7 +390,14 @@ def _overview_error(request: Request, account: Account, exc: InvalidInput) -> HT
 
 def _overview(account: Account) -> dict[str, Any]:
     minimum = passwords.minimum_length(has_second_factor=account.has_totp)
-    return {"account": account, "min_password_length": minimum}
+    return {
+        "account": account,
+        "min_password_length": minimum,
+        "profile": artist.public_profile_of(account),
+        "max_artist_name": artist.MAX_ARTIST_NAME,
+        "max_bio": artist.MAX_BIO,
+        "max_link": artist.MAX_LINK,
+    }
 
 
 async def _two_step(runtime: Runtime, account: Account, session: Session) -> dict[str, Any]:

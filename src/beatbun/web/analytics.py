@@ -2,8 +2,10 @@
 the operators' page of charts.
 
 Both collecting routes refuse unless this browser allowed performance measurement, whatever
-the page's script did. The operators' page answers 404 to everyone else, so its existence is
-not given away; its charts are inline SVG drawn here, with no script.
+the page's script did, and record nothing for a logged-in account that objects to analytics
+or restricted processing. The operators' page answers 404 to everyone else, so its existence
+is not given away; its charts are inline SVG drawn here, with no script. Its "What people ask
+for" panel is the only place prompts are used to improve the service (`analytics.prompts`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,13 @@ from beatbun.analytics.measurements import (
     parse_measurements,
     quantile,
     record_measurements,
+)
+from beatbun.analytics.prompts import (
+    MIN_ACCOUNTS,
+    MIN_LETTERS,
+    PANEL_DAYS,
+    TOP_WORDS,
+    top_prompt_words,
 )
 from beatbun.analytics.service import Report, build_report, parse_event, record_event
 from beatbun.analytics.store import is_operator
@@ -97,7 +106,13 @@ async def collect_event(request: Request, runtime: RuntimeDep, event: EventIn) -
     """Count one page view; refused unless performance measurement is allowed for this browser."""
     visitor_id = _measuring_visitor(request)
     parsed = parse_event(kind=event.kind, label=event.label)
-    await record_event(runtime.db, visitor_id=visitor_id, event=parsed, now=runtime.clock.now())
+    await record_event(
+        runtime.db,
+        visitor_id=visitor_id,
+        account=(await visitor_of(request)).full_account,
+        event=parsed,
+        now=runtime.clock.now(),
+    )
     return Response(status_code=204)
 
 
@@ -112,7 +127,11 @@ async def collect_measurements(
     visitor_id = _measuring_visitor(request)
     parsed = parse_measurements(batch.measurements)
     await record_measurements(
-        runtime.db, visitor_id=visitor_id, measurements=parsed, now=runtime.clock.now()
+        runtime.db,
+        visitor_id=visitor_id,
+        account=(await visitor_of(request)).full_account,
+        measurements=parsed,
+        now=runtime.clock.now(),
     )
     return Response(status_code=204)
 
@@ -130,7 +149,16 @@ async def analytics_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
     page: HTMLResponse = templates.TemplateResponse(
         request,
         "admin/analytics.html",
-        {"charts": _charts(report) + _measurement_charts(buckets, language)},
+        {
+            "charts": _charts(report) + _measurement_charts(buckets, language),
+            "prompt_words": await top_prompt_words(runtime.db, now=runtime.clock.now()),
+            "prompt_rules": {
+                "days": PANEL_DAYS,
+                "top": TOP_WORDS,
+                "accounts": MIN_ACCOUNTS,
+                "letters": MIN_LETTERS,
+            },
+        },
     )
     return page
 

@@ -10,7 +10,7 @@ every declared cookie whose category is not allowed.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http.cookies import Morsel
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,6 +41,7 @@ from beatbun.consent.registry import (
 )
 from beatbun.consent.service import resolve_consent
 from beatbun.i18n import LANGUAGES, N_, choose_language, translate
+from beatbun.privacy.purposes import may_market, may_measure
 from beatbun.web.i18n import template_callables
 
 ANALYTICS_SCRIPT = "/static/js/analytics.js"
@@ -50,6 +51,10 @@ ANALYTICS_SCRIPT = "/static/js/analytics.js"
 class Choices:
     consent: ConsentState
     display: DisplayPreferences
+    # False for a logged-in account that objects to analytics or marketing, or restricted
+    # processing: the pages then leave that script out, whatever the browser's consent.
+    may_measure: bool = True
+    may_market: bool = True
 
 
 async def load_choices(request: Request) -> None:
@@ -71,9 +76,14 @@ async def load_choices(request: Request) -> None:
     saved = None
     if account is not None and (chosen is None or chosen.language not in LANGUAGES):
         saved = await find_account_preferences(runtime.db, account.id)
-    request.state.choices = Choices(consent=consent, display=_display(request, chosen, saved))
+    request.state.choices = Choices(
+        consent=consent,
+        display=_display(request, chosen, saved),
+        may_measure=may_measure(account),
+        may_market=may_market(account),
+    )
     tag_url = runtime.settings.marketing_tag_url
-    if tag_url and consent.allows("marketing"):
+    if tag_url and consent.allows("marketing") and may_market(account):
         # The tag reports to its own host; the CSP lets it, once it may run at all.
         parts = urlsplit(tag_url)
         request.state.csp_extra_origins = (f"{parts.scheme}://{parts.netloc}",)
@@ -104,8 +114,10 @@ def choices_context(request: Request) -> dict[str, Any]:
     # API calls, and pages rendered before routing (a 404), have no choices loaded.
     in_scope = getattr(request.state, "choices", None) is not None
     settings = runtime_of(request).settings
-    gated = [{"category": "performance", "src": ANALYTICS_SCRIPT}]
-    if settings.marketing_tag_url:
+    gated: list[dict[str, str]] = []
+    if choices.may_measure:
+        gated.append({"category": "performance", "src": ANALYTICS_SCRIPT})
+    if settings.marketing_tag_url and choices.may_market:
         gated.append({"category": "marketing", "src": settings.marketing_tag_url})
     return {
         **template_callables(choices.display.language),
@@ -142,8 +154,8 @@ def set_choices(
 ) -> None:
     """Make a route's change take effect on this very response (cookies and rendering)."""
     current = choices_of(request)
-    request.state.choices = Choices(
-        consent=consent or current.consent, display=display or current.display
+    request.state.choices = replace(
+        current, consent=consent or current.consent, display=display or current.display
     )
     if display is not None:
         request.state.display_changed = True

@@ -1,4 +1,4 @@
-"""The privacy policy and the cookie policy; the cookie tables come from the registry."""
+"""The privacy and cookie policies; their tables come from the data map and the registry."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from fastapi.responses import HTMLResponse
 
 from beatbun.consent.registry import category_tables
 from beatbun.consent.service import POLICY_EFFECTIVE_DATE, POLICY_VERSION
+from beatbun.privacy.exportschema import SCHEMA_PATH
+from beatbun.privacy.inventory import CATEGORIES
 from beatbun.web.templates import templates
 
 router = APIRouter()
-PRIVACY_POLICY_VERSION = "1.2"
-PRIVACY_POLICY_EFFECTIVE_DATE = "2026-11-29"
+PRIVACY_POLICY_VERSION = "2.0"
+PRIVACY_POLICY_EFFECTIVE_DATE = "2026-11-30"
 PRIVACY_CONTACT = "privacy@beatbun.example.com"
 
 
@@ -24,6 +26,8 @@ async def privacy_policy(request: Request) -> HTMLResponse:
             "version": PRIVACY_POLICY_VERSION,
             "effective": PRIVACY_POLICY_EFFECTIVE_DATE,
             "contact": PRIVACY_CONTACT,
+            "categories": CATEGORIES,
+            "export_schema": SCHEMA_PATH,
         },
     )
     return page

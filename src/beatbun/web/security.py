@@ -21,8 +21,14 @@ from fastapi import Request, Response
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from beatbun.api.deps import API_PREFIX, SESSION_COOKIE, runtime_of, visitor_of
-from beatbun.consent.registry import CONSENT_COOKIE
+from beatbun.api.deps import (
+    API_PREFIX,
+    SESSION_COOKIE,
+    refuse_locked_account,
+    runtime_of,
+    visitor_of,
+)
+from beatbun.consent.registry import AGE_REFUSED_COOKIE, CONSENT_COOKIE
 from beatbun.errors import PermissionDenied
 from beatbun.i18n import N_
 
@@ -96,10 +102,12 @@ async def guard_browser_request(request: Request) -> None:
     """Load the visitor, then refuse a cross-site or token-less unsafe browser request.
 
     API routes are skipped: cookies never authenticate them, so there is nothing to forge.
+    An account awaiting its erasure gets AccountLocked outside the pages still open to it.
     """
     if request.url.path.startswith(API_PREFIX):
         return
-    await visitor_of(request)
+    visitor = await visitor_of(request)
+    refuse_locked_account(visitor.full_account, request.url.path)
     if request.method in SAFE_METHODS:
         return
     _refuse_cross_site(request)
@@ -136,13 +144,19 @@ def set_session_cookie(response: Response, token: str, *, max_age: int) -> None:
     response.headers.append("set-cookie", _cookie(SESSION_COOKIE, token, max_age=max_age))
 
 
+def set_browser_cookie(response: Response, name: str, value: str, *, max_age: int) -> None:
+    """One of our `__Host-` cookies (Secure, HttpOnly, SameSite=Lax) on `response`."""
+    response.headers.append("set-cookie", _cookie(name, value, max_age=max_age))
+
+
 def forget_browser(request: Request, response: Response) -> None:
-    """At logout: expire every cookie this browser sent but the consent choice, clear the rest.
+    """At logout: expire every cookie this browser sent but the consent choice and a refused
+    sign-up's day-long block, and clear the rest.
 
     The session cookie is always expired. A cookie another script set with a `Domain` or a
     narrower `Path` cannot be matched from here and is left to its own expiry.
     """
-    names = (set(request.cookies) | {SESSION_COOKIE}) - {CONSENT_COOKIE}
+    names = (set(request.cookies) | {SESSION_COOKIE}) - {CONSENT_COOKIE, AGE_REFUSED_COOKIE}
     for name in sorted(names):
         if COOKIE_NAME.fullmatch(name):
             response.headers.append("set-cookie", _cookie(name, "", max_age=0))

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel
 
+from beatbun.accounts.artist import find_public_profile
 from beatbun.accounts.models import Account
 from beatbun.api.audio import audio_response
 from beatbun.api.deps import CurrentAccount, RuntimeDep
@@ -252,14 +253,17 @@ async def unshare(track_id: str, account: CurrentAccount, runtime: RuntimeDep) -
 
 @router.get("/s/{token}", response_class=HTMLResponse)
 async def shared_page(token: str, request: Request, runtime: RuntimeDep) -> HTMLResponse:
-    """A shared track for anyone with the link: the player, the music, nothing of its owner."""
+    """A shared track for anyone with the link: the player, the music, and of its owner only
+    the public profile they chose to fill in."""
     track = await get_shared_track(runtime.db, token=token, with_peaks=True)
+    artist = await find_public_profile(runtime.db, track.account_id)
     response: HTMLResponse = templates.TemplateResponse(
         request,
         "tracks/shared.html",
         {
             "track": track,
             "token": token,
+            "artist": artist,
             "genres": GENRES,
             "wave": waveform_path(track.peaks or []),
         },

@@ -1,0 +1,292 @@
+"""Erasure: an account deleted, everything of it, after a grace period it can be cancelled in.
+
+Asking (with the password, and the current code when two-step is on) schedules the erasure
+`GRACE_SECONDS` ahead and locks the account: it can still log in, but only the privacy page
+is open to it (`api.deps.refuse_locked_account`), its API keys are refused, its shared tracks
+answer 404 and its waiting jobs are cancelled with their refund. The request and the lock are
+one D1 batch whose guards hold the rules: one scheduled erasure per account (a unique index)
+and at most `REQUESTS_PER_DAY` erasure requests per account per day.
+
+When the time comes, the cron claims the account (`erasure_due_at` set to 0, which no cancel
+matches) and `privacy.removal` takes everything away; a crash after the claim leaves the
+account claimed, and the next run finishes it. The deletion ledger (`privacy.ledger`) is
+written first, so `privacy.replay` can erase the account again should a D1 restore bring it
+back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from beatbun.accounts import mailqueue, reauth, secondfactor
+from beatbun.accounts.mail import AccountMail
+from beatbun.accounts.models import Account, Client, Session
+from beatbun.accounts.store import find_account
+from beatbun.accounts.tokens import new_id
+from beatbun.errors import (
+    Conflict,
+    ConstraintViolation,
+    NotFound,
+    PermissionDenied,
+    TooManyRequests,
+)
+from beatbun.generation.service import cancel_waiting_generations
+from beatbun.i18n import N_
+from beatbun.privacy import mail, removal
+from beatbun.privacy.models import PrivacyRequest, Requester
+from beatbun.privacy.notices import PRIVACY_PAGE, confirmation_statements
+from beatbun.privacy.requests import find_request
+from beatbun.runtime.base import Runtime, SqlValue, Statement
+
+GRACE_SECONDS = 7 * 86400
+REQUESTS_PER_DAY = 5
+# Accounts erased per cron run; each takes a few R2 calls and one D1 batch.
+ERASE_BATCH = 20
+NO_CLIENT = Client(ip="", user_agent="")
+
+ALREADY_SCHEDULED = N_("The deletion of this account is already scheduled.")
+NONE_SCHEDULED = N_("No deletion of this account is scheduled.")
+TOO_MANY = N_("Too many deletion requests today. Try again tomorrow.")
+PARENT_ASKED = N_(
+    "Your parent or guardian asked for this deletion; only they can cancel it, from their link."
+)
+
+
+async def request_erasure(
+    runtime: Runtime,
+    account: Account,
+    session: Session,
+    *,
+    password: str,
+    code: str,
+    client: Client,
+    language: str,
+) -> PrivacyRequest:
+    """Schedule the account's erasure after checking the password (and the code, with TOTP).
+
+    Raises InvalidInput for a wrong password or code, TooManyAttempts while those are
+    throttled, Conflict when an erasure is already scheduled, TooManyRequests past
+    `REQUESTS_PER_DAY`.
+    """
+    if account.is_erasure_scheduled:
+        raise Conflict(ALREADY_SCHEDULED, code="erasure_scheduled")
+    await reauth.confirm_password(runtime, account, session, password=password, client=client)
+    await secondfactor.require_fresh_code(
+        runtime, account, code=code, client=client, language=language
+    )
+    return await _schedule(runtime, account, by="owner", client=client, language=language)
+
+
+async def request_erasure_by_parent(
+    runtime: Runtime, account_id: str, *, language: str
+) -> PrivacyRequest:
+    """Schedule the erasure of a minor's account, asked for through the parent's own link.
+
+    The parent's link is their proof; raises like `request_erasure` past the checks.
+    """
+    account = await find_account(runtime.db, account_id)
+    if account is None:
+        raise NotFound(N_("Account '%(id)s' not found."), params={"id": account_id})
+    if account.is_erasure_scheduled:
+        raise Conflict(ALREADY_SCHEDULED, code="erasure_scheduled")
+    return await _schedule(runtime, account, by="parent", client=NO_CLIENT, language=language)
+
+
+async def cancel_erasure(
+    runtime: Runtime,
+    account_id: str,
+    *,
+    client: Client | None,
+    language: str,
+    by: Requester = "owner",
+) -> None:
+    """Unlock the account: its scheduled erasure will not run.
+
+    A parent cancels any erasure of their child's account; the account's owner only one they
+    asked for themselves. Raises Conflict when none is scheduled, when it has already
+    started, or (PermissionDenied) when the owner tries to cancel their parent's request.
+    """
+    db, now = runtime.db, int(runtime.clock.now())
+    account = await find_account(db, account_id)
+    results = await db.batch(
+        [
+            db.prepare(
+                "UPDATE privacy_requests SET status = 'cancelled', finished_at = ?"
+                " WHERE account_id = ? AND kind = 'erasure' AND status = 'scheduled'"
+                " AND (? = 'parent' OR requested_by = 'owner')"
+                " AND EXISTS (SELECT 1 FROM accounts WHERE id = ? AND erasure_due_at > 0)"
+            ).bind(now, account_id, by, account_id),
+            # 0 is the running erasure's claim: too late to cancel. A request left scheduled
+            # by the guard above keeps the account locked.
+            db.prepare(
+                "UPDATE accounts SET erasure_due_at = NULL WHERE id = ? AND erasure_due_at > 0"
+                " AND NOT EXISTS (SELECT 1 FROM privacy_requests WHERE account_id = ?"
+                " AND kind = 'erasure' AND status = 'scheduled')"
+            ).bind(account_id, account_id),
+        ]
+    )
+    if account is None or not results[1].meta.changes:
+        if by == "owner" and await _asked_by_parent(runtime, account_id):
+            raise PermissionDenied(PARENT_ASKED, code="erasure_asked_by_parent")
+        raise Conflict(NONE_SCHEDULED, code="no_erasure_scheduled")
+    statements = _confirmations(
+        runtime,
+        account,
+        kind="erasure_cancelled",
+        message=mail.ERASURE_CANCELLED,
+        key=f"erasure-cancelled:{account_id}:{now}",
+        client=client or NO_CLIENT,
+        language=language,
+        by=by,
+    )
+    await db.batch(statements)
+
+
+async def erase_due_accounts(runtime: Runtime) -> int:
+    """Cron: erase the accounts whose grace period is over; how many were erased.
+
+    Claimed accounts a crash left half-erased (`erasure_due_at` = 0) are finished first.
+    Payment records past their legal keeping time go too.
+    """
+    db, now = runtime.db, int(runtime.clock.now())
+    await db.prepare("DELETE FROM retained_payments WHERE kept_until <= ?").bind(now).run()
+    claimed = await (
+        db.prepare(
+            "UPDATE accounts SET erasure_due_at = 0 WHERE id IN (SELECT id FROM accounts"
+            " WHERE erasure_due_at IS NOT NULL AND erasure_due_at <= ?"
+            " ORDER BY erasure_due_at LIMIT ?) RETURNING id"
+        )
+        .bind(now, ERASE_BATCH)
+        .all()
+    )
+    erased = 0
+    for row in claimed.results:
+        erased += await removal.remove_account(runtime, str(row["id"]), notify=True)
+    return erased
+
+
+async def erase_account(runtime: Runtime, account_id: str) -> None:
+    """Erase the account now, whatever its state; erasing an erased account changes nothing.
+
+    While an export of it is under way, the account stays claimed and the cron erases it.
+    """
+    await claim_account(runtime, account_id)
+    await removal.remove_account(runtime, account_id, notify=True)
+
+
+async def claim_account(runtime: Runtime, account_id: str) -> None:
+    """Mark the account as being erased (`erasure_due_at` = 0): no cancel can stop it now."""
+    await (
+        runtime.db.prepare("UPDATE accounts SET erasure_due_at = 0 WHERE id = ?")
+        .bind(account_id)
+        .run()
+    )
+
+
+async def _schedule(
+    runtime: Runtime, account: Account, *, by: Requester, client: Client, language: str
+) -> PrivacyRequest:
+    db, now = runtime.db, int(runtime.clock.now())
+    due = now + GRACE_SECONDS
+    request_id = uuid.uuid4().hex
+    made = "EXISTS (SELECT 1 FROM privacy_requests WHERE id = ?)"
+    statements = [
+        # The day's limit is counted here, so no two requests at once can pass it together.
+        db.prepare(
+            "INSERT INTO privacy_requests (id, account_id, kind, status, requested_by,"
+            " created_at, due_at) SELECT ?, ?, 'erasure', 'scheduled', ?, ?, ?"
+            " WHERE (SELECT count(*) FROM privacy_requests WHERE account_id = ?"
+            " AND kind = 'erasure' AND created_at > ?) < ?"
+        ).bind(request_id, account.id, by, now, due, account.id, now - 86400, REQUESTS_PER_DAY),
+        db.prepare(
+            "UPDATE accounts SET erasure_due_at = ? WHERE id = ?"
+            " AND EXISTS (SELECT 1 FROM privacy_requests WHERE id = ?)"
+        ).bind(due, account.id, request_id),
+        *_confirmations(
+            runtime,
+            account,
+            kind="erasure_requested",
+            message=mail.ERASURE_SCHEDULED,
+            key=f"erasure-scheduled:{request_id}",
+            client=client,
+            language=language,
+            by=by,
+            only_if=made,
+            only_if_params=(request_id,),
+            date=datetime.fromtimestamp(due, UTC).strftime("%Y-%m-%d %H:%M"),
+        ),
+    ]
+    try:
+        results = await db.batch(statements)
+    except ConstraintViolation as exc:  # the unique index: one scheduled erasure per account
+        raise Conflict(ALREADY_SCHEDULED, code="erasure_scheduled") from exc
+    if not results[0].meta.changes:
+        raise TooManyRequests(TOO_MANY, code="too_many_erasure_requests")
+    await cancel_waiting_generations(runtime, account_id=account.id)
+    request = await find_request(db, account.id, request_id)
+    if request is None:
+        raise NotFound(N_("Request '%(id)s' not found."), params={"id": request_id})
+    return request
+
+
+def _confirmations(
+    runtime: Runtime,
+    account: Account,
+    *,
+    kind: str,
+    message: AccountMail,
+    key: str,
+    client: Client,
+    language: str,
+    by: Requester,
+    only_if: str = "1",
+    only_if_params: tuple[SqlValue, ...] = (),
+    **params: str,
+) -> list[Statement]:
+    """The event and the mail to the account, and the same mail to the parent who asked."""
+    statements = confirmation_statements(
+        runtime,
+        account,
+        kind=kind,
+        message=message,
+        key=key,
+        client=client,
+        language=language,
+        only_if=only_if,
+        only_if_params=only_if_params,
+        **params,
+    )
+    if by == "parent" and account.parent_email:
+        link = f"{runtime.settings.public_url}{PRIVACY_PAGE}"
+        to_parent = message.compose(
+            to=account.parent_email,
+            language=language,
+            site=runtime.settings.site_name,
+            link=link,
+            **params,
+        )
+        statements.append(
+            mailqueue.enqueue_statement(
+                runtime.db,
+                message_id=new_id(),
+                key=f"{key}:parent",
+                message=to_parent,
+                now=runtime.clock.now(),
+                only_if=only_if,
+                only_if_params=only_if_params,
+            )
+        )
+    return statements
+
+
+async def _asked_by_parent(runtime: Runtime, account_id: str) -> bool:
+    found = await (
+        runtime.db.prepare(
+            "SELECT 1 AS found FROM privacy_requests WHERE account_id = ? AND kind = 'erasure'"
+            " AND status = 'scheduled' AND requested_by = 'parent'"
+        )
+        .bind(account_id)
+        .first()
+    )
+    return found is not None
