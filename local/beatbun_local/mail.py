@@ -10,6 +10,10 @@ from pathlib import Path
 
 from beatbun.runtime.base import Clock, MailMessage
 
+# Headers are not folded at 78 characters: folding a subject around an encoded word makes
+# Python's parser read back a doubled space. RFC 5322's hard limit is 998.
+WRITTEN = email.policy.SMTP.clone(max_line_length=998)
+
 
 class LocalOutbox:
     """Writes `<outbox>/<time>-<n>.eml`; `messages()` reads them back for `/dev/outbox`."""
@@ -29,7 +33,7 @@ class LocalOutbox:
         mime.set_content(message.text)
         sequence = len(list(self._directory.glob("*.eml")))
         name = f"{int(self._clock.now() * 1000):015d}-{sequence:06d}.eml"
-        (self._directory / name).write_bytes(mime.as_bytes(policy=email.policy.SMTP))
+        (self._directory / name).write_bytes(mime.as_bytes(policy=WRITTEN))
 
     def messages(self) -> list[MailMessage]:
         return [_read(path) for path in sorted(self._directory.glob("*.eml"), reverse=True)]

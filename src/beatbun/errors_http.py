@@ -27,9 +27,10 @@ from fastapi.responses import (
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from beatbun.api.deps import API_PREFIX, LOCKED_ACCOUNT_PAGE
+from beatbun.api.deps import API_PREFIX
 from beatbun.errors import AccountLocked, AppError, RuntimeFailure
 from beatbun.i18n import N_, translate
+from beatbun.privacy.notices import PRIVACY_PAGE
 from beatbun.web.choices import language_of, load_choices
 from beatbun.web.i18n import SERVICE_TROUBLE, error_text, error_title
 from beatbun.web.shell import load_shell
@@ -53,7 +54,7 @@ def install_error_handlers(app: FastAPI) -> None:
 async def _app_error(request: Request, exc: AppError) -> Response:
     if isinstance(exc, AccountLocked) and _wants_page(request):
         # A locked account's every page leads to where it can cancel its deletion.
-        return RedirectResponse(LOCKED_ACCOUNT_PAGE, status_code=303)
+        return RedirectResponse(PRIVACY_PAGE, status_code=303)
     if not isinstance(exc, RuntimeFailure):
         await _load_page_state(request)
     # Some errors carry headers their status needs (Retry-After on 429, WWW-Authenticate on 401).

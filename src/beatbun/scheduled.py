@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 
 from beatbun.accounts.mailqueue import send_queued_mail
@@ -10,7 +11,7 @@ from beatbun.billing.subscriptions import end_lapsed_terms
 from beatbun.generation.lifecycle import fail_overdue_jobs
 from beatbun.privacy.erasure import erase_due_accounts
 from beatbun.privacy.export import build_pending_exports, delete_expired_exports
-from beatbun.privacy.unconsented import erase_unconsented_sign_ups
+from beatbun.privacy.unconsented import erase_unconsented_sign_ups, send_missing_parent_links
 from beatbun.runtime.base import Runtime
 from beatbun.tracks.deletion import purge_deleted_tracks
 from beatbun.tracks.expiry import delete_expired_tracks
@@ -19,7 +20,10 @@ from beatbun.tracks.retention import move_all_kept_audio
 
 ScheduledTask = Callable[[Runtime], Awaitable[object]]
 
-# The periodic work of every domain, run in this order on each trigger.
+logger = logging.getLogger(__name__)
+
+# The periodic work of every domain, run in this order on each trigger; a task that raises is
+# logged and the ones after it run regardless.
 # Grace ends before the move, so an account that lost its plan has nothing moved for it.
 TASKS: tuple[ScheduledTask, ...] = (
     send_queued_mail,  # what no after-response flush got to, first so nothing holds it up
@@ -32,11 +36,13 @@ TASKS: tuple[ScheduledTask, ...] = (
     move_all_kept_audio,
     # TOTP keys stored in plaintext before migration 0032, or under a retired DATA_KEYS key.
     reseal_totp_secrets,
-    # Accounts whose deletion's grace period is over; last, as it waits on Stripe when a
-    # customer is to be deleted, and a failure there holds up no other task.
+    # Accounts whose deletion's grace period is over; late, as it waits on Stripe when a
+    # customer is to be deleted. One account's failure holds up no other account.
     erase_due_accounts,
     # Teens' sign-ups no parent or guardian agreed to in time.
     erase_unconsented_sign_ups,
+    # Parents' links of waiting teens' accounts made before parents consented themselves.
+    send_missing_parent_links,
     # Exports the after-response build missed (or whose builder died), the longest task; then
     # their "ready" mails go out now rather than at the next run.
     build_pending_exports,
@@ -45,9 +51,20 @@ TASKS: tuple[ScheduledTask, ...] = (
 
 
 async def run_scheduled(runtime: Runtime, *, cron: str, scheduled_time: float) -> None:
-    """Run every scheduled task, then record the run (operators see it in /healthz)."""
+    """Run every scheduled task, then record the run (operators see it in /healthz).
+
+    Every task runs even when one before it raised; the run is then not recorded, and the
+    failures are raised together once all tasks are done.
+    """
+    failures: list[Exception] = []
     for task in TASKS:
-        await task(runtime)
+        try:
+            await task(runtime)
+        except Exception as exc:
+            logger.exception("Scheduled task %s failed", getattr(task, "__name__", task))
+            failures.append(exc)
+    if failures:
+        raise ExceptionGroup(f"{len(failures)} scheduled task(s) failed", failures)
     await (
         runtime.db.prepare(
             "INSERT INTO cron_runs (cron, scheduled_at, finished_at, tasks) VALUES (?, ?, ?, ?)"

@@ -84,6 +84,19 @@ def test_parse_event_caps_the_label() -> None:
     assert len(parse_event(kind="page_view", label="x" * 500).label) == 64
 
 
+@pytest.mark.parametrize(
+    ("label", "stored"),
+    [
+        ("/parent/" + "A" * 43, "/parent/"),
+        (" /parent/declined", "/parent/"),
+        ("/s/" + "b" * 22, "/s/"),
+        ("/studio", "/studio"),
+    ],
+)
+def test_parse_event_keeps_no_token_of_a_secret_path(label: str, stored: str) -> None:
+    assert parse_event(kind="page_view", label=label).label == stored
+
+
 async def test_measurements_share_the_page_views_daily_pseudonym(
     runtime: LocalRuntime, clock: ManualClock
 ) -> None:

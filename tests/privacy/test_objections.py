@@ -16,7 +16,7 @@ from beatbun.privacy.objections import (
     objections_of,
     set_objections,
 )
-from beatbun.privacy.purposes import may_market, may_measure, may_use_prompts
+from beatbun.privacy.purposes import may_market, may_measure
 from beatbun_local.runtime import LocalRuntime
 from tests.factories import CLIENT, create_verified_account
 from tests.fakes import ManualClock
@@ -78,10 +78,11 @@ async def test_objections_take_effect_for_every_purpose_they_name(
     await set_objections(runtime, account, ALL, client=CLIENT, language="en")
     objecting = await _reloaded(runtime, account.id)
     assert objections_of(objecting) == ALL
-    assert not (may_measure(objecting) or may_market(objecting) or may_use_prompts(objecting))
+    # Prompt use is checked through its query, in test_purposes_prompts.py.
+    assert not (may_measure(objecting) or may_market(objecting))
     await set_objections(runtime, objecting, NONE, client=CLIENT, language="en")
     again = await _reloaded(runtime, account.id)
-    assert may_measure(again) and may_market(again) and may_use_prompts(again)
+    assert may_measure(again) and may_market(again)
     # Three made and three withdrawn: each change is on record.
     assert await count(runtime, CHOICES, account.id) == 6
 
@@ -96,24 +97,6 @@ async def test_unchanged_objections_write_nothing(runtime: LocalRuntime) -> None
         )
         == 0
     )
-
-
-async def test_a_parent_objection_is_recorded_as_the_parents(runtime: LocalRuntime) -> None:
-    account = await create_verified_account(runtime)
-    await set_objections(
-        runtime,
-        account,
-        Objections(False, True, False),
-        client=CLIENT,
-        language="en",
-        source="parent",
-    )
-    source = (
-        await runtime.db.prepare("SELECT source FROM privacy_choices WHERE account_id = ?")
-        .bind(account.id)
-        .first("source")
-    )
-    assert source == "parent"
 
 
 async def test_too_many_changes_in_an_hour_are_refused_and_write_nothing(

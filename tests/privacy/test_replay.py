@@ -15,6 +15,7 @@ import httpx
 from beatbun.accounts.apikeys import create_api_key
 from beatbun.accounts.mailqueue import send_queued_mail
 from beatbun.privacy.erasure import GRACE_SECONDS, request_erasure
+from beatbun.privacy.export import build_pending_exports
 from beatbun.privacy.replay import replay_erasures
 from beatbun.scheduled import run_scheduled
 from beatbun_local.runtime import LocalRuntime
@@ -84,6 +85,39 @@ async def test_replay_erases_restored_accounts_again(
     ids = {row["id"] for row in (await runtime.db.prepare("SELECT id FROM accounts").all()).results}
     assert ids == {staying.id}
     await send_queued_mail(runtime)
+    assert len(runtime.mailer.messages()) == told
+
+
+async def test_replay_fails_a_restored_export_without_building_or_mailing_it(
+    runtime: LocalRuntime, clock: ManualClock, tmp_path: Path
+) -> None:
+    who = await leaver(runtime, tracks=1)
+    erased = Erased(account_id=who.account.id, email=who.account.email)
+    stamp = int(clock.now())
+    # One export waiting, one whose builder was at work when the copy was taken.
+    await runtime.db.batch(
+        [
+            runtime.db.prepare(
+                "INSERT INTO privacy_requests (id, account_id, kind, status, created_at,"
+                " claimed_at, language) VALUES (?, ?, 'export', ?, ?, ?, 'en')"
+            ).bind(f"{status}-one", who.account.id, status, stamp, claimed)
+            for status, claimed in (("pending", None), ("building", stamp))
+        ]
+    )
+    before = tmp_path / "before-erasure.sqlite"
+    _copy(_database(runtime), before)
+    await (
+        runtime.db.prepare("UPDATE privacy_requests SET status = 'failed' WHERE kind = 'export'")
+        .bind()
+        .run()
+    )
+    await _erase_after_the_grace_period(runtime, clock, who)
+    _copy(before, _database(runtime))
+    told = len(runtime.mailer.messages())
+    assert await replay_erasures(runtime) == 1
+    assert await build_pending_exports(runtime) == 0
+    await send_queued_mail(runtime)
+    assert await traces(runtime, erased) == []
     assert len(runtime.mailer.messages()) == told
 
 

@@ -48,6 +48,18 @@ def test_event_with_performance_consent_is_counted_without_an_ip(
     assert not [row for row in stored if "127.0.0.1" in row]
 
 
+def test_page_view_of_the_parents_link_is_counted_without_its_token(
+    shared_live_server: LiveServer,
+) -> None:
+    visitor = Visitor(shared_live_server.url)
+    visitor.post("/consent", {"choice": "accept_all", "next": "/"}, csrf_from="/")
+    token = uuid.uuid4().hex
+    assert _event(visitor, kind="page_view", label=f"/parent/{token}").status_code == 204
+    with sqlite3.connect(shared_live_server.state_dir / "d1" / "DB.sqlite") as db:
+        labels = [label for (label,) in db.execute("SELECT label FROM analytics_counts")]
+    assert "/parent/" in labels and not [label for label in labels if token in label]
+
+
 def test_analytics_page_is_not_found_for_visitors_and_members(
     shared_live_server: LiveServer,
 ) -> None:

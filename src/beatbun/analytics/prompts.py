@@ -1,8 +1,8 @@
 """What people ask for: the most frequent words of recent prompts, anonymised, for operators.
 
 This is the only use of prompts to improve the service (the privacy policy's "use of your
-prompts"). It reads only the jobs of accounts that `privacy.purposes.may_use_prompts` allows,
-and shows a word only once at least `MIN_ACCOUNTS` different accounts used it, so no word
+prompts"). It reads only the jobs of accounts that `privacy.purposes.PROMPT_USE_ALLOWED_SQL`
+allows, and shows a word only once at least `MIN_ACCOUNTS` different accounts used it, so no word
 points at one person. The whole aggregate runs in D1: a recursive query splits each prompt at
 spaces after lower-casing it and turning punctuation into spaces; only the top words return.
 """

@@ -21,6 +21,9 @@ from beatbun.privacy.purposes import may_measure
 from beatbun.runtime.base import Database, Statement
 
 MAX_LABEL_LENGTH = 64
+# Pages whose path carries a secret (the parent's permanent link, a track's share link) are
+# counted under the prefix alone, so no token is ever stored.
+SECRET_PATH_PREFIXES = ("/parent/", "/s/")
 REPORT_DAYS = 14
 
 
@@ -40,7 +43,13 @@ def parse_event(*, kind: str, label: str) -> Event:
             field="kind",
             params={"kind": repr(kind)},
         )
-    return Event(kind=known, label=label.strip()[:MAX_LABEL_LENGTH], value=1.0)
+    return Event(kind=known, label=_stored_label(label), value=1.0)
+
+
+def _stored_label(label: str) -> str:
+    cleaned = label.strip()
+    secret = next((p for p in SECRET_PATH_PREFIXES if cleaned.startswith(p)), None)
+    return secret or cleaned[:MAX_LABEL_LENGTH]
 
 
 async def record_event(

@@ -19,6 +19,7 @@ from beatbun.errors import (
     Unauthenticated,
 )
 from beatbun.i18n import N_
+from beatbun.privacy.notices import PRIVACY_PAGE
 from beatbun.runtime.base import Runtime
 
 
@@ -53,10 +54,9 @@ CREDENTIAL_PARAMS = frozenset({"api_key", "apikey", "key", "token", "access_toke
 LOG_IN_TO_SEE = N_("Log in to see this page.")
 # While its erasure is scheduled an account may open only these pages (and what they lead to);
 # every other page sends it to the first (beatbun.privacy.erasure).
-LOCKED_ACCOUNT_PAGE = "/account/privacy"
 LOCKED_ACCOUNT_PATHS = frozenset(
     {
-        LOCKED_ACCOUNT_PAGE,
+        PRIVACY_PAGE,
         "/account/confirm-password",
         "/logout",
         # The policies it is pointed to, and its cookie, theme and language choices.
@@ -206,7 +206,7 @@ def refuse_locked_account(account: Account | None, path: str) -> None:
     """Raise AccountLocked when `account` awaits its erasure and `path` is not open to it."""
     if account is None or not account.is_erasure_scheduled:
         return
-    if path in LOCKED_ACCOUNT_PATHS or path.startswith(f"{LOCKED_ACCOUNT_PAGE}/"):
+    if path in LOCKED_ACCOUNT_PATHS or path.startswith(f"{PRIVACY_PAGE}/"):
         return
     raise AccountLocked(ACCOUNT_LOCKED)
 

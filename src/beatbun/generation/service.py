@@ -8,21 +8,42 @@ from dataclasses import dataclass
 from typing import Any
 
 from beatbun.accounts.models import Account
-from beatbun.accounts.service import require_spending_allowed
+from beatbun.accounts.service import WAITING_FOR_PARENT, require_spending_allowed
+from beatbun.accounts.store import get_account
 from beatbun.billing.credits import charge, open_wallet
 from beatbun.billing.pricing import price_in_credits
-from beatbun.errors import AppError, Conflict, InvalidInput, NotFound, RuntimeFailure
+from beatbun.errors import (
+    AccountInactive,
+    AccountLocked,
+    AppError,
+    Conflict,
+    ConstraintViolation,
+    InvalidInput,
+    NotFound,
+    ProcessingRestricted,
+    RuntimeFailure,
+)
 from beatbun.generation.lifecycle import end_job
 from beatbun.generation.models import GenerationRequest, Job
 from beatbun.generation.moderation import moderate
 from beatbun.generation.registry import provider_capabilities, provider_name
-from beatbun.generation.store import find_job_by_key, get_job, insert_job_statement, list_jobs
+from beatbun.generation.store import (
+    ACCOUNT_REFUSED,
+    find_job_by_key,
+    get_job,
+    insert_job_statement,
+    list_jobs,
+)
 from beatbun.generation.understanding import understand
 from beatbun.i18n import N_
-from beatbun.privacy.purposes import require_may_generate
+from beatbun.privacy.purposes import RESTRICTED, require_may_generate
 from beatbun.runtime.base import ActorStub, Runtime
 
 MAX_IDEMPOTENCY_KEY_CHARS = 200
+LOCKED = N_(
+    "This account is scheduled for deletion, so nothing new can be made from it. Cancel the"
+    " deletion on your Privacy & data page to make tracks again."
+)
 
 
 @dataclass(frozen=True)
@@ -81,7 +102,9 @@ async def submit_generation(
 
     Raises InvalidInput (bad or refused request: nothing charged), InsufficientCredits (balance
     too low), Conflict (key reused for a different request) or RuntimeFailure (the queue was
-    unreachable: the job is failed and refunded at once).
+    unreachable: the job is failed and refunded at once). An account restricted, locked for its
+    erasure or not active by the time the charge runs is refused in the same batch, nothing
+    charged: ProcessingRestricted, AccountLocked or AccountInactive, as `submit_as` would say.
     """
     cost = quote(runtime, request)
     key = _check_key(idempotency_key) if idempotency_key else uuid.uuid4().hex
@@ -109,15 +132,20 @@ async def submit_generation(
         deadline_at=int(now) + runtime.settings.job_deadline_seconds,
     )
     db = runtime.db
-    charged = await charge(
-        db,
-        account_id=account_id,
-        amount=cost,
-        job_id=job.id,
-        idempotency_key=key,
-        along_with=insert_job_statement(db, job, request_hash=fingerprint, idempotency_key=key),
-        now=now,
-    )
+    try:
+        charged = await charge(
+            db,
+            account_id=account_id,
+            amount=cost,
+            job_id=job.id,
+            idempotency_key=key,
+            along_with=insert_job_statement(db, job, request_hash=fingerprint, idempotency_key=key),
+            now=now,
+        )
+    except ConstraintViolation as exc:
+        if exc.kind == "NOT NULL" and exc.target == ACCOUNT_REFUSED:
+            raise await _refusal(runtime, account_id) from None
+        raise
     if not charged:  # a concurrent request with the same key won
         replay = await _replay(runtime, account_id=account_id, key=key, fingerprint=fingerprint)
         if replay is None:
@@ -193,6 +221,16 @@ async def queue_events(runtime: Runtime, *, account_id: str, after: int) -> list
 async def queue_snapshot(runtime: Runtime, *, account_id: str) -> dict[str, Any]:
     snapshot: dict[str, Any] = await _queue_of(runtime, account_id).call("snapshot")
     return snapshot
+
+
+async def _refusal(runtime: Runtime, account_id: str) -> AppError:
+    """Why the account may not make anything now, as the checks before the charge say it."""
+    account = await get_account(runtime.db, account_id)
+    if account.is_restricted:
+        return ProcessingRestricted(RESTRICTED)
+    if account.is_erasure_scheduled:
+        return AccountLocked(LOCKED)
+    return AccountInactive(WAITING_FOR_PARENT)
 
 
 def _queue_of(runtime: Runtime, account_id: str) -> ActorStub:

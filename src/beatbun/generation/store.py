@@ -20,17 +20,31 @@ _COLUMNS = (
 )
 
 
+# The constraint an account that may not make anything now fails (see `insert_job_statement`).
+ACCOUNT_REFUSED = "jobs.status"
+_ACCOUNT_MAY_MAKE = (
+    "EXISTS (SELECT 1 FROM accounts WHERE id = ? AND restricted_at IS NULL"
+    " AND erasure_due_at IS NULL AND (age_group = 'adult' OR parent_consented_at IS NOT NULL))"
+)
+
+
 def insert_job_statement(
     db: Database, job: Job, *, request_hash: str, idempotency_key: str
 ) -> Statement:
-    """Insert the job only if its debit is in the same batch, before it: no job without payment."""
+    """Insert the job only if its debit is in the same batch, before it: no job without payment.
+
+    An account restricted, awaiting its erasure or waiting for a parent's consent when the
+    batch runs gets a NULL status, which the column's NOT NULL refuses as ConstraintViolation
+    (target `ACCOUNT_REFUSED`): the whole batch is undone, the debit with it.
+    """
     return db.prepare(
         "INSERT INTO jobs (id, account_id, status, request, request_hash, cost, provider,"
         " correlation_id, idempotency_key, created_at, deadline_at)"
-        " SELECT ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?"
+        f" SELECT ?, ?, CASE WHEN {_ACCOUNT_MAY_MAKE} THEN 'queued' END, ?, ?, ?, ?, ?, ?, ?, ?"
         " WHERE EXISTS (SELECT 1 FROM credit_ledger WHERE job_id = ? AND kind = 'debit')"
     ).bind(
         job.id,
+        job.account_id,
         job.account_id,
         json.dumps(job.request, separators=(",", ":")),
         request_hash,

@@ -16,6 +16,7 @@ back.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime
 
@@ -35,7 +36,7 @@ from beatbun.generation.service import cancel_waiting_generations
 from beatbun.i18n import N_
 from beatbun.privacy import mail, removal
 from beatbun.privacy.models import PrivacyRequest, Requester
-from beatbun.privacy.notices import PRIVACY_PAGE, confirmation_statements
+from beatbun.privacy.notices import confirmation_statements
 from beatbun.privacy.requests import find_request
 from beatbun.runtime.base import Runtime, SqlValue, Statement
 
@@ -51,6 +52,8 @@ TOO_MANY = N_("Too many deletion requests today. Try again tomorrow.")
 PARENT_ASKED = N_(
     "Your parent or guardian asked for this deletion; only they can cancel it, from their link."
 )
+
+logger = logging.getLogger(__name__)
 
 
 async def request_erasure(
@@ -135,6 +138,7 @@ async def cancel_erasure(
         account,
         kind="erasure_cancelled",
         message=mail.ERASURE_CANCELLED,
+        to_parent=mail.PARENT_ERASURE_CANCELLED,
         key=f"erasure-cancelled:{account_id}:{now}",
         client=client or NO_CLIENT,
         language=language,
@@ -146,7 +150,9 @@ async def cancel_erasure(
 async def erase_due_accounts(runtime: Runtime) -> int:
     """Cron: erase the accounts whose grace period is over; how many were erased.
 
-    Claimed accounts a crash left half-erased (`erasure_due_at` = 0) are finished first.
+    Newly due accounts are claimed first, then the batch is filled with claimed ones
+    (`erasure_due_at` = 0) an earlier run did not finish: a crash, an export under way, or a
+    step that raised. One account's failure is logged and the others are erased regardless.
     Payment records past their legal keeping time go too.
     """
     db, now = runtime.db, int(runtime.clock.now())
@@ -155,21 +161,26 @@ async def erase_due_accounts(runtime: Runtime) -> int:
         db.prepare(
             "UPDATE accounts SET erasure_due_at = 0 WHERE id IN (SELECT id FROM accounts"
             " WHERE erasure_due_at IS NOT NULL AND erasure_due_at <= ?"
-            " ORDER BY erasure_due_at LIMIT ?) RETURNING id"
+            " ORDER BY erasure_due_at = 0, erasure_due_at, id LIMIT ?) RETURNING id"
         )
         .bind(now, ERASE_BATCH)
         .all()
     )
     erased = 0
-    for row in claimed.results:
-        erased += await removal.remove_account(runtime, str(row["id"]), notify=True)
+    for account_id in sorted(str(row["id"]) for row in claimed.results):
+        try:
+            erased += await removal.remove_account(runtime, account_id, notify=True)
+        except Exception:
+            # Still claimed: a later run tries again, after the newly due accounts.
+            logger.exception("Erasing account %s failed", account_id)
     return erased
 
 
 async def erase_account(runtime: Runtime, account_id: str) -> None:
     """Erase the account now, whatever its state; erasing an erased account changes nothing.
 
-    While an export of it is under way, the account stays claimed and the cron erases it.
+    While a live builder is making an export of it, the account stays claimed and the cron
+    erases it.
     """
     await claim_account(runtime, account_id)
     await removal.remove_account(runtime, account_id, notify=True)
@@ -192,22 +203,35 @@ async def _schedule(
     request_id = uuid.uuid4().hex
     made = "EXISTS (SELECT 1 FROM privacy_requests WHERE id = ?)"
     statements = [
-        # The day's limit is counted here, so no two requests at once can pass it together.
+        # The day's limit is counted here, so no two requests at once can pass it together;
+        # an account already scheduled or claimed (0: being erased) gets no new request.
         db.prepare(
             "INSERT INTO privacy_requests (id, account_id, kind, status, requested_by,"
             " created_at, due_at) SELECT ?, ?, 'erasure', 'scheduled', ?, ?, ?"
             " WHERE (SELECT count(*) FROM privacy_requests WHERE account_id = ?"
-            " AND kind = 'erasure' AND created_at > ?) < ?"
-        ).bind(request_id, account.id, by, now, due, account.id, now - 86400, REQUESTS_PER_DAY),
+            " AND kind = 'erasure' AND created_at > ?) < ? AND NOT EXISTS (SELECT 1"
+            " FROM accounts WHERE id = ? AND erasure_due_at IS NOT NULL)"
+        ).bind(
+            request_id,
+            account.id,
+            by,
+            now,
+            due,
+            account.id,
+            now - 86400,
+            REQUESTS_PER_DAY,
+            account.id,
+        ),
         db.prepare(
-            "UPDATE accounts SET erasure_due_at = ? WHERE id = ?"
+            "UPDATE accounts SET erasure_due_at = ? WHERE id = ? AND erasure_due_at IS NULL"
             " AND EXISTS (SELECT 1 FROM privacy_requests WHERE id = ?)"
         ).bind(due, account.id, request_id),
         *_confirmations(
             runtime,
             account,
             kind="erasure_requested",
-            message=mail.ERASURE_SCHEDULED,
+            message=mail.ERASURE_SCHEDULED_BY_PARENT if by == "parent" else mail.ERASURE_SCHEDULED,
+            to_parent=mail.PARENT_ERASURE_SCHEDULED,
             key=f"erasure-scheduled:{request_id}",
             client=client,
             language=language,
@@ -222,6 +246,9 @@ async def _schedule(
     except ConstraintViolation as exc:  # the unique index: one scheduled erasure per account
         raise Conflict(ALREADY_SCHEDULED, code="erasure_scheduled") from exc
     if not results[0].meta.changes:
+        current = await find_account(db, account.id)
+        if current is None or current.is_erasure_scheduled:
+            raise Conflict(ALREADY_SCHEDULED, code="erasure_scheduled")
         raise TooManyRequests(TOO_MANY, code="too_many_erasure_requests")
     await cancel_waiting_generations(runtime, account_id=account.id)
     request = await find_request(db, account.id, request_id)
@@ -236,6 +263,7 @@ def _confirmations(
     *,
     kind: str,
     message: AccountMail,
+    to_parent: AccountMail,
     key: str,
     client: Client,
     language: str,
@@ -244,7 +272,7 @@ def _confirmations(
     only_if_params: tuple[SqlValue, ...] = (),
     **params: str,
 ) -> list[Statement]:
-    """The event and the mail to the account, and the same mail to the parent who asked."""
+    """The event and `message` to the account, and `to_parent` to the parent who asked."""
     statements = confirmation_statements(
         runtime,
         account,
@@ -258,20 +286,15 @@ def _confirmations(
         **params,
     )
     if by == "parent" and account.parent_email:
-        link = f"{runtime.settings.public_url}{PRIVACY_PAGE}"
-        to_parent = message.compose(
-            to=account.parent_email,
-            language=language,
-            site=runtime.settings.site_name,
-            link=link,
-            **params,
+        parent_mail = to_parent.compose(
+            to=account.parent_email, language=language, site=runtime.settings.site_name, **params
         )
         statements.append(
             mailqueue.enqueue_statement(
                 runtime.db,
                 message_id=new_id(),
                 key=f"{key}:parent",
-                message=to_parent,
+                message=parent_mail,
                 now=runtime.clock.now(),
                 only_if=only_if,
                 only_if_params=only_if_params,

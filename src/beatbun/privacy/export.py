@@ -55,6 +55,13 @@ LIMIT_REACHED = N_(
 NOT_READY = N_("This export is still being made. We will email you when it is ready.")
 GONE = N_("This export is no longer available. You can ask for a new one.")
 NO_SUCH_EXPORT = N_("Export %(id)s not found.")
+BEING_ERASED = N_("The deletion of this account is already scheduled.")
+# The request's account is being erased (`erasure_due_at` = 0, the erasure's claim); SQL for
+# a query on `privacy_requests`.
+ACCOUNT_BEING_ERASED = (
+    "EXISTS (SELECT 1 FROM accounts WHERE accounts.id = privacy_requests.account_id"
+    " AND accounts.erasure_due_at = 0)"
+)
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +82,8 @@ async def request_export(
 
     Raises ReauthenticationRequired unless the password was confirmed within the window, and
     TooManyRequests (`export_limit`) when the account asked for one in the last 24 hours
-    (failed ones do not count). The limit is the INSERT's own condition, so two requests at
+    (failed ones do not count), and Conflict (`erasure_started`) once the account's erasure
+    has started. The limit is the INSERT's own condition, so two requests at
     once cannot both pass it; the security-log event and the confirmation mail are written
     in the same batch, only with the request.
     """
@@ -94,7 +102,8 @@ async def request_export(
         " (id, account_id, kind, status, requested_by, created_at, language)"
         " SELECT ?, ?, 'export', 'pending', 'owner', ?, ?"
         " WHERE (SELECT COUNT(*) FROM privacy_requests WHERE account_id = ? AND kind = 'export'"
-        " AND status <> 'failed' AND created_at > ?) < ?"
+        " AND status <> 'failed' AND created_at > ?) < ? AND NOT EXISTS (SELECT 1 FROM"
+        " accounts WHERE id = ? AND erasure_due_at = 0)"
     ).bind(
         request.id,
         account.id,
@@ -104,6 +113,7 @@ async def request_export(
         account.id,
         now - DAY_SECONDS,
         EXPORTS_PER_DAY,
+        account.id,
     )
     confirmations = confirmation_statements(
         runtime,
@@ -118,6 +128,13 @@ async def request_export(
     )
     results = await db.batch([insert, *confirmations])
     if results[0].meta.changes == 0:
+        erasing = await (
+            db.prepare("SELECT 1 AS found FROM accounts WHERE id = ? AND erasure_due_at = 0")
+            .bind(account.id)
+            .first()
+        )
+        if erasing is not None:
+            raise Conflict(BEING_ERASED, code="erasure_started")
         raise await _limit_reached(runtime, account.id)
     return request
 
@@ -127,13 +144,16 @@ async def build_pending_exports(runtime: Runtime) -> int:
 
     For the cron, and for a route to run after its response. A build that raises is logged and
     its request tried again by a later run (or failed, and the person told, after
-    `MAX_ATTEMPTS`); the other exports are built regardless.
+    `MAX_ATTEMPTS`); the other exports are built regardless. Accounts whose erasure has
+    started are left alone: the erasure fails their exports.
     """
     db, now = runtime.db, runtime.clock.now()
     rows = (
         await db.prepare(
-            "SELECT * FROM privacy_requests WHERE kind = 'export' AND (status = 'pending'"
-            " OR (status = 'building' AND claimed_at <= ?)) ORDER BY created_at, rowid LIMIT ?"
+            "SELECT * FROM privacy_requests WHERE kind = 'export' AND (status = 'pending'"  # noqa: S608 (constant condition)
+            " OR (status = 'building' AND claimed_at <= ?)) AND NOT "
+            + ACCOUNT_BEING_ERASED
+            + " ORDER BY created_at, rowid LIMIT ?"
         )
         .bind(now - CLAIM_SECONDS, BUILDS_PER_RUN)
         .all()
@@ -248,9 +268,10 @@ async def _limit_reached(runtime: Runtime, account_id: str) -> TooManyRequests:
 async def _claim(runtime: Runtime, request_id: str, *, claimed_at: int) -> bool:
     result = (
         await runtime.db.prepare(
-            "UPDATE privacy_requests SET status = 'building', claimed_at = ?,"
+            "UPDATE privacy_requests SET status = 'building', claimed_at = ?,"  # noqa: S608 (constant condition)
             " attempts = attempts + 1 WHERE id = ? AND kind = 'export' AND attempts < ?"
             " AND (status = 'pending' OR (status = 'building' AND claimed_at <= ?))"
+            " AND NOT " + ACCOUNT_BEING_ERASED
         )
         .bind(claimed_at, request_id, MAX_ATTEMPTS, claimed_at - CLAIM_SECONDS)
         .run()
@@ -328,13 +349,24 @@ async def _mark_ready(
     claimed_at: int,
     key: str,
 ) -> None:
-    """Offer the download and mail the person; only while this builder still holds the claim."""
+    """Offer the download and mail the person; only while this builder still holds the claim
+    and the account's erasure has not started.
+
+    It is offered for `EXPORT_DAYS`, or until the account's scheduled erasure if sooner.
+    """
     db, now = runtime.db, runtime.clock.now()
     due_at = int(now) + EXPORT_DAYS * DAY_SECONDS
+    erasure_due_at = await (
+        db.prepare("SELECT erasure_due_at FROM accounts WHERE id = ?")
+        .bind(request.account_id)
+        .first("erasure_due_at")
+    )
+    if erasure_due_at:
+        due_at = min(due_at, int(erasure_due_at))
     ready = db.prepare(
-        "UPDATE privacy_requests SET status = 'ready', blob_key = ?, size = ?, due_at = ?,"
+        "UPDATE privacy_requests SET status = 'ready', blob_key = ?, size = ?, due_at = ?,"  # noqa: S608 (constant condition)
         " finished_at = ?, claimed_at = NULL WHERE id = ? AND status = 'building'"
-        " AND claimed_at = ?"
+        " AND claimed_at = ? AND NOT " + ACCOUNT_BEING_ERASED
     ).bind(key, size, due_at, int(now), request.id, claimed_at)
     notice = _notice(
         runtime,

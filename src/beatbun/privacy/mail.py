@@ -65,6 +65,43 @@ ERASURE_DONE = AccountMail(
         " address. You are welcome to sign up again at any time."
     ),
 )
+ERASURE_SCHEDULED_BY_PARENT = AccountMail(
+    subject=N_("Your %(site)s account will be deleted on %(date)s"),
+    body=N_(
+        "Your parent or guardian asked us to delete your %(site)s account. It takes effect on"
+        " %(date)s (UTC): then your tracks, their audio and everything else we hold about you"
+        " are deleted for good. Until then the account is locked: you can still log in and"
+        " export your data.\n\nOnly your parent or guardian can cancel the deletion; talk to"
+        " them if you want to keep the account."
+    ),
+)
+PARENT_ERASURE_SCHEDULED = AccountMail(
+    subject=N_("Your child's %(site)s account will be deleted on %(date)s"),
+    body=N_(
+        "You asked us to delete your child's %(site)s account. It takes effect on %(date)s"
+        " (UTC): then their tracks, their audio and everything else we hold about them are"
+        " deleted for good. Until then the account is locked.\n\nYou can cancel the deletion"
+        " until then from the link we sent you earlier (your personal link).\n\nIf you did"
+        " not ask for this, cancel it now through that link."
+    ),
+)
+PARENT_ERASURE_CANCELLED = AccountMail(
+    subject=N_("The deletion of your child's %(site)s account was cancelled"),
+    body=N_(
+        "You cancelled the deletion of your child's %(site)s account: the account is unlocked"
+        " and everything in it stays as it was.\n\nYou can still see the account's data, or"
+        " ask for its deletion again, from the link we sent you earlier (your personal link)."
+    ),
+)
+PARENT_ERASURE_DONE = AccountMail(
+    subject=N_("Your child's %(site)s account was deleted"),
+    body=N_(
+        "As you asked, your child's %(site)s account and everything we held about them were"
+        " deleted. Payment records that tax law makes us keep are kept without their name or"
+        " address, as our privacy policy describes.\n\nYour personal link no longer works,"
+        " and once this message is sent we no longer hold your address."
+    ),
+)
 EXPORT_REQUESTED = AccountMail(
     subject=N_("We are preparing your %(site)s data export"),
     body=N_(

@@ -21,11 +21,12 @@ from beatbun.privacy.notices import confirmation_statements
 from beatbun.runtime.base import Runtime, SqlValue
 
 Purpose = Literal["analytics", "marketing", "prompt_use"]
-Source = Literal["privacy_page", "parent"]
 PURPOSES: tuple[Purpose, ...] = ("analytics", "marketing", "prompt_use")
-# The version of the objection wording on the privacy page (and the parent's page); change it
-# whenever that wording changes, so each recorded choice names what the person read.
+# The version of the objection wording on the privacy page; change it whenever that wording
+# changes, so each recorded choice names what the person read.
 WORDING_VERSION = "objections-2026-11-30"
+# Where each recorded choice was made: the privacy page is the only place to object.
+SOURCE = "privacy_page"
 # Changed purposes per account within `LIMIT_WINDOW_SECONDS`, counted in the batch's SQL.
 MAX_CHANGES = 30
 LIMIT_WINDOW_SECONDS = 3600.0
@@ -73,7 +74,6 @@ async def set_objections(
     *,
     client: Client,
     language: str,
-    source: Source = "privacy_page",
 ) -> None:
     """Put `objections` in force at once; nothing is written when none changed.
 
@@ -113,7 +113,7 @@ async def set_objections(
             purpose,
             int(objections.objects_to(purpose)),
             WORDING_VERSION,
-            source,
+            SOURCE,
             now,
             *guard_params,
         )

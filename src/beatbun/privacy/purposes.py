@@ -1,4 +1,5 @@
-"""Whether a purpose may process an account's data: one predicate per purpose.
+"""Whether a purpose may process an account's data: one predicate per purpose (for prompt use,
+which runs in D1, a condition on the query).
 
 Every place a purpose runs asks here, so an objection or a restriction (privacy policy,
 "restriction and objection") takes effect everywhere at once. A restricted account is
@@ -14,7 +15,8 @@ from beatbun.accounts.models import Account
 from beatbun.errors import ProcessingRestricted
 from beatbun.i18n import N_
 
-# `may_use_prompts` as a condition on `accounts` (aliased `a`), for aggregates kept in D1.
+# Anonymised prompt words for improving the service (`analytics.prompts`): the condition on
+# `accounts` (aliased `a`) that the aggregate, kept in D1, runs under.
 PROMPT_USE_ALLOWED_SQL = "a.objects_to_prompt_use = 0 AND a.restricted_at IS NULL"
 RESTRICTED = N_(
     "Processing of your account is restricted, so nothing new can be made from it. Lift the"
@@ -30,11 +32,6 @@ def may_measure(account: Account | None) -> bool:
 def may_market(account: Account | None) -> bool:
     """The marketing partner's tag, on top of marketing consent."""
     return account is None or not (account.objects_to_marketing or account.is_restricted)
-
-
-def may_use_prompts(account: Account) -> bool:
-    """Anonymised prompt words for improving the service (`PROMPT_USE_ALLOWED_SQL` in D1)."""
-    return not (account.objects_to_prompt_use or account.is_restricted)
 
 
 def may_generate(account: Account) -> bool:

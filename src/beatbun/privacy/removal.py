@@ -17,12 +17,13 @@ from __future__ import annotations
 from typing import get_args
 
 from beatbun.accounts import mailqueue
+from beatbun.accounts.mail import AccountMail
 from beatbun.accounts.tokens import hash_token, new_id
 from beatbun.billing.gateway import delete_customer
 from beatbun.billing.plans import Retention
 from beatbun.i18n import DEFAULT_LANGUAGE
 from beatbun.privacy import ledger, mail
-from beatbun.privacy.export import export_prefix
+from beatbun.privacy.export import CLAIM_SECONDS, export_prefix
 from beatbun.runtime.base import MAX_KEYS_PER_CALL, Runtime, Statement
 from beatbun.tracks.models import blob_prefix_for
 
@@ -69,8 +70,9 @@ def account_prefixes(account_id: str) -> list[str]:
 async def remove_account(runtime: Runtime, account_id: str, *, notify: bool) -> bool:
     """Erase the claimed account; with `notify`, a scheduled request's owner is told.
 
-    Returns False, leaving the account claimed for the next cron run, while a personal-data
-    export of it waits or is being built: its zip could otherwise land after the erasure.
+    Its exports no builder holds are failed, without a mail (no builder takes an export of
+    a claimed account). Returns False, leaving the account claimed for the next cron run,
+    while a live builder is making one: its zip could otherwise land after the erasure.
     """
     db = runtime.db
     account = await db.prepare("SELECT * FROM accounts WHERE id = ?").bind(account_id).first()
@@ -104,10 +106,14 @@ async def remove_account(runtime: Runtime, account_id: str, *, notify: bool) -> 
     statements = _row_statements(runtime, account_id, addresses=addresses)
     if notify and request is not None:
         language = str(request["language"] or DEFAULT_LANGUAGE)
-        told = [str(account["email"])]
+        statements.append(
+            _closing_mail(runtime, mail.ERASURE_DONE, to=str(account["email"]), language=language)
+        )
         if request["requested_by"] == "parent" and account["parent_email"]:
-            told.append(str(account["parent_email"]))
-        statements += [_closing_mail(runtime, to=to, language=language) for to in told]
+            to = str(account["parent_email"])
+            statements.append(
+                _closing_mail(runtime, mail.PARENT_ERASURE_DONE, to=to, language=language)
+            )
     statements.append(
         db.prepare("DELETE FROM accounts WHERE id = ? AND erasure_due_at = 0").bind(account_id)
     )
@@ -116,15 +122,23 @@ async def remove_account(runtime: Runtime, account_id: str, *, notify: bool) -> 
 
 
 async def _export_under_way(runtime: Runtime, account_id: str) -> bool:
-    found = await (
-        runtime.db.prepare(
-            "SELECT 1 AS found FROM privacy_requests WHERE account_id = ? AND kind = 'export'"
-            " AND status IN ('pending', 'building') LIMIT 1"
-        )
-        .bind(account_id)
-        .first()
+    """Whether a live builder holds an export of the account, once the others are failed."""
+    db, now = runtime.db, int(runtime.clock.now())
+    stale = now - CLAIM_SECONDS
+    results = await db.batch(
+        [
+            db.prepare(
+                "UPDATE privacy_requests SET status = 'failed', finished_at = ?, claimed_at = NULL"
+                " WHERE account_id = ? AND kind = 'export' AND (status = 'pending'"
+                " OR (status = 'building' AND claimed_at <= ?))"
+            ).bind(now, account_id, stale),
+            db.prepare(
+                "SELECT 1 AS found FROM privacy_requests WHERE account_id = ? AND kind = 'export'"
+                " AND status = 'building' LIMIT 1"
+            ).bind(account_id),
+        ]
     )
-    return found is not None
+    return bool(results[1].results)
 
 
 async def _delete_objects(runtime: Runtime, account_id: str) -> None:
@@ -198,9 +212,9 @@ def _retain_payments(runtime: Runtime, account_id: str) -> Statement:
     ).bind(KEEP_PAYMENTS_YEARS + 1, account_id)
 
 
-def _closing_mail(runtime: Runtime, *, to: str, language: str) -> Statement:
+def _closing_mail(runtime: Runtime, closing: AccountMail, *, to: str, language: str) -> Statement:
     """The last mail to an address; the queue forgets the address once it is sent."""
-    message = mail.ERASURE_DONE.compose(to=to, language=language, site=runtime.settings.site_name)
+    message = closing.compose(to=to, language=language, site=runtime.settings.site_name)
     message_id = new_id()
     return mailqueue.enqueue_statement(
         runtime.db,

@@ -14,7 +14,7 @@ from beatbun.runtime.base import MAX_BOUND_PARAMETERS, Runtime
 
 
 async def replay_erasures(runtime: Runtime) -> int:
-    """Erase again every account in D1 that the deletion ledger says was erased; how many.
+    """Erase again every account in D1 that the deletion ledger says was erased; how many now.
 
     For after a D1 restore (Time Travel): the restored rows go, nobody is mailed again.
     """
@@ -36,6 +36,5 @@ async def replay_erasures(runtime: Runtime) -> int:
             account_id = str(row["id"])
             if ledger.account_hash(account_id) in erased:
                 await claim_account(runtime, account_id)
-                # An export under way defers it: claimed, it goes with the next cron run.
-                await removal.remove_account(runtime, account_id, notify=False)
-                replayed += 1
+                # A live export builder defers it: claimed, it goes with a later cron run.
+                replayed += await removal.remove_account(runtime, account_id, notify=False)

@@ -9,14 +9,16 @@ other erasure.
 from __future__ import annotations
 
 from beatbun.accounts import mailqueue
-from beatbun.accounts.store import get_account
+from beatbun.accounts.store import get_account, row_to_account
 from beatbun.accounts.tokens import hash_token, new_id
 from beatbun.errors import Conflict
 from beatbun.i18n import DEFAULT_LANGUAGE, N_
 from beatbun.privacy import erasure, mail
-from beatbun.privacy.guardians import guardian_for_token
+from beatbun.privacy.guardians import REFRESH_SECONDS, guardian_for_token, send_parent_link
 from beatbun.runtime.base import Runtime
 
+# Parents' links a run of `send_missing_parent_links` sends at most.
+LINK_BATCH = 50
 ALREADY_CONSENTED = N_(
     "You have already agreed. To delete the account, use “Delete this account” on your page."
 )
@@ -88,3 +90,34 @@ async def erase_unconsented_sign_ups(runtime: Runtime) -> int:
     for row in claimed.results:
         await erasure.erase_account(runtime, str(row["id"]))
     return len(claimed.results)
+
+
+async def send_missing_parent_links(runtime: Runtime) -> int:
+    """Cron: mail the parent's link of every waiting teen's account that never had one; how many.
+
+    Accounts made before parents consented themselves wait with no `guardians` row, so their
+    `CONSENT_DAYS` never start. At most `LINK_BATCH` a run, oldest accounts first, in the language
+    the teen chose (English if none). The link makes the `guardians` row, so a later run, or a
+    run racing this one (the guard in `send_parent_link`'s SQL), sends nothing more.
+    """
+    waiting = await (
+        runtime.db.prepare(
+            "SELECT accounts.*, COALESCE(account_preferences.language, ?) AS mail_language"
+            " FROM accounts LEFT JOIN account_preferences"
+            " ON account_preferences.account_id = accounts.id"
+            " WHERE accounts.age_group = 'minor' AND accounts.parent_consented_at IS NULL"
+            " AND accounts.parent_email IS NOT NULL AND accounts.erasure_due_at IS NULL"
+            " AND NOT EXISTS (SELECT 1 FROM guardians WHERE account_id = accounts.id)"
+            " ORDER BY accounts.created_at LIMIT ?"
+        )
+        .bind(DEFAULT_LANGUAGE, LINK_BATCH)
+        .all()
+    )
+    sent = 0
+    for row in waiting.results:
+        account = row_to_account(row)
+        language = str(row["mail_language"])
+        sent += await send_parent_link(
+            runtime, account, language=language, unless_sent_within=REFRESH_SECONDS
+        )
+    return sent

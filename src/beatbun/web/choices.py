@@ -45,6 +45,9 @@ from beatbun.privacy.purposes import may_market, may_measure
 from beatbun.web.i18n import template_callables
 
 ANALYTICS_SCRIPT = "/static/js/analytics.js"
+# Pages whose path is a secret (the parent's permanent link, a track's share link): no measuring
+# or third-party script runs there, whatever the consent, so none can report or read the address.
+UNMEASURED_PREFIXES = ("/parent/", "/s/")
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,8 @@ class Choices:
     consent: ConsentState
     display: DisplayPreferences
     # False for a logged-in account that objects to analytics or marketing, or restricted
-    # processing: the pages then leave that script out, whatever the browser's consent.
+    # processing, and on the parent's pages: they then leave that script out, whatever the
+    # browser's consent.
     may_measure: bool = True
     may_market: bool = True
 
@@ -76,14 +80,16 @@ async def load_choices(request: Request) -> None:
     saved = None
     if account is not None and (chosen is None or chosen.language not in LANGUAGES):
         saved = await find_account_preferences(runtime.db, account.id)
-    request.state.choices = Choices(
+    measured = not request.url.path.startswith(UNMEASURED_PREFIXES)
+    choices = Choices(
         consent=consent,
         display=_display(request, chosen, saved),
-        may_measure=may_measure(account),
-        may_market=may_market(account),
+        may_measure=measured and may_measure(account),
+        may_market=measured and may_market(account),
     )
+    request.state.choices = choices
     tag_url = runtime.settings.marketing_tag_url
-    if tag_url and consent.allows("marketing") and may_market(account):
+    if tag_url and consent.allows("marketing") and choices.may_market:
         # The tag reports to its own host; the CSP lets it, once it may run at all.
         parts = urlsplit(tag_url)
         request.state.csp_extra_origins = (f"{parts.scheme}://{parts.netloc}",)

@@ -32,14 +32,14 @@ from beatbun.i18n import N_, translate
 from beatbun.privacy import erasure, export, objections, restriction
 from beatbun.privacy.inventory import CATEGORIES
 from beatbun.privacy.models import PrivacyRequest, RequestKind, RequestStatus
+from beatbun.privacy.notices import PRIVACY_PAGE
 from beatbun.privacy.requests import list_requests
 from beatbun.runtime.base import Runtime
 from beatbun.web.choices import choices_of, language_of
 from beatbun.web.forms import Text, client_of, form_values, render_form, see_other
 
-router = APIRouter(prefix="/account/privacy")
+router = APIRouter(prefix=PRIVACY_PAGE)
 
-PAGE = "/account/privacy"
 TEMPLATE = "account/privacy.html"
 # The password field of the export forms, while the last confirmation is older than the window.
 REAUTH_FIELD = "export_password"
@@ -138,7 +138,7 @@ async def download_export(
         )
     except ReauthenticationRequired:
         # A link kept from earlier: the page's download form asks for the password.
-        return see_other(f"{PAGE}#export")
+        return see_other(f"{PRIVACY_PAGE}#export")
     except AppError as exc:
         return await _render(request, runtime, account, session, error=exc, section="export")
     day = stream.object.uploaded.astimezone(UTC).strftime("%Y-%m-%d")
@@ -164,7 +164,7 @@ async def confirm_and_download_export(
         await _confirmed(runtime, account, session, export_password, client=client_of(request))
     except AppError as exc:
         return await _render(request, runtime, account, session, error=exc, section="export")
-    return see_other(f"{PAGE}/exports/{quote(request_id, safe='')}")
+    return see_other(f"{PRIVACY_PAGE}/exports/{quote(request_id, safe='')}")
 
 
 @router.post("/objections", response_model=None)
@@ -266,7 +266,7 @@ async def _carry_out(
         return await _render(
             request, runtime, account, session, error=exc, section=section, values=values
         )
-    redirect = see_other(f"{PAGE}?done={done}#{section}")
+    redirect = see_other(f"{PRIVACY_PAGE}?done={done}#{section}")
     tasks = BackgroundTasks()
     tasks.add_task(mailqueue.send_queued_mail, runtime)
     if then is not None:
@@ -319,7 +319,7 @@ async def _render(
         "notice_section": shown_notice[0] if shown_notice else "",
         "notice": shown_notice[1] if shown_notice else "",
         # Also when a refused form is shown again at its own address.
-        "nav_path": PAGE,
+        "nav_path": PRIVACY_PAGE,
     }
     return render_form(request, TEMPLATE, error=error, values=values, context=context)
 

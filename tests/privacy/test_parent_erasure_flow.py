@@ -1,0 +1,42 @@
+"""A deletion a parent asks for: the parent's mails point to their own link, the teen's say
+only the parent can cancel, and the parent is told when it is done."""
+
+from __future__ import annotations
+
+from beatbun.accounts.mailqueue import send_queued_mail
+from beatbun.privacy.erasure import GRACE_SECONDS, cancel_erasure, request_erasure_by_parent
+from beatbun.scheduled import run_scheduled
+from beatbun_local.runtime import LocalRuntime
+from tests.fakes import ManualClock
+from tests.privacy.erasure_setup import leaver
+
+
+async def test_parent_and_teen_each_get_their_own_texts(
+    runtime: LocalRuntime, clock: ManualClock
+) -> None:
+    who = await leaver(runtime, tracks=0)
+    await (
+        runtime.db.prepare(
+            "UPDATE accounts SET age_group = 'minor', parent_email = 'parent@example.com',"
+            " parent_named_at = created_at, parent_consented_at = created_at WHERE id = ?"
+        )
+        .bind(who.account.id)
+        .run()
+    )
+    await request_erasure_by_parent(runtime, who.account.id, language="en")
+    await cancel_erasure(runtime, who.account.id, client=None, language="en", by="parent")
+    await request_erasure_by_parent(runtime, who.account.id, language="en")
+    clock.advance(GRACE_SECONDS + 1)
+    await run_scheduled(runtime, cron="0 * * * *", scheduled_time=clock.now())
+    await send_queued_mail(runtime)
+    parent = [m for m in runtime.mailer.messages() if m.to == "parent@example.com"]
+    teen = [m for m in runtime.mailer.messages() if m.to == "leaving@example.com"]
+    assert len(parent) == 4  # scheduled, cancelled, scheduled, done
+    for message in parent:
+        assert "/account/privacy" not in message.text
+        assert any(link in message.text for link in ("personal link", "persönliche"))
+    scheduled = [m for m in teen if "will be deleted" in m.subject]
+    assert len(scheduled) == 2
+    assert all("only they can cancel" not in m.text for m in scheduled)
+    assert all("Only your parent or guardian can cancel" in m.text for m in scheduled)
+    assert all("/account/privacy" not in m.text for m in scheduled)
