@@ -8,12 +8,10 @@ from beatbun.privacy.erasure import GRACE_SECONDS, cancel_erasure, request_erasu
 from beatbun.scheduled import run_scheduled
 from beatbun_local.runtime import LocalRuntime
 from tests.fakes import ManualClock
-from tests.privacy.erasure_setup import leaver
+from tests.privacy.erasure_setup import Leaver, leaver
 
 
-async def test_parent_and_teen_each_get_their_own_texts(
-    runtime: LocalRuntime, clock: ManualClock
-) -> None:
+async def _teen(runtime: LocalRuntime) -> Leaver:
     who = await leaver(runtime, tracks=0)
     await (
         runtime.db.prepare(
@@ -23,6 +21,13 @@ async def test_parent_and_teen_each_get_their_own_texts(
         .bind(who.account.id)
         .run()
     )
+    return who
+
+
+async def test_parent_and_teen_each_get_their_own_texts(
+    runtime: LocalRuntime, clock: ManualClock
+) -> None:
+    who = await _teen(runtime)
     await request_erasure_by_parent(runtime, who.account.id, language="en")
     await cancel_erasure(runtime, who.account.id, client=None, language="en", by="parent")
     await request_erasure_by_parent(runtime, who.account.id, language="en")
@@ -40,3 +45,19 @@ async def test_parent_and_teen_each_get_their_own_texts(
     assert all("only they can cancel" not in m.text for m in scheduled)
     assert all("Only your parent or guardian can cancel" in m.text for m in scheduled)
     assert all("/account/privacy" not in m.text for m in scheduled)
+    # The teen learns who cancelled, and is not told to change a password over it.
+    [cancelled] = [m for m in teen if "cancelled" in m.subject]
+    assert "Your parent or guardian cancelled" in cancelled.text
+    assert "change your password" not in cancelled.text
+
+
+async def test_the_parent_is_told_it_is_done_in_the_language_they_asked_in(
+    runtime: LocalRuntime, clock: ManualClock
+) -> None:
+    who = await _teen(runtime)
+    await request_erasure_by_parent(runtime, who.account.id, language="de")
+    clock.advance(GRACE_SECONDS + 1)
+    await run_scheduled(runtime, cron="0 * * * *", scheduled_time=clock.now())
+    await send_queued_mail(runtime)
+    done = [m for m in runtime.mailer.messages() if m.to == "parent@example.com"][-1]
+    assert "gelöscht" in done.subject

@@ -86,6 +86,10 @@ class Client:
     user_agent: str
 
 
+# The client of work no request started (the cron, a parent's link): nothing to log about it.
+NO_CLIENT = Client(ip="", user_agent="")
+
+
 @dataclass(frozen=True)
 class Session:
     id: str

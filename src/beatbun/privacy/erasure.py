@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 
 from beatbun.accounts import mailqueue, reauth, secondfactor
 from beatbun.accounts.mail import AccountMail
-from beatbun.accounts.models import Account, Client, Session
+from beatbun.accounts.models import NO_CLIENT, Account, Client, Session
 from beatbun.accounts.store import find_account
 from beatbun.accounts.tokens import new_id
 from beatbun.errors import (
@@ -33,7 +33,7 @@ from beatbun.errors import (
     TooManyRequests,
 )
 from beatbun.generation.service import cancel_waiting_generations
-from beatbun.i18n import N_
+from beatbun.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_
 from beatbun.privacy import mail, removal
 from beatbun.privacy.models import PrivacyRequest, Requester
 from beatbun.privacy.notices import confirmation_statements
@@ -44,7 +44,6 @@ GRACE_SECONDS = 7 * 86400
 REQUESTS_PER_DAY = 5
 # Accounts erased per cron run; each takes a few R2 calls and one D1 batch.
 ERASE_BATCH = 20
-NO_CLIENT = Client(ip="", user_agent="")
 
 ALREADY_SCHEDULED = N_("The deletion of this account is already scheduled.")
 NONE_SCHEDULED = N_("No deletion of this account is scheduled.")
@@ -137,7 +136,7 @@ async def cancel_erasure(
         runtime,
         account,
         kind="erasure_cancelled",
-        message=mail.ERASURE_CANCELLED,
+        message=mail.ERASURE_CANCELLED_BY_PARENT if by == "parent" else mail.ERASURE_CANCELLED,
         to_parent=mail.PARENT_ERASURE_CANCELLED,
         key=f"erasure-cancelled:{account_id}:{now}",
         client=client or NO_CLIENT,
@@ -207,7 +206,7 @@ async def _schedule(
         # an account already scheduled or claimed (0: being erased) gets no new request.
         db.prepare(
             "INSERT INTO privacy_requests (id, account_id, kind, status, requested_by,"
-            " created_at, due_at) SELECT ?, ?, 'erasure', 'scheduled', ?, ?, ?"
+            " created_at, due_at, language) SELECT ?, ?, 'erasure', 'scheduled', ?, ?, ?, ?"
             " WHERE (SELECT count(*) FROM privacy_requests WHERE account_id = ?"
             " AND kind = 'erasure' AND created_at > ?) < ? AND NOT EXISTS (SELECT 1"
             " FROM accounts WHERE id = ? AND erasure_due_at IS NOT NULL)"
@@ -217,6 +216,7 @@ async def _schedule(
             by,
             now,
             due,
+            language if language in LANGUAGES else DEFAULT_LANGUAGE,
             account.id,
             now - 86400,
             REQUESTS_PER_DAY,

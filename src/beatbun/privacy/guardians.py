@@ -19,7 +19,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from beatbun.accounts import mailqueue
-from beatbun.accounts.models import Account, Client, SecurityEvent
+from beatbun.accounts.models import NO_CLIENT, Account, SecurityEvent
 from beatbun.accounts.security_log import list_events, record_event
 from beatbun.accounts.store import get_account
 from beatbun.accounts.tokens import hash_token, new_id, new_token
@@ -52,7 +52,6 @@ EVENTS_SHOWN = 20
 NOT_FOUND = N_("This link is not valid. Use the latest link we mailed you.")
 # Events about the parent's link are logged without an address: the parent's is not the
 # teen's to see in their security log.
-NO_CLIENT = Client(ip="", user_agent="")
 
 
 @dataclass(frozen=True)

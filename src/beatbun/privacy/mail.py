@@ -56,6 +56,13 @@ ERASURE_CANCELLED = AccountMail(
         "If you did not do this, change your password and end your other sessions."
     ),
 )
+ERASURE_CANCELLED_BY_PARENT = AccountMail(
+    subject=N_("The deletion of your %(site)s account was cancelled"),
+    body=N_(
+        "Your parent or guardian cancelled the deletion of your %(site)s account: the account is"
+        " unlocked and everything in it stays as it was.\n\nYour privacy choices: %(link)s"
+    ),
+)
 ERASURE_DONE = AccountMail(
     subject=N_("Your %(site)s account was deleted"),
     body=N_(

@@ -82,7 +82,8 @@ async def remove_account(runtime: Runtime, account_id: str, *, notify: bool) -> 
         return False
     request = await (
         db.prepare(
-            "SELECT r.created_at, r.requested_by, p.language FROM privacy_requests AS r"
+            "SELECT r.created_at, r.requested_by, r.language AS asked_in, p.language"
+            " FROM privacy_requests AS r"
             " LEFT JOIN account_preferences AS p ON p.account_id = r.account_id"
             " WHERE r.account_id = ? AND r.kind = 'erasure' AND r.status = 'scheduled'"
         )
@@ -105,14 +106,17 @@ async def remove_account(runtime: Runtime, account_id: str, *, notify: bool) -> 
     addresses = await _addresses(runtime, account_id, email=str(account["email"]))
     statements = _row_statements(runtime, account_id, addresses=addresses)
     if notify and request is not None:
-        language = str(request["language"] or DEFAULT_LANGUAGE)
+        # The account's own language; the parent's is the one they asked in.
+        language = str(request["language"] or request["asked_in"] or DEFAULT_LANGUAGE)
         statements.append(
             _closing_mail(runtime, mail.ERASURE_DONE, to=str(account["email"]), language=language)
         )
         if request["requested_by"] == "parent" and account["parent_email"]:
             to = str(account["parent_email"])
             statements.append(
-                _closing_mail(runtime, mail.PARENT_ERASURE_DONE, to=to, language=language)
+                _closing_mail(
+                    runtime, mail.PARENT_ERASURE_DONE, to=to, language=str(request["asked_in"])
+                )
             )
     statements.append(
         db.prepare("DELETE FROM accounts WHERE id = ? AND erasure_due_at = 0").bind(account_id)
@@ -182,12 +186,11 @@ def _row_statements(runtime: Runtime, account_id: str, *, addresses: list[str]) 
     subjects = [f"account:{digest}" for digest in hashes]
     return [
         _retain_payments(runtime, account_id),
-        # Before `guardians` goes: the parent's link mail is keyed by the link's hash.
+        # Mails about the account to someone else (its parent) carry its id in their key.
         db.prepare(
             f"DELETE FROM mail_queue WHERE link_account_id = ? OR recipient IN ({marks})"  # noqa: S608 (marks only)
-            " OR instr(idempotency_key, ?) > 0 OR idempotency_key IN"
-            " (SELECT 'parent-link:' || access_hash FROM guardians WHERE account_id = ?)"
-        ).bind(account_id, *addresses, account_id, account_id),
+            " OR instr(idempotency_key, ?) > 0"
+        ).bind(account_id, *addresses, account_id),
         db.prepare("DELETE FROM consent_records WHERE subject = ?").bind(f"account:{account_id}"),
         *(
             db.prepare(f"DELETE FROM {table} WHERE account_id = ?").bind(account_id)  # noqa: S608 (constant names)
