@@ -24,7 +24,8 @@ from beatbun.billing.plans import Retention
 from beatbun.i18n import DEFAULT_LANGUAGE
 from beatbun.privacy import ledger, mail
 from beatbun.privacy.export import CLAIM_SECONDS, export_prefix
-from beatbun.runtime.base import MAX_KEYS_PER_CALL, Runtime, Statement
+from beatbun.runtime.base import Runtime, Statement
+from beatbun.tracks.deletion import delete_keys
 from beatbun.tracks.models import blob_prefix_for
 
 # HGB §257 (4), AO §147 (3): ten years, from the end of the calendar year of the payment.
@@ -155,9 +156,7 @@ async def _delete_objects(runtime: Runtime, account_id: str) -> None:
         .bind(account_id, account_id)
         .all()
     ).results
-    stray = [str(row["blob_key"]) for row in named]
-    for start in range(0, len(stray), MAX_KEYS_PER_CALL):
-        await runtime.blobs.delete(stray[start : start + MAX_KEYS_PER_CALL])
+    await delete_keys(runtime.blobs, [str(row["blob_key"]) for row in named])
     for prefix in account_prefixes(account_id):
         while True:
             listing = await runtime.blobs.list(prefix=prefix)

@@ -10,13 +10,14 @@ the audio of a track that can still be restored is never touched.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import get_args
 
 from beatbun.billing.plans import Retention
 from beatbun.errors import Conflict
 from beatbun.i18n import N_
-from beatbun.runtime.base import MAX_BOUND_PARAMETERS, Runtime
+from beatbun.runtime.base import MAX_BOUND_PARAMETERS, MAX_KEYS_PER_CALL, BlobStore, Runtime
 from beatbun.tracks.models import blob_key_for, export_keys_for
 from beatbun.tracks.store import LIVE, track_not_found
 
@@ -24,7 +25,6 @@ UNDO_SECONDS = 30
 # Tracks erased per cron run; each has its audio and exports (`export_keys_for`) under both
 # prefixes, some 20 keys, and R2 deletes 1000 keys a call.
 PURGE_BATCH = 300
-_R2_DELETE_KEYS = 1000
 
 
 @dataclass(frozen=True)
@@ -132,8 +132,7 @@ async def purge_deleted_tracks(runtime: Runtime) -> int:
         for retention in get_args(Retention)
     }
     keys = sorted(audio | {key for found in audio for key in export_keys_for(found)})
-    for start in range(0, len(keys), _R2_DELETE_KEYS):
-        await runtime.blobs.delete(keys[start : start + _R2_DELETE_KEYS])
+    await delete_keys(runtime.blobs, keys)
     ids = [str(row["id"]) for row in rows]
     for start in range(0, len(ids), MAX_BOUND_PARAMETERS):
         chunk = ids[start : start + MAX_BOUND_PARAMETERS]
@@ -145,3 +144,9 @@ async def purge_deleted_tracks(runtime: Runtime) -> int:
             .run()
         )
     return len(rows)
+
+
+async def delete_keys(blobs: BlobStore, keys: Sequence[str]) -> None:
+    """Delete `keys` from the bucket, as many per call as R2 takes."""
+    for start in range(0, len(keys), MAX_KEYS_PER_CALL):
+        await blobs.delete(keys[start : start + MAX_KEYS_PER_CALL])
