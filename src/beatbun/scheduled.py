@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from beatbun.accounts.mailqueue import send_queued_mail
 from beatbun.accounts.secondfactor import reseal_totp_secrets
 from beatbun.billing.subscriptions import end_lapsed_terms
 from beatbun.generation.lifecycle import fail_overdue_jobs
+from beatbun.mail.mailqueue import send_queued_mail
 from beatbun.privacy.erasure import erase_due_accounts
 from beatbun.privacy.export import build_pending_exports, delete_expired_exports
 from beatbun.privacy.unconsented import erase_unconsented_sign_ups, send_missing_parent_links

@@ -9,13 +9,13 @@ import pytest
 
 from beatbun.accounts import passwords, throttle
 from beatbun.accounts.lockout import HARD_STOP_FAILURES, is_locked
-from beatbun.accounts.mailqueue import send_queued_mail
 from beatbun.accounts.models import Account
 from beatbun.accounts.profile import request_password_reset, reset_password
 from beatbun.accounts.service import InvalidCredentials, complete_login, log_in
 from beatbun.accounts.sessions import find_session_and_account
 from beatbun.accounts.store import update_account
 from beatbun.errors import InvalidInput
+from beatbun.mail.mailqueue import send_queued_mail
 from beatbun_local.runtime import LocalRuntime
 from tests.factories import CLIENT, PASSWORD, create_account
 from tests.fakes import ManualClock

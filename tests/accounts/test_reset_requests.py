@@ -6,8 +6,6 @@ import copy
 import re
 from collections.abc import Sequence
 
-from beatbun.accounts import mailqueue
-from beatbun.accounts.mailqueue import send_queued_mail
 from beatbun.accounts.models import Client
 from beatbun.accounts.profile import (
     RESET_MAIL_INTERVAL,
@@ -15,6 +13,8 @@ from beatbun.accounts.profile import (
     request_password_reset,
     reset_password,
 )
+from beatbun.mail import mailqueue
+from beatbun.mail.mailqueue import send_queued_mail
 from beatbun.runtime.base import Database, MailError, MailMessage, QueryResult, Runtime, Statement
 from beatbun.scheduled import run_scheduled
 from beatbun_local.runtime import LocalRuntime

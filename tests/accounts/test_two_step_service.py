@@ -7,11 +7,12 @@ import re
 import pyotp
 import pytest
 
-from beatbun.accounts import mailqueue, reauth, secondfactor, sessions, throttle
+from beatbun.accounts import reauth, secondfactor, sessions, throttle
 from beatbun.accounts.models import Account, Session
 from beatbun.accounts.sealing import key_ring, open_text, seal_text
 from beatbun.accounts.store import get_account
 from beatbun.errors import InvalidInput, ReauthenticationRequired, SealedDataError
+from beatbun.mail import mailqueue
 from beatbun.scheduled import TASKS
 from beatbun.settings import Settings
 from beatbun_local.runtime import LocalRuntime

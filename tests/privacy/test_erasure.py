@@ -8,7 +8,6 @@ import pyotp
 import pytest
 
 from beatbun.accounts import reauth, secondfactor
-from beatbun.accounts.mailqueue import send_queued_mail
 from beatbun.accounts.security_log import list_events
 from beatbun.accounts.store import get_account
 from beatbun.billing.credits import open_wallet
@@ -22,6 +21,7 @@ from beatbun.errors import (
 from beatbun.generation.models import GenerationRequest
 from beatbun.generation.service import submit_generation
 from beatbun.generation.store import get_job
+from beatbun.mail.mailqueue import send_queued_mail
 from beatbun.privacy.erasure import (
     GRACE_SECONDS,
     REQUESTS_PER_DAY,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from beatbun.accounts.mailqueue import send_queued_mail
 from beatbun.errors import Conflict
+from beatbun.mail.mailqueue import send_queued_mail
 from beatbun.privacy.erasure import (
     GRACE_SECONDS,
     cancel_erasure,

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from beatbun import scheduled
-from beatbun.accounts.mailqueue import send_queued_mail
 from beatbun.accounts.store import get_account
 from beatbun.billing.store import insert_customer_statement
 from beatbun.errors import Conflict
+from beatbun.mail.mailqueue import send_queued_mail
 from beatbun.privacy.erasure import (
     GRACE_SECONDS,
     claim_account,

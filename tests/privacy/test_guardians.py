@@ -7,12 +7,12 @@ import re
 import pytest
 
 from beatbun.accounts import service
-from beatbun.accounts.mailqueue import send_queued_mail
 from beatbun.accounts.passwords import hash_password
 from beatbun.accounts.registration import SignUpForm, sign_up, verify_email
 from beatbun.accounts.store import get_account
 from beatbun.accounts.tokens import hash_token, new_id
 from beatbun.errors import AccountInactive, InvalidFields, NotFound, TooYoung
+from beatbun.mail.mailqueue import send_queued_mail
 from beatbun.privacy import guardians, mail
 from beatbun.runtime.base import SqlValue
 from beatbun_local.runtime import LocalRuntime

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from beatbun.accounts.mail import AccountMail
+from beatbun.mail.compose import AccountMail
 from beatbun.privacy import mail
 
 PARAMS = {"site": "Beat Bun", "date": "2027-01-08 10:00", "link": "https://x.test/account/privacy"}

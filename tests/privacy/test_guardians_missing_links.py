@@ -3,9 +3,9 @@ cron mails one to each, once, and so starts their `CONSENT_DAYS` (real SQLite an
 
 from __future__ import annotations
 
-from beatbun.accounts.mailqueue import send_queued_mail
 from beatbun.accounts.models import Account
 from beatbun.accounts.store import find_account
+from beatbun.mail.mailqueue import send_queued_mail
 from beatbun.privacy import guardians, unconsented
 from beatbun.scheduled import run_scheduled
 from beatbun_local.runtime import LocalRuntime

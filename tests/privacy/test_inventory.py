@@ -7,11 +7,11 @@ from typing import get_args
 import pytest
 
 from beatbun.accounts.links import LIFETIMES
-from beatbun.accounts.mailqueue import KEEP_SENT_SECONDS
 from beatbun.accounts.profile import RESET_REQUESTS_KEPT
 from beatbun.accounts.sessions import ABSOLUTE_TIMEOUT
 from beatbun.accounts.throttle import FORGET_AFTER
 from beatbun.billing.plans import FREE_RETENTION_SECONDS, Retention
+from beatbun.mail.mailqueue import KEEP_SENT_SECONDS
 from beatbun.privacy.export import EXPORT_DAYS
 from beatbun.privacy.guardians import CONSENT_SECONDS
 from beatbun.privacy.inventory import (

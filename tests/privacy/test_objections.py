@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from beatbun.accounts.mailqueue import send_queued_mail
 from beatbun.accounts.models import Account
 from beatbun.accounts.security_log import list_events
 from beatbun.accounts.store import get_account
 from beatbun.errors import NotFound, TooManyRequests
+from beatbun.mail.mailqueue import send_queued_mail
 from beatbun.privacy.objections import (
     MAX_CHANGES,
     WORDING_VERSION,

@@ -3,7 +3,7 @@ only the parent can cancel, and the parent is told when it is done."""
 
 from __future__ import annotations
 
-from beatbun.accounts.mailqueue import send_queued_mail
+from beatbun.mail.mailqueue import send_queued_mail
 from beatbun.privacy.erasure import GRACE_SECONDS, cancel_erasure, request_erasure_by_parent
 from beatbun.scheduled import run_scheduled
 from beatbun_local.runtime import LocalRuntime

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from beatbun.accounts.apikeys import create_api_key
-from beatbun.accounts.mailqueue import send_queued_mail
+from beatbun.mail.mailqueue import send_queued_mail
 from beatbun.privacy.erasure import GRACE_SECONDS, request_erasure
 from beatbun.privacy.export import build_pending_exports
 from beatbun.privacy.replay import replay_erasures

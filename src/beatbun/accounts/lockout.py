@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from beatbun.accounts import mail, mailqueue, throttle
+from beatbun.accounts import mail, throttle
 from beatbun.accounts.models import Account
 from beatbun.accounts.tokens import new_id
+from beatbun.mail import mailqueue
 from beatbun.runtime.base import Database, Runtime, Statement
 
 HARD_STOP_FAILURES = 100

@@ -6,25 +6,8 @@ message at once; `%(site)s`, `%(link)s` and the like are filled in after transla
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from beatbun.i18n import N_, translate
-from beatbun.runtime.base import MailMessage
-
-
-@dataclass(frozen=True)
-class AccountMail:
-    subject: str
-    body: str
-
-    def compose(self, *, to: str, language: str, **params: str) -> MailMessage:
-        """The message in `language`; the body's final newline stays out of the catalogs."""
-        return MailMessage(
-            to=to,
-            subject=translate(language, self.subject, params),
-            text=translate(language, self.body, params) + "\n",
-        )
-
+from beatbun.i18n import N_
+from beatbun.mail.compose import AccountMail
 
 VERIFICATION = AccountMail(
     subject=N_("Confirm your email address for %(site)s"),

@@ -29,6 +29,8 @@ class Account:
     objects_to_prompt_use: bool = False
     restricted_at: int | None = None  # processing restricted to storage since then
     erasure_due_at: int | None = None  # an erasure is scheduled: the account is locked
+    # Marketing email confirmed by a double opt-in since then (None: no marketing email).
+    marketing_opt_in_at: int | None = None
 
     @property
     def is_active(self) -> bool:

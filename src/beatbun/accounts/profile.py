@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from beatbun.accounts import links, lockout, mail, mailqueue, passwords, sessions, throttle
+from beatbun.accounts import links, lockout, mail, passwords, sessions, throttle
 from beatbun.accounts.models import Account, Client, Session
 from beatbun.accounts.secondfactor import require_fresh_code
 from beatbun.accounts.security_log import record_event
@@ -11,6 +11,7 @@ from beatbun.accounts.tokens import hash_token, new_id
 from beatbun.accounts.validation import check_display_name, normalize_email
 from beatbun.errors import Conflict, InvalidInput
 from beatbun.i18n import N_
+from beatbun.mail import mailqueue
 from beatbun.runtime.base import Runtime
 
 # A forgotten-password mail at most every 5 minutes per address, and at most 10 requests an

@@ -8,7 +8,7 @@ moves keys sealed under an older key of the ring to the current one.
 
 from __future__ import annotations
 
-from beatbun.accounts import lockout, mail, mailqueue, passwords, reauth, sessions, throttle, totp
+from beatbun.accounts import lockout, mail, passwords, reauth, sessions, throttle, totp
 from beatbun.accounts.models import Account, Client, Session
 from beatbun.accounts.sealing import (
     is_sealed,
@@ -22,6 +22,8 @@ from beatbun.accounts.store import update_account
 from beatbun.accounts.tokens import new_id
 from beatbun.errors import Conflict, InvalidInput
 from beatbun.i18n import DEFAULT_LANGUAGE, N_
+from beatbun.mail import mailqueue
+from beatbun.mail.compose import AccountMail
 from beatbun.runtime.base import Runtime, SqlValue
 
 WRONG_CODE = N_("That code is not valid. Use the current code from your app, or a recovery code.")
@@ -291,7 +293,7 @@ async def _resealed(runtime: Runtime, account_id: str, stored: SqlValue) -> str 
 
 
 async def _notify(
-    runtime: Runtime, account: Account, message: mail.AccountMail, *, language: str
+    runtime: Runtime, account: Account, message: AccountMail, *, language: str
 ) -> None:
     """Queue the notice (the route flushes the queue after answering, the cron otherwise).
 

@@ -83,6 +83,7 @@ def row_to_account(row: Row) -> Account:
         objects_to_prompt_use=bool(row["objects_to_prompt_use"]),
         restricted_at=_optional_int(row["restricted_at"]),
         erasure_due_at=_optional_int(row["erasure_due_at"]),
+        marketing_opt_in_at=_optional_int(row["marketing_opt_in_at"]),
     )
 
 

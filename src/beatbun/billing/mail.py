@@ -1,9 +1,9 @@
-"""What billing tells people by email, in their language (see `accounts.mail.AccountMail`)."""
+"""What billing tells people by email, in their language (see `mail.compose.AccountMail`)."""
 
 from __future__ import annotations
 
-from beatbun.accounts.mail import AccountMail
 from beatbun.i18n import N_
+from beatbun.mail.compose import AccountMail
 
 PAYMENT_FAILED = AccountMail(
     subject=N_("Your %(site)s payment did not go through"),

@@ -20,8 +20,7 @@ import logging
 import uuid
 from datetime import UTC, datetime
 
-from beatbun.accounts import mailqueue, reauth, secondfactor
-from beatbun.accounts.mail import AccountMail
+from beatbun.accounts import reauth, secondfactor
 from beatbun.accounts.models import NO_CLIENT, Account, Client, Session
 from beatbun.accounts.store import find_account
 from beatbun.accounts.tokens import new_id
@@ -34,6 +33,8 @@ from beatbun.errors import (
 )
 from beatbun.generation.service import cancel_waiting_generations
 from beatbun.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_
+from beatbun.mail import mailqueue
+from beatbun.mail.compose import AccountMail
 from beatbun.privacy import mail, removal
 from beatbun.privacy.models import PrivacyRequest, Requester
 from beatbun.privacy.notices import confirmation_statements

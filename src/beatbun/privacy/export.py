@@ -21,14 +21,14 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel
 
-from beatbun.accounts.mail import AccountMail
-from beatbun.accounts.mailqueue import enqueue_statement
 from beatbun.accounts.models import Account, Client, Session
 from beatbun.accounts.reauth import require_recent_password
 from beatbun.accounts.security_log import record_event
 from beatbun.accounts.tokens import new_id
 from beatbun.errors import Conflict, NotFound, TooManyRequests
 from beatbun.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_
+from beatbun.mail.compose import AccountMail
+from beatbun.mail.mailqueue import enqueue_statement
 from beatbun.privacy import exportschema, mail
 from beatbun.privacy.archive import ZipArchive, zip_upload
 from beatbun.privacy.exportdata import audio_path, collect_export_data, metadata_path, track_record

@@ -15,9 +15,9 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
-from beatbun.accounts.mailqueue import MAX_ATTEMPTS as MAIL_ATTEMPTS
 from beatbun.accounts.security_log import EVENT_LABELS
 from beatbun.billing.credits import Note
+from beatbun.mail.mailqueue import MAX_ATTEMPTS as MAIL_ATTEMPTS
 from beatbun.privacy import exportschema as schema
 from beatbun.runtime.base import Database, Row, SqlValue
 from beatbun.tracks.models import Track

@@ -18,7 +18,6 @@ import hmac
 import unicodedata
 from dataclasses import dataclass
 
-from beatbun.accounts import mailqueue
 from beatbun.accounts.models import NO_CLIENT, Account, SecurityEvent
 from beatbun.accounts.security_log import list_events, record_event
 from beatbun.accounts.store import get_account
@@ -26,6 +25,7 @@ from beatbun.accounts.tokens import hash_token, new_id, new_token
 from beatbun.billing.credits import get_wallet
 from beatbun.errors import InvalidFields, InvalidInput, NotFound
 from beatbun.i18n import DEFAULT_LANGUAGE, N_
+from beatbun.mail import mailqueue
 from beatbun.privacy import mail
 from beatbun.privacy.models import PrivacyRequest
 from beatbun.privacy.requests import list_requests
@@ -88,7 +88,7 @@ async def send_parent_link(
 
     Nothing happens for an active account, one without a parent's address, or when the last
     link went out less than `unless_sent_within` seconds ago (the guard is in the SQL, so
-    concurrent requests send one link). The mail is queued (`accounts.mailqueue`). The first
+    concurrent requests send one link). The mail is queued (`mail.mailqueue`). The first
     link sets the date the sign-up is deleted by unless the parent consents; later ones keep it.
     """
     if account.is_active or not account.parent_email:

@@ -6,8 +6,8 @@ entry, `%(site)s`, `%(link)s` and the like filled in after translation.
 
 from __future__ import annotations
 
-from beatbun.accounts.mail import AccountMail
 from beatbun.i18n import N_
+from beatbun.mail.compose import AccountMail
 
 OBJECTIONS_CHANGED = AccountMail(
     subject=N_("Your privacy choices at %(site)s changed"),

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from beatbun.accounts import mailqueue
-from beatbun.accounts.mail import AccountMail
 from beatbun.accounts.models import Account, Client
 from beatbun.accounts.security_log import event_statement
 from beatbun.accounts.tokens import new_id
+from beatbun.mail import mailqueue
+from beatbun.mail.compose import AccountMail
 from beatbun.runtime.base import Runtime, SqlValue, Statement
 
 # The privacy page, where every request can be followed and undone.

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from typing import get_args
 
-from beatbun.accounts import mailqueue
-from beatbun.accounts.mail import AccountMail
 from beatbun.accounts.tokens import hash_token, new_id
 from beatbun.billing.gateway import delete_customer
 from beatbun.billing.plans import Retention
 from beatbun.i18n import DEFAULT_LANGUAGE
+from beatbun.mail import mailqueue
+from beatbun.mail.compose import AccountMail
 from beatbun.privacy import ledger, mail
 from beatbun.privacy.export import CLAIM_SECONDS, export_prefix
 from beatbun.runtime.base import Runtime, Statement

@@ -8,11 +8,11 @@ other erasure.
 
 from __future__ import annotations
 
-from beatbun.accounts import mailqueue
 from beatbun.accounts.store import get_account, row_to_account
 from beatbun.accounts.tokens import hash_token, new_id
 from beatbun.errors import Conflict
 from beatbun.i18n import DEFAULT_LANGUAGE, N_
+from beatbun.mail import mailqueue
 from beatbun.privacy import erasure, mail
 from beatbun.privacy.guardians import REFRESH_SECONDS, guardian_for_token, send_parent_link
 from beatbun.runtime.base import Runtime

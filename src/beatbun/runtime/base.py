@@ -305,9 +305,18 @@ class Cipher(Protocol):
 
 @dataclass(frozen=True)
 class MailMessage:
+    """One email: plain text always, an HTML alternative and extra headers when it has them.
+
+    `key` is the idempotency key handed to the provider, so a resend after a crash between
+    sending and recording is delivered once (empty: none).
+    """
+
     to: str
     subject: str
     text: str
+    html: str = ""
+    headers: tuple[tuple[str, str], ...] = ()
+    key: str = ""
 
 
 class MailError(RuntimeFailure):

@@ -8,11 +8,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.background import BackgroundTask
 
-from beatbun.accounts import mailqueue, profile, registration, service
+from beatbun.accounts import profile, registration, service
 from beatbun.accounts.sessions import ABSOLUTE_TIMEOUT, MFA_STEP_TIMEOUT
 from beatbun.accounts.store import find_account
 from beatbun.api.deps import CurrentVisitor, PendingLogin, PendingLoginAccount, RuntimeDep
 from beatbun.errors import AccountInactive, InvalidFields, InvalidInput, TooYoung
+from beatbun.mail import mailqueue
 from beatbun.privacy import guardians
 from beatbun.runtime.base import Runtime
 from beatbun.web import agegate
@@ -300,7 +301,7 @@ async def forgot_password(request: Request, runtime: RuntimeDep, email: Text = "
             request, "account/forgot_password.html", error=exc, values={"email": email}
         )
     sent = render_form(request, "account/forgot_password.html", context={"sent": True})
-    # Known address or not, the same flush after the answer (see accounts/mailqueue.py).
+    # Known address or not, the same flush after the answer (see mail/mailqueue.py).
     sent.background = BackgroundTask(mailqueue.send_queued_mail, runtime)
     return sent
 

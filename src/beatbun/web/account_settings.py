@@ -11,7 +11,6 @@ from starlette.background import BackgroundTask
 from beatbun.accounts import (
     apikeys,
     artist,
-    mailqueue,
     passwords,
     profile,
     reauth,
@@ -24,6 +23,7 @@ from beatbun.accounts.security_log import EVENT_LABELS, list_events, record_even
 from beatbun.api.deps import CurrentAccount, CurrentSession, RuntimeDep
 from beatbun.errors import InvalidInput, NotFound, ReauthenticationRequired
 from beatbun.i18n import N_
+from beatbun.mail import mailqueue
 from beatbun.runtime.base import Runtime
 from beatbun.web.choices import language_of
 from beatbun.web.forms import Text, client_of, render_form, render_token_page, see_other

@@ -12,10 +12,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.background import BackgroundTask
 
-from beatbun.accounts import mailqueue
 from beatbun.accounts.security_log import EVENT_LABELS
 from beatbun.api.deps import RuntimeDep
 from beatbun.errors import InvalidInput
+from beatbun.mail import mailqueue
 from beatbun.privacy import erasure, guardians, unconsented
 from beatbun.runtime.base import Runtime
 from beatbun.web.choices import language_of

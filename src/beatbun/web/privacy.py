@@ -21,7 +21,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.background import BackgroundTasks
 
-from beatbun.accounts import mailqueue, reauth
+from beatbun.accounts import reauth
 from beatbun.accounts.models import Account, Client, Session
 from beatbun.api.audio import BlobResponse
 from beatbun.api.deps import CurrentAccount, CurrentSession, RuntimeDep
@@ -29,6 +29,7 @@ from beatbun.consent.models import CATEGORIES as COOKIE_CATEGORIES
 from beatbun.consent.registry import CATEGORY_TITLES
 from beatbun.errors import AppError, InvalidInput, ReauthenticationRequired
 from beatbun.i18n import N_, translate
+from beatbun.mail import mailqueue
 from beatbun.privacy import erasure, export, objections, restriction
 from beatbun.privacy.inventory import CATEGORIES
 from beatbun.privacy.models import PrivacyRequest, RequestKind, RequestStatus

@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 
 from beatbun.accounts.links import LIFETIMES
 from beatbun.accounts.tokens import hash_token
@@ -42,6 +43,9 @@ CLAIM_SECONDS = 10 * 60.0
 MAX_ATTEMPTS = 5
 BATCH_SIZE = 20
 KEEP_SENT_SECONDS = 7 * 86400.0
+# Lanes: mail a person waits for goes before bulk sends.
+SERVICE = 0
+BULK = 1
 
 
 def link_token(secret: str, message_id: str) -> str:
@@ -60,26 +64,39 @@ def enqueue_statement(
     only_if: str = "1",
     only_if_params: tuple[SqlValue, ...] = (),
     forget_recipient: bool = False,
+    kind: str = "account",
+    account_id: str | None = None,
+    priority: int = SERVICE,
+    topic: str | None = None,
 ) -> Statement:
     """An INSERT that queues `message` when the SQL condition `only_if` holds, for a batch.
 
     `only_if` is a constant SQL expression written by the caller (never input), so the choice
     happens inside D1. A `key` already queued is ignored. With `forget_recipient` the sender
-    blanks the address and subject too once the message is sent.
+    blanks the address and subject too once the message is sent. `kind` names the message
+    (a notice type, 'marketing', 'policy', 'support'), `account_id` whose it is, `priority`
+    its lane (`SERVICE` or `BULK`) and `topic` the bulk send whose counts it feeds.
     """
     return db.prepare(
         # `only_if` is the caller's constant SQL, never input.
         "INSERT OR IGNORE INTO mail_queue"
-        " (id, idempotency_key, recipient, subject, body, created_at, forget_recipient)"
-        f" SELECT ?, ?, ?, ?, ?, ?, ? WHERE {only_if}"
+        " (id, idempotency_key, recipient, subject, body, html, headers, created_at,"
+        " forget_recipient, kind, account_id, priority, topic)"
+        f" SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE {only_if}"
     ).bind(
         message_id,
         key,
         message.to,
         message.subject,
         message.text,
+        message.html,
+        json.dumps(dict(message.headers)),
         now,
         int(forget_recipient),
+        kind,
+        account_id,
+        priority,
+        topic,
         *only_if_params,
     )
 
