@@ -27,6 +27,7 @@ CREATE INDEX mail_queue_due ON mail_queue (priority, next_attempt_at)
     WHERE sent_at IS NULL AND failed_at IS NULL;
 CREATE INDEX mail_queue_by_account ON mail_queue (account_id, kind, created_at);
 CREATE INDEX mail_queue_by_provider ON mail_queue (provider_id) WHERE provider_id IS NOT NULL;
+CREATE INDEX mail_queue_by_topic ON mail_queue (topic) WHERE topic IS NOT NULL;
 
 -- The provider's send rate is shared by every sender (requests, cron, Durable Objects): one
 -- row counts the sends of the current second, taken with a guarded UPDATE.
@@ -44,6 +45,8 @@ CREATE TABLE mail_topics (
     sent INTEGER NOT NULL DEFAULT 0,
     failed INTEGER NOT NULL DEFAULT 0,
     bounced INTEGER NOT NULL DEFAULT 0,
+    -- Queued, then not sent because consent was withdrawn before its turn came.
+    withheld INTEGER NOT NULL DEFAULT 0,
     unsubscribed INTEGER NOT NULL DEFAULT 0
 );
 

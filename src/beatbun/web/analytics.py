@@ -33,14 +33,14 @@ from beatbun.analytics.prompts import (
     top_prompt_words,
 )
 from beatbun.analytics.service import Report, build_report, parse_event, record_event
-from beatbun.analytics.store import is_operator
-from beatbun.api.deps import RuntimeDep, runtime_of, visitor_of
+from beatbun.api.deps import RuntimeDep, visitor_of
 from beatbun.consent.registry import PERFORMANCE_COOKIE
-from beatbun.errors import ConsentRequired, NotFound
+from beatbun.errors import ConsentRequired
 from beatbun.generation.catalogue import GENRES
 from beatbun.i18n import N_, translate
 from beatbun.web.choices import choices_of, language_of
 from beatbun.web.money import format_count
+from beatbun.web.operators import operator_only
 from beatbun.web.templates import templates
 
 router = APIRouter()
@@ -91,14 +91,6 @@ class Chart:
     width: int
     height: int
     figures: list[Figure] = field(default_factory=list)
-
-
-async def operator_only(request: Request) -> None:
-    """Let operators through; everyone else, logged in or not, gets a plain 404."""
-    visitor = await visitor_of(request)
-    account = visitor.full_account
-    if account is None or not await is_operator(runtime_of(request).db, account.id):
-        raise NotFound(N_("Page '%(path)s' not found."), params={"path": request.url.path})
 
 
 @router.post("/analytics/events", status_code=204)

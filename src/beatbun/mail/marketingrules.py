@@ -1,0 +1,49 @@
+"""The rules every marketing email follows, shared by whoever queues it and whoever sends it.
+
+Marketing email goes only to an account that confirmed it by double opt-in and has not objected
+to marketing, restricted processing or scheduled its deletion (`MARKETING_ALLOWED_SQL`, checked
+when a campaign is queued and again when each email is sent). Every marketing email carries
+one-click unsubscribe (RFC 8058): a per-account HTTPS link that works without logging in, in
+`List-Unsubscribe` with `List-Unsubscribe-Post: List-Unsubscribe=One-Click`, and visibly in
+the text. Queued bulk rows hold `UNSUBSCRIBE_MARK`, which the sender replaces with the account's
+link, so one INSERT can queue a whole batch.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from urllib.parse import urlencode
+
+from beatbun.settings import Settings
+
+# The condition on `accounts` (aliased `a`) under which marketing email may be sent.
+MARKETING_ALLOWED_SQL = (
+    "a.marketing_opt_in_at IS NOT NULL AND a.objects_to_marketing = 0"
+    " AND a.restricted_at IS NULL AND a.erasure_due_at IS NULL"
+    " AND a.email_verified_at IS NOT NULL AND a.age_group = 'adult'"
+)
+UNSUBSCRIBE_MARK = "@@unsubscribe@@"
+UNSUBSCRIBE_PATH = "/email/unsubscribe"
+
+
+def unsubscribe_token(secret: str, account_id: str) -> str:
+    """The account's unsubscribe token: an HMAC only APP_SECRET can make (128 bits shown)."""
+    digest = hmac.new(secret.encode(), f"unsubscribe:{account_id}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()[:16]).rstrip(b"=").decode()
+
+
+def unsubscribe_url(settings: Settings, account_id: str, *, campaign_id: str | None = None) -> str:
+    """The link that unsubscribes `account_id` from marketing email, without logging in."""
+    token = unsubscribe_token(settings.app_secret, account_id)
+    query = f"?{urlencode({'c': campaign_id})}" if campaign_id else ""
+    return f"{settings.public_url}{UNSUBSCRIBE_PATH}/{account_id}/{token}{query}"
+
+
+def list_unsubscribe_headers(url: str) -> tuple[tuple[str, str], ...]:
+    """The RFC 8058 headers for a marketing email whose unsubscribe link is `url`."""
+    return (
+        ("List-Unsubscribe", f"<{url}>"),
+        ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+    )
