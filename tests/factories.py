@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from beatbun.accounts.models import Account, Client
+import pyotp
+
+from beatbun.accounts import secondfactor
+from beatbun.accounts.models import Account, Client, Session
 from beatbun.accounts.registration import SignUpForm, sign_up
-from beatbun.accounts.store import find_account_by_email
+from beatbun.accounts.store import find_account_by_email, get_account
 from beatbun.billing.credits import Note, take_back_statements
 from beatbun.runtime.base import Runtime
 from beatbun.tracks.models import Track, blob_key_for
@@ -87,3 +90,41 @@ async def spend(runtime: Runtime, account_id: str, *, amount: int) -> None:
             now=runtime.clock.now(),
         )
     )
+
+
+async def insert_accounts(
+    runtime: Runtime, *, count: int, created_at: float, prefix: str = "bulk"
+) -> list[str]:
+    """`count` verified adult accounts straight into D1 (ids `<prefix>000001`…, in id order),
+    for tests about many accounts at once; they have no password anyone can log in with."""
+    await (
+        runtime.db.prepare(
+            "INSERT INTO accounts (id, email, display_name, birth_date, age_group,"
+            " email_verified_at, password_hash, created_at)"
+            " WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)"
+            " SELECT printf('%s%06d', ?2, i), printf('%s%06d@example.com', ?2, i), 'Person',"
+            " '1990-01-01', 'adult', ?3, '!', ?3 FROM n"
+        )
+        .bind(count, prefix, int(created_at))
+        .run()
+    )
+    return [f"{prefix}{i:06d}" for i in range(1, count + 1)]
+
+
+async def turn_on_two_step(runtime: Runtime, account: Account, session: Session) -> str:
+    """Enrol and confirm TOTP for `account` through `session` (its password just confirmed);
+    the secret, whose codes from the next time step on are accepted."""
+    await secondfactor.start_totp_enrollment(runtime, account, session)
+    pending = await get_account(runtime.db, account.id)
+    secret = await secondfactor.pending_totp_secret(runtime, pending)
+    if secret is None:
+        raise RuntimeError(f"No TOTP enrolment is pending for {account.id!r}.")
+    await secondfactor.confirm_totp(
+        runtime,
+        pending,
+        session,
+        code=pyotp.TOTP(secret).at(runtime.clock.now()),
+        client=CLIENT,
+        language="en",
+    )
+    return secret

@@ -118,19 +118,26 @@ async def run_cron_loop(runtime: LocalRuntime, crons: list[str], stop: asyncio.E
     if not crons:
         return
     while not stop.is_set():
-        when, cron = next_cron_run(crons, runtime.clock.now())
+        now = runtime.clock.now()
+        when, _ = next_cron_run(crons, now)
         try:
-            await asyncio.wait_for(
-                stop.wait(), timeout=max(when.timestamp() - runtime.clock.now(), 0)
-            )
+            await asyncio.wait_for(stop.wait(), timeout=max(when.timestamp() - now, 0))
         except TimeoutError:
-            await run_scheduled(runtime, cron=cron, scheduled_time=when.timestamp())
+            # Every trigger due then runs, as Cloudflare starts each of them.
+            for cron in due_crons(crons, now, when):
+                await run_scheduled(runtime, cron=cron, scheduled_time=when.timestamp())
 
 
 def next_cron_run(crons: list[str], now: float) -> tuple[datetime, str]:
     """The earliest upcoming (time, cron expression) strictly after `now`, in UTC."""
     moment = datetime.fromtimestamp(now, tz=UTC)
     return min((next(CronSim(cron, moment)), cron) for cron in crons)
+
+
+def due_crons(crons: list[str], now: float, when: datetime) -> list[str]:
+    """The crons whose next run after `now` is `when` (an hourly and a five-minute one at :00)."""
+    moment = datetime.fromtimestamp(now, tz=UTC)
+    return [cron for cron in crons if next(CronSim(cron, moment)) == when]
 
 
 class AssetsFirst:

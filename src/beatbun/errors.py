@@ -19,7 +19,8 @@ AppError
  ├── Conflict
  │    └── ExportUnavailable
  ├── InvalidInput
- │    └── InvalidFields
+ │    ├── InvalidFields
+ │    └── UnknownPolicyVersion
  ├── PaymentRequired
  │    └── InsufficientCredits
  ├── TooManyRequests
@@ -175,6 +176,12 @@ class InvalidFields(InvalidInput):
         first = problems[0]
         super().__init__(first.template, code=first.code, field=first.field, params=first.params)
         self.problems = list(problems)
+
+
+class UnknownPolicyVersion(InvalidInput):
+    """An acknowledgement names a policy version that does not exist or was not significant."""
+
+    default_code = "unknown_policy_version"
 
 
 class PaymentRequired(AppError):

@@ -19,8 +19,10 @@ from beatbun.version import VERSION
 from beatbun.web import (
     account,
     account_settings,
+    admin,
     api_docs,
     consent,
+    mailhooks,
     outbox,
     pages,
     parents,
@@ -33,9 +35,11 @@ from beatbun.web import (
 )
 from beatbun.web import analytics as web_analytics
 from beatbun.web import billing as web_billing
+from beatbun.web import email_settings as web_email_settings
 from beatbun.web import exports as web_exports
 from beatbun.web import pricing as web_pricing
 from beatbun.web import privacy as web_privacy
+from beatbun.web import support as web_support
 from beatbun.web.choices import ChoiceCookies, load_choices
 from beatbun.web.security import SecurityHeaders, guard_browser_request
 from beatbun.web.shell import load_shell
@@ -84,12 +88,14 @@ def create_app(
     app.include_router(consent.router)
     app.include_router(policies.router)
     app.include_router(web_analytics.router)
+    app.include_router(admin.router)
     app.include_router(api_account.router)
     app.include_router(api_generations.router)
     app.include_router(api_tracks.router)
     app.include_router(api_exports.router)
     app.include_router(api_billing.router)
     app.include_router(api_webhooks.router)
+    app.include_router(mailhooks.router)
     app.include_router(api_operator.router)
     app.include_router(studio.router)
     app.include_router(progress.router)
@@ -98,5 +104,7 @@ def create_app(
     app.include_router(web_pricing.router)
     app.include_router(web_billing.router)
     app.include_router(web_privacy.router)
+    app.include_router(web_email_settings.router)
     app.include_router(privacy_schema.router)
+    app.include_router(web_support.router)
     return app

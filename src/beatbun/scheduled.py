@@ -8,7 +8,9 @@ from collections.abc import Awaitable, Callable
 from beatbun.accounts.secondfactor import reseal_totp_secrets
 from beatbun.billing.subscriptions import end_lapsed_terms
 from beatbun.generation.lifecycle import fail_overdue_jobs
-from beatbun.mail.mailqueue import send_queued_mail
+from beatbun.mail.campaignsend import queue_campaign_batches
+from beatbun.mail.mailqueue import drain_mail, send_queued_mail
+from beatbun.policies.announcements import announce_policy_changes
 from beatbun.privacy.erasure import erase_due_accounts
 from beatbun.privacy.export import build_pending_exports, delete_expired_exports
 from beatbun.privacy.unconsented import erase_unconsented_sign_ups, send_missing_parent_links
@@ -17,6 +19,7 @@ from beatbun.tracks.deletion import purge_deleted_tracks
 from beatbun.tracks.expiry import delete_expired_tracks
 from beatbun.tracks.exports import refund_stale_exports
 from beatbun.tracks.retention import move_all_kept_audio
+from beatbun.tracks.warnings import warn_expiring_tracks
 
 ScheduledTask = Callable[[Runtime], Awaitable[object]]
 
@@ -31,6 +34,7 @@ TASKS: tuple[ScheduledTask, ...] = (
     refund_stale_exports,  # exports whose request died before they were made
     end_lapsed_terms,
     delete_expired_tracks,
+    warn_expiring_tracks,  # free-plan tracks that go in 3 days, or in 1
     purge_deleted_tracks,  # tracks their owners deleted, once the undo window has passed
     delete_expired_exports,  # personal-data exports past their download days
     move_all_kept_audio,
@@ -46,18 +50,33 @@ TASKS: tuple[ScheduledTask, ...] = (
     # Exports the after-response build missed (or whose builder died), the longest task; then
     # their "ready" mails go out now rather than at the next run.
     build_pending_exports,
-    send_queued_mail,
+    # The next batch of notices of a significant policy change, sent by the drain after it.
+    announce_policy_changes,
+    # The next batch of every campaign being sent, likewise.
+    queue_campaign_batches,
+    drain_mail,  # both lanes at the provider's rate, within its budget
+)
+
+# The second trigger: only the mail, every five minutes, so bulk sends go out in batches
+# through the hour instead of once an hour.
+MAIL_CRON = "*/5 * * * *"
+MAIL_TASKS: tuple[ScheduledTask, ...] = (
+    announce_policy_changes,
+    queue_campaign_batches,
+    drain_mail,
 )
 
 
 async def run_scheduled(runtime: Runtime, *, cron: str, scheduled_time: float) -> None:
-    """Run every scheduled task, then record the run (operators see it in /healthz).
+    """Run the trigger's tasks, then record the run (operators see it in /healthz).
 
-    Every task runs even when one before it raised; the run is then not recorded, and the
-    failures are raised together once all tasks are done.
+    `MAIL_CRON` runs `MAIL_TASKS`; any other trigger runs every task (`TASKS`). Every task runs
+    even when one before it raised; the run is then not recorded, and the failures are raised
+    together once all tasks are done.
     """
+    tasks = MAIL_TASKS if cron == MAIL_CRON else TASKS
     failures: list[Exception] = []
-    for task in TASKS:
+    for task in tasks:
         try:
             await task(runtime)
         except Exception as exc:
@@ -69,6 +88,6 @@ async def run_scheduled(runtime: Runtime, *, cron: str, scheduled_time: float) -
         runtime.db.prepare(
             "INSERT INTO cron_runs (cron, scheduled_at, finished_at, tasks) VALUES (?, ?, ?, ?)"
         )
-        .bind(cron, int(scheduled_time), int(runtime.clock.now()), len(TASKS))
+        .bind(cron, int(scheduled_time), int(runtime.clock.now()), len(tasks))
         .run()
     )

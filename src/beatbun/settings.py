@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Literal
@@ -35,6 +36,13 @@ class Settings:
     data_keys: str = "dev-only-data-key-change-me"
     mail_api_key: str = ""
     mail_from: str = "Beat Bun <no-reply@beatbun.example.com>"
+    # Sends a second the mail provider takes from this account (Resend's default: 2 per team),
+    # shared by every sender through D1 (`mail.ratelimit`).
+    mail_rate_per_second: float = 2.0
+    # Signs the provider's delivery webhooks (Resend: `whsec_...`); empty refuses them all.
+    mail_webhook_secret: str = ""
+    # A sender that took a queued email and did not finish (a crash) loses it after this long.
+    mail_claim_seconds: float = 60.0
     # Empty means every track comes from the built-in composer.
     elevenlabs_api_key: str = ""
     elevenlabs_model: str = "music_v1"
@@ -82,6 +90,11 @@ class Settings:
             data_keys=env.get("DATA_KEYS", cls.data_keys),
             mail_api_key=env.get("MAIL_API_KEY", cls.mail_api_key),
             mail_from=env.get("MAIL_FROM", cls.mail_from),
+            mail_rate_per_second=_positive_float(
+                env, "MAIL_RATE_PER_SECOND", cls.mail_rate_per_second
+            ),
+            mail_webhook_secret=env.get("MAIL_WEBHOOK_SECRET", cls.mail_webhook_secret),
+            mail_claim_seconds=_positive_float(env, "MAIL_CLAIM_SECONDS", cls.mail_claim_seconds),
             elevenlabs_api_key=env.get("ELEVENLABS_API_KEY", cls.elevenlabs_api_key),
             elevenlabs_model=env.get("ELEVENLABS_MODEL", cls.elevenlabs_model),
             elevenlabs_base_url=env.get("ELEVENLABS_BASE_URL", cls.elevenlabs_base_url).rstrip("/"),
@@ -152,3 +165,16 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if not raw.isdigit() or int(raw) < 1:
         raise ValueError(f"Config '{name}' has value {raw!r}. Expected a whole number above 0.")
     return int(raw)
+
+
+def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"Config '{name}' has value {raw!r}. Expected a number above 0.")
+    return value

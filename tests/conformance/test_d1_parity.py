@@ -74,6 +74,20 @@ RESULT_CASES = [
             "UPDATE r2 SET v = v * 10 WHERE v > 1 RETURNING id, v",
         ),
     ),
+    # The mail queue's claim: a guarded UPDATE of the first rows in order, each returned with a
+    # correlated check on another table (mail.mailqueue._claim_due).
+    Case(
+        "update_first_rows_returning_a_subquery",
+        (
+            "CREATE TABLE claimq (id TEXT PRIMARY KEY, lane INTEGER, owner TEXT, taken REAL)",
+            "CREATE TABLE claimo (id TEXT PRIMARY KEY, ok INTEGER)",
+            "INSERT INTO claimo VALUES ('a', 1), ('b', 0)",
+            "INSERT INTO claimq VALUES ('m1', 1, 'a', NULL), ('m2', 0, 'b', NULL), ('m3', 0, 'a', NULL)",
+            "UPDATE claimq SET taken = 5 WHERE id IN (SELECT id FROM claimq WHERE taken IS NULL"
+            " ORDER BY lane, id LIMIT 2) AND taken IS NULL RETURNING id, lane,"
+            " EXISTS (SELECT 1 FROM claimo WHERE claimo.id = claimq.owner AND claimo.ok = 1) AS allowed",
+        ),
+    ),
     Case(
         "delete_returning",
         (

@@ -18,6 +18,7 @@ from beatbun.tracks.models import Track
 from beatbun.tracks.sharing import share_track
 from beatbun_local.runtime import LocalRuntime
 from tests.factories import CLIENT, create_verified_account
+from tests.privacy.communications import fill_communications
 from tests.tracks.conftest import make_tracks
 
 
@@ -43,7 +44,9 @@ async def leaver(
     runtime: LocalRuntime, *, email: str = "leaving@example.com", tracks: int = 2
 ) -> Leaver:
     """A verified, logged-in account with tracks (one shared), an API key, consent records, a
-    privacy export, payments, throttle and reset rows, preferences and objections."""
+    privacy export, payments, throttle and reset rows, preferences and objections, and its
+    communications: sent emails (one to a former address), consent to news and offers, a
+    policy notice, a sign-in device and an answered support request."""
     account = await create_verified_account(runtime, email=email)
     db, now = runtime.db, runtime.clock.now()
     session, token = await create_session(
@@ -111,6 +114,7 @@ async def leaver(
             ).bind(f"choice-{account.id}", account.id, now),
         ]
     )
+    await fill_communications(runtime, account_id=account.id, email=account.email, unsent=False)
     return Leaver(
         account=await get_account(db, account.id),
         session=session,

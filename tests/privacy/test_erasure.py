@@ -7,7 +7,7 @@ import httpx
 import pyotp
 import pytest
 
-from beatbun.accounts import reauth, secondfactor
+from beatbun.accounts import reauth
 from beatbun.accounts.security_log import list_events
 from beatbun.accounts.store import get_account
 from beatbun.billing.credits import open_wallet
@@ -34,7 +34,7 @@ from beatbun.privacy.erasure import (
 from beatbun.privacy.requests import list_requests
 from beatbun.scheduled import run_scheduled
 from beatbun_local.runtime import LocalRuntime
-from tests.factories import CLIENT, PASSWORD, create_account
+from tests.factories import CLIENT, PASSWORD, create_account, turn_on_two_step
 from tests.fakes import ManualClock
 from tests.privacy.erasure_setup import Leaver, leaver
 from tests.privacy.traces import Erased, in_ledger, queue_tables, traces
@@ -155,9 +155,10 @@ async def test_locked_account_sees_only_the_privacy_page(
         response = await client.get(page, headers=who.browser)
         assert response.status_code == 303, page
         assert response.headers["location"] == PRIVACY_PAGE
-    # The privacy page itself is not redirected, nor is the password confirmation it uses.
-    for page in (PRIVACY_PAGE, "/account/confirm-password"):
-        assert (await client.get(page, headers=who.browser)).status_code != 303, page
+    # The privacy page itself is not redirected, nor is the password confirmation it uses,
+    # the policies, or support (a person leaving may still need help).
+    for page in (PRIVACY_PAGE, "/account/confirm-password", "/terms", "/help"):
+        assert (await client.get(page, headers=who.browser)).status_code == 200, page
     # A page's script asking for JSON is told why instead of being redirected.
     scripted = await client.get("/studio", headers={**who.browser, "Accept": "application/json"})
     assert scripted.status_code == 403
@@ -297,19 +298,7 @@ async def _with_two_step(runtime: LocalRuntime, who: Leaver) -> str:
     session = await reauth.confirm_password(
         runtime, who.account, who.session, password=PASSWORD, client=CLIENT
     )
-    await secondfactor.start_totp_enrollment(runtime, who.account, session)
-    pending = await get_account(runtime.db, who.account.id)
-    secret = await secondfactor.pending_totp_secret(runtime, pending)
-    assert secret is not None
-    await secondfactor.confirm_totp(
-        runtime,
-        pending,
-        session,
-        code=pyotp.TOTP(secret).at(runtime.clock.now()),
-        client=CLIENT,
-        language="en",
-    )
-    return secret
+    return await turn_on_two_step(runtime, who.account, session)
 
 
 async def test_with_two_step_on_the_current_code_is_needed_too(

@@ -18,10 +18,10 @@ import * as bindings from "./bindings.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, "..", "..");
-// What the Worker vendors from site-packages and the cases import: the Workers SDK, and mido
-// with the version parser it imports (the MIDI export). Nothing else of site-packages reaches
-// Python.
-const SDK_ENTRIES = ["workers", "asgi.py", "mido", "packaging"];
+// What the Worker vendors from site-packages and the cases import: the Workers SDK, mido
+// with the version parser it imports (the MIDI export), and markdown-it with mdurl (campaign
+// emails). Nothing else of site-packages reaches Python.
+const SDK_ENTRIES = ["workers", "asgi.py", "mido", "packaging", "markdown_it", "mdurl"];
 
 const { values: args } = parseArgs({
   options: {

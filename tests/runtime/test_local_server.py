@@ -7,14 +7,14 @@ import pytest
 
 from beatbun.scheduled import run_scheduled
 from beatbun_local.runtime import LocalRuntime
-from beatbun_local.server import load_dev_vars, next_cron_run, read_crons
+from beatbun_local.server import due_crons, load_dev_vars, next_cron_run, read_crons
 from tests.fakes import ManualClock
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_read_crons_uses_the_wrangler_schedule() -> None:
-    assert read_crons(PROJECT_ROOT / "wrangler.toml") == ["0 * * * *"]
+    assert read_crons(PROJECT_ROOT / "wrangler.toml") == ["0 * * * *", "*/5 * * * *"]
 
 
 @pytest.mark.parametrize(
@@ -35,6 +35,16 @@ def test_next_cron_run_picks_the_earliest_of_several() -> None:
     moment = datetime(2026, 11, 20, 10, 1, tzinfo=UTC).timestamp()
     when, cron = next_cron_run(["0 * * * *", "*/5 * * * *"], moment)
     assert (when.minute, cron) == (5, "*/5 * * * *")
+
+
+def test_due_crons_are_every_trigger_at_that_time() -> None:
+    crons = ["0 * * * *", "*/5 * * * *"]
+    on_the_hour = datetime(2026, 11, 20, 10, 58, tzinfo=UTC).timestamp()
+    when, _ = next_cron_run(crons, on_the_hour)
+    assert due_crons(crons, on_the_hour, when) == crons
+    past = datetime(2026, 11, 20, 11, 1, tzinfo=UTC).timestamp()
+    when, _ = next_cron_run(crons, past)
+    assert due_crons(crons, past, when) == ["*/5 * * * *"]
 
 
 async def test_scheduled_handler_records_run(runtime: LocalRuntime, clock: ManualClock) -> None:

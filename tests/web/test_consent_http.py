@@ -10,7 +10,7 @@ import httpx
 
 from beatbun.consent.registry import ITEMS, find_item
 from beatbun.consent.service import POLICY_VERSION
-from beatbun.web.policies import PRIVACY_POLICY_EFFECTIVE_DATE, PRIVACY_POLICY_VERSION
+from beatbun.policies.versions import current
 from tests.conftest import LiveServer
 from tests.visitors import Visitor, signed_in
 
@@ -269,6 +269,7 @@ def test_privacy_policy_states_its_version_and_the_free_tier_retention(
     shared_live_server: LiveServer,
 ) -> None:
     page = httpx.get(shared_live_server.url + "/privacy").text
-    assert f"Version {PRIVACY_POLICY_VERSION}, effective {PRIVACY_POLICY_EFFECTIVE_DATE}" in page
+    privacy = current("privacy")
+    assert f"Version {privacy.version}, effective {privacy.effective}" in page
     assert "deleted 14 days after it is created" in page
     assert BANNER in page and "<main" in page  # the banner sits beside the text, never over it

@@ -10,6 +10,7 @@ import httpx
 
 from beatbun.generation.queue import UserQueue
 from beatbun.main import create_app
+from beatbun.runtime.base import MailMessage
 from beatbun.settings import Settings
 from beatbun_local.runtime import LocalRuntime
 from tests.fakes import ManualClock
@@ -45,3 +46,25 @@ async def _get(runtime: LocalRuntime, path: str) -> httpx.Response:
     transport = httpx.ASGITransport(app=create_app(runtime=runtime))
     async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as client:
         return await client.get(path)
+
+
+async def test_outbox_shows_headers_and_the_html_version_sandboxed(
+    runtime: LocalRuntime, client: httpx.AsyncClient
+) -> None:
+    await runtime.mailer.send(
+        MailMessage(
+            to="a@example.com",
+            subject="News",
+            text="Hello.\n",
+            html='<p>Hello <b>you</b>.</p><script>alert("x")</script>',
+            headers=(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),),
+        )
+    )
+    response = await client.get("/dev/outbox")
+    assert response.status_code == 200
+    assert "List-Unsubscribe-Post" in response.text
+    assert "List-Unsubscribe=One-Click" in response.text
+    # The HTML is the iframe's srcdoc, escaped, in a sandbox that runs no script.
+    assert "<iframe sandbox srcdoc=" in response.text
+    assert "&lt;p&gt;Hello &lt;b&gt;you&lt;/b&gt;.&lt;/p&gt;&lt;script&gt;" in response.text
+    assert "<script>alert" not in response.text

@@ -7,21 +7,19 @@ import dataclasses
 import io
 import re
 import zipfile
-from dataclasses import dataclass
 
 import httpx
 import pyotp
 import pytest
 
 from beatbun.accounts import secondfactor, sessions
-from beatbun.accounts.models import Account
-from beatbun.accounts.store import get_account
 from beatbun.consent.registry import CONSENT_COOKIE
 from beatbun.privacy import erasure
 from beatbun.privacy.inventory import CATEGORIES
 from beatbun_local.runtime import LocalRuntime
-from tests.factories import CLIENT, PASSWORD, create_verified_account
+from tests.factories import CLIENT, PASSWORD
 from tests.fakes import ManualClock
+from tests.web.owners import Owner, signed_in_owner
 
 PAGE = "/account/privacy"
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -38,41 +36,10 @@ POSTS = [
 ]
 
 
-@dataclass
-class Owner:
-    """A signed-in browser, as far as the app can tell: its session cookie and same-site Origin."""
-
-    account: Account
-    client: httpx.AsyncClient
-    headers: dict[str, str]
-
-    async def page(self, path: str = PAGE) -> httpx.Response:
-        return await self.client.get(path, headers=self.headers)
-
-    async def post(self, path: str, data: dict[str, str] | None = None) -> httpx.Response:
-        csrf = CSRF_INPUT.search((await self.page()).text)
-        assert csrf
-        form = {**(data or {}), "csrf_token": csrf.group(1)}
-        return await self.client.post(path, data=form, headers=self.headers)
-
-    async def confirm_password(self) -> None:
-        """The confirmation page, as other pages use it: the password counts for a while."""
-        confirmed = await self.post("/account/confirm-password", {"current_password": PASSWORD})
-        assert confirmed.status_code == 303
-
-    async def stored(self, runtime: LocalRuntime) -> Account:
-        return await get_account(runtime.db, self.account.id)
-
-
 async def _owner(
     runtime: LocalRuntime, client: httpx.AsyncClient, email: str = "person@example.com"
 ) -> Owner:
-    account = await create_verified_account(runtime, email=email)
-    _, token = await sessions.create_session(
-        runtime.db, account_id=account.id, stage="full", client=CLIENT, now=runtime.clock.now()
-    )
-    headers = {"Cookie": f"__Host-session={token}", "Origin": "http://testserver"}
-    return Owner(account, client, headers)
+    return await signed_in_owner(runtime, client, home=PAGE, email=email)
 
 
 def _section(page: httpx.Response, section_id: str) -> str:

@@ -45,6 +45,7 @@ PUBLIC_PAGES = {
     "verify-email": "/verify-email?token=unknown",
     "privacy": "/privacy",
     "cookies": "/cookies",
+    "terms": "/terms",
     "cookie-preferences": "/privacy/choices",
     "api-reference": "/docs/api",
     "not-found": "/no/such/page",

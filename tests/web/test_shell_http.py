@@ -35,7 +35,14 @@ async def test_signed_in_header_links_every_section_and_the_logo_goes_to_the_stu
 ) -> None:
     page = await client.get("/account", headers=await _signed_in(runtime))
     assert page.status_code == 200
-    assert _nav_links(page) == ["/studio", "/tracks", "/pricing", "/billing", "/account"]
+    assert _nav_links(page) == [
+        "/studio",
+        "/tracks",
+        "/pricing",
+        "/billing",
+        "/account",
+        "/help",
+    ]
     assert '<a class="brand" href="/studio">' in page.text
     assert '<a href="/account" aria-current="page">Account</a>' in page.text
 

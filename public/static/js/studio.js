@@ -390,6 +390,14 @@ function upsertJob(jobId, { status: jobStatus, title, text, trackId }) {
     derive.textContent = t("derive");
     item.append(play, derive);
   }
+  if (jobStatus === "failed" && !item.querySelector("[data-job-help]")) {
+    const help = document.createElement("a");
+    help.className = "job__help";
+    help.href = `/help?job=${encodeURIComponent(jobId)}`;
+    help.dataset.jobHelp = "";
+    help.textContent = t("get_help");
+    item.append(help);
+  }
 }
 
 // The queue tells when a job waits, runs and ends, not how far a render has got: the bar moves

@@ -1,10 +1,13 @@
-"""The text of every account email, in the language of the request that caused it.
+"""The text of every account email: links in the language of the request that asked for
+them, service notices (`mail.catalogue`) in the language the account chose, else the request's.
 
 Each email is two catalog entries, its subject and its whole body, so a translator sees the
 message at once; `%(site)s`, `%(link)s` and the like are filled in after translation.
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from beatbun.i18n import N_
 from beatbun.mail.compose import AccountMail
@@ -70,3 +73,34 @@ RECOVERY_CODES_REPLACED = AccountMail(
         "\n\nIf you did not do this, reset your password here:\n\n%(link)s"
     ),
 )
+NEW_SIGN_IN = AccountMail(
+    subject=N_("New sign-in to your %(site)s account"),
+    body=N_(
+        "Your %(site)s account was just signed in to from a device or browser it had not"
+        " been used from before:\n\n%(device)s, on %(time)s (UTC)\n\nIf this was you, there"
+        " is nothing to do. If it was not, someone knows your password: reset it here, which"
+        " also logs out every session:\n\n%(link)s"
+    ),
+)
+PASSWORD_CHANGED = AccountMail(
+    subject=N_("The password of your %(site)s account was changed"),
+    body=N_(
+        "The password of your %(site)s account was changed on %(time)s (UTC).\n\nIf this was"
+        " you, there is nothing to do. If it was not, reset your password here right away:"
+        "\n\n%(link)s"
+    ),
+)
+EMAIL_CHANGED = AccountMail(
+    subject=N_("The email address of your %(site)s account was changed"),
+    body=N_(
+        "The email address of your %(site)s account was changed from %(old_email)s to"
+        " %(new_email)s on %(time)s (UTC). Account emails now go to the new address.\n\n"
+        "If you did not do this, someone may be using your account: log in here, change the"
+        " address back and change your password:\n\n%(link)s"
+    ),
+)
+
+
+def utc_minute(timestamp: float) -> str:
+    """A time as account emails give it, to the minute, in UTC: "2026-11-30 05:31"."""
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M")

@@ -31,6 +31,8 @@ class Account:
     erasure_due_at: int | None = None  # an erasure is scheduled: the account is locked
     # Marketing email confirmed by a double opt-in since then (None: no marketing email).
     marketing_opt_in_at: int | None = None
+    # May open the operators' pages (/admin).
+    is_operator: bool = False
 
     @property
     def is_active(self) -> bool:

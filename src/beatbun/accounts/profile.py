@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from beatbun.accounts import links, lockout, mail, passwords, sessions, throttle
 from beatbun.accounts.models import Account, Client, Session
+from beatbun.accounts.notify import security_notice
 from beatbun.accounts.secondfactor import require_fresh_code
-from beatbun.accounts.security_log import record_event
+from beatbun.accounts.security_log import event_statement, record_event
 from beatbun.accounts.store import find_account_by_email, get_account, update_account
 from beatbun.accounts.tokens import hash_token, new_id
 from beatbun.accounts.validation import check_display_name, normalize_email
 from beatbun.errors import Conflict, InvalidInput
-from beatbun.i18n import N_
-from beatbun.mail import mailqueue
+from beatbun.i18n import DEFAULT_LANGUAGE, N_
+from beatbun.mail import catalogue, mailqueue
+from beatbun.mail.notices import account_language
 from beatbun.runtime.base import Runtime
 
 # A forgotten-password mail at most every 5 minutes per address, and at most 10 requests an
@@ -65,20 +69,42 @@ async def request_email_change(
     )
 
 
-async def confirm_email_change(runtime: Runtime, token: str, *, client: Client) -> None:
-    """Switch to the new, now verified, address; raises InvalidInput for a bad link."""
+async def confirm_email_change(
+    runtime: Runtime, token: str, *, client: Client, language: str = DEFAULT_LANGUAGE
+) -> None:
+    """Switch to the new, now verified, address; raises InvalidInput for a bad link.
+
+    Both addresses are told, the old one so its owner hears of a change they did not make.
+    """
     now = runtime.clock.now()
     target = await links.consume_link_token(runtime.db, token, purpose="change_email", now=now)
     if await find_account_by_email(runtime.db, target.email) is not None:
         raise Conflict(N_("That address now belongs to another account."))
+    account = await get_account(runtime.db, target.account_id)
     await update_account(
         runtime.db,
         target.account_id,
         values={"email": target.email, "email_verified_at": int(now)},
     )
-    await record_event(
+    language = await account_language(runtime.db, account.id, language)
+    event = hash_token(token)
+    told = [
+        security_notice(
+            runtime,
+            catalogue.EMAIL_CHANGED,
+            replace(account, email=address),
+            event=f"{event}:{side}",
+            language=language,
+            old_email=account.email,
+            new_email=target.email,
+            link=f"{runtime.settings.public_url}/login",
+        )
+        for side, address in (("old", account.email), ("new", target.email))
+    ]
+    logged = event_statement(
         runtime.db, account_id=target.account_id, kind="email_changed", client=client, now=now
     )
+    await runtime.db.batch([logged, *told])
 
 
 async def change_password(
@@ -90,6 +116,7 @@ async def change_password(
     new_password: str,
     code: str,
     client: Client,
+    language: str = DEFAULT_LANGUAGE,
 ) -> str:
     """Set a new password, end every other session and return this session's new token."""
     await passwords.check_current_password(runtime, account, current_password)
@@ -99,8 +126,8 @@ async def change_password(
     await sessions.revoke_other_sessions(
         runtime.db, account_id=account.id, keep_id=session.id, now=now
     )
-    await record_event(
-        runtime.db, account_id=account.id, kind="password_changed", client=client, now=now
+    await _log_password_change(
+        runtime, account, kind="password_changed", client=client, language=language
     )
     return await sessions.rotate_session(runtime.db, session, stage="full")
 
@@ -157,7 +184,13 @@ async def request_password_reset(
 
 
 async def reset_password(
-    runtime: Runtime, *, token: str, new_password: str, code: str, client: Client
+    runtime: Runtime,
+    *,
+    token: str,
+    new_password: str,
+    code: str,
+    client: Client,
+    language: str = DEFAULT_LANGUAGE,
 ) -> str:
     """Use the emailed token to set a new password and end every session; returns the account id.
 
@@ -179,8 +212,8 @@ async def reset_password(
     )
     await runtime.db.batch([lockout.unlock_statement(runtime.db, account_id=account.id), forget])
     await sessions.revoke_other_sessions(runtime.db, account_id=account.id, keep_id=None, now=now)
-    await record_event(
-        runtime.db, account_id=account.id, kind="password_reset", client=client, now=now
+    await _log_password_change(
+        runtime, account, kind="password_reset", client=client, language=language
     )
     return account.id
 
@@ -206,3 +239,20 @@ async def _set_password(runtime: Runtime, account_id: str, normalized: str) -> N
         normalized, kdf=runtime.kdf, pepper=runtime.settings.password_pepper
     )
     await update_account(runtime.db, account_id, values={"password_hash": password_hash})
+
+
+async def _log_password_change(
+    runtime: Runtime, account: Account, *, kind: str, client: Client, language: str
+) -> None:
+    """Log the change and tell the owner, in one batch: each change is its own event."""
+    language = await account_language(runtime.db, account.id, language)
+    await runtime.db.batch(
+        [
+            event_statement(
+                runtime.db, account_id=account.id, kind=kind, client=client, now=runtime.clock.now()
+            ),
+            security_notice(
+                runtime, catalogue.PASSWORD_CHANGED, account, event=new_id(), language=language
+            ),
+        ]
+    )

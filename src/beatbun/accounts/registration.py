@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from beatbun.accounts import links, mail, passwords, sessions
+from beatbun.accounts import devices, links, mail, passwords, sessions
 from beatbun.accounts.models import Client
 from beatbun.accounts.security_log import record_event
 from beatbun.accounts.store import (
@@ -141,6 +141,7 @@ async def verify_email(
     client: Client,
     previous_token: str | None = None,
     browser: str = "",
+    language: str = DEFAULT_LANGUAGE,
 ) -> str | None:
     """Mark the address verified and log this browser in; returns the new session's token.
 
@@ -172,10 +173,12 @@ async def verify_email(
         return None
     if previous_token:
         await sessions.revoke_token(runtime.db, previous_token, now=now)
-    _, session_token = await sessions.create_session(
+    session, session_token = await sessions.create_session(
         runtime.db, account_id=account.id, stage="full", client=client, now=now
     )
-    await record_event(runtime.db, account_id=account.id, kind="logged_in", client=client, now=now)
+    await devices.record_sign_in(
+        runtime, account, session_id=session.id, client=client, language=language
+    )
     return session_token
 
 

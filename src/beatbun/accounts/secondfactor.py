@@ -8,8 +8,9 @@ moves keys sealed under an older key of the ring to the current one.
 
 from __future__ import annotations
 
-from beatbun.accounts import lockout, mail, passwords, reauth, sessions, throttle, totp
+from beatbun.accounts import lockout, passwords, reauth, sessions, throttle, totp
 from beatbun.accounts.models import Account, Client, Session
+from beatbun.accounts.notify import security_notice
 from beatbun.accounts.sealing import (
     is_sealed,
     is_sealed_with_current_key,
@@ -22,8 +23,8 @@ from beatbun.accounts.store import update_account
 from beatbun.accounts.tokens import new_id
 from beatbun.errors import Conflict, InvalidInput
 from beatbun.i18n import DEFAULT_LANGUAGE, N_
-from beatbun.mail import mailqueue
-from beatbun.mail.compose import AccountMail
+from beatbun.mail import catalogue
+from beatbun.mail.notices import Notice, account_language
 from beatbun.runtime.base import Runtime, SqlValue
 
 WRONG_CODE = N_("That code is not valid. Use the current code from your app, or a recovery code.")
@@ -155,7 +156,7 @@ async def confirm_totp(
         runtime.db, account_id=account.id, kind="totp_enabled", client=client, now=now
     )
     token = await sessions.rotate_session(runtime.db, session, stage="full")
-    await _notify(runtime, account, mail.TOTP_ENABLED, language=language)
+    await _notify(runtime, account, catalogue.TWO_STEP, language=language)
     return codes, token
 
 
@@ -203,7 +204,7 @@ async def disable_totp(
         runtime.db, account_id=account.id, kind="totp_disabled", client=client, now=now
     )
     token = await sessions.rotate_session(runtime.db, session, stage="full")
-    await _notify(runtime, account, mail.TOTP_DISABLED, language=language)
+    await _notify(runtime, account, catalogue.TWO_STEP_OFF, language=language)
     return token
 
 
@@ -226,7 +227,7 @@ async def regenerate_recovery_codes(
         client=client,
         now=runtime.clock.now(),
     )
-    await _notify(runtime, account, mail.RECOVERY_CODES_REPLACED, language=language)
+    await _notify(runtime, account, catalogue.RECOVERY_CODES, language=language)
     return codes
 
 
@@ -292,26 +293,15 @@ async def _resealed(runtime: Runtime, account_id: str, stored: SqlValue) -> str 
     return await seal_totp_secret(runtime, account_id, secret)
 
 
-async def _notify(
-    runtime: Runtime, account: Account, message: AccountMail, *, language: str
-) -> None:
+async def _notify(runtime: Runtime, account: Account, notice: Notice, *, language: str) -> None:
     """Queue the notice (the route flushes the queue after answering, the cron otherwise).
 
     Queued, not sent: the change is made already, and a mail provider's outage must not turn
-    it into an error page that hides the new recovery codes or the new session.
+    it into an error page that hides the new recovery codes or the new session. Each change is
+    its own event, with no cap: the owner hears of every one.
     """
-    # The link leads to a password reset, the remedy when the change was not the owner's.
-    link = f"{runtime.settings.public_url}/forgot-password"
-    message_id = new_id()
-    await mailqueue.enqueue_statement(
-        runtime.db,
-        message_id=message_id,
-        key=f"security-notice:{message_id}",
-        message=message.compose(
-            to=account.email, language=language, site=runtime.settings.site_name, link=link
-        ),
-        now=runtime.clock.now(),
-    ).run()
+    language = await account_language(runtime.db, account.id, language)
+    await security_notice(runtime, notice, account, event=new_id(), language=language).run()
 
 
 def _context(account_id: str) -> str:

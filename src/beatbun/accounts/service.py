@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from beatbun.accounts import lockout, passwords, sessions, throttle
+from beatbun.accounts import devices, lockout, passwords, sessions, throttle
 from beatbun.accounts.models import Account, Client, Session
 from beatbun.accounts.secondfactor import WRONG_CODE, check_second_factor
 from beatbun.accounts.security_log import event_statement, record_event
@@ -104,12 +104,12 @@ async def log_in(
     if previous_token:
         await sessions.revoke_token(runtime.db, previous_token, now=now)
     stage = "mfa" if account.has_totp else "full"
-    _, token = await sessions.create_session(
+    session, token = await sessions.create_session(
         runtime.db, account_id=account.id, stage=stage, client=client, now=now
     )
     if stage == "full":
-        await record_event(
-            runtime.db, account_id=account.id, kind="logged_in", client=client, now=now
+        await devices.record_sign_in(
+            runtime, account, session_id=session.id, client=client, language=language
         )
     return LoginOutcome(token=token, needs_second_factor=stage == "mfa")
 
@@ -144,7 +144,9 @@ async def complete_login(
         raise
     await throttle.clear_failures(runtime.db, subjects[0])
     token = await sessions.rotate_session(runtime.db, session, stage="full")
-    await record_event(runtime.db, account_id=account.id, kind="logged_in", client=client, now=now)
+    await devices.record_sign_in(
+        runtime, account, session_id=session.id, client=client, language=language
+    )
     return token
 
 

@@ -84,6 +84,7 @@ def row_to_account(row: Row) -> Account:
         restricted_at=_optional_int(row["restricted_at"]),
         erasure_due_at=_optional_int(row["erasure_due_at"]),
         marketing_opt_in_at=_optional_int(row["marketing_opt_in_at"]),
+        is_operator=row["is_admin"] == 1,
     )
 
 

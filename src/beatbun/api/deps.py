@@ -66,8 +66,15 @@ LOCKED_ACCOUNT_PATHS = frozenset(
         "/consent",
         "/consent/gpc",
         "/preferences/display",
+        "/terms",
+        "/policies/acknowledge",
+        # Support stays reachable: a person leaving may still have a question or a request.
+        "/help",
+        "/help/tickets",
     }
 )
+# Paths under these prefixes are open to it too: its privacy requests and its support tickets.
+LOCKED_ACCOUNT_PREFIXES = (f"{PRIVACY_PAGE}/", "/help/tickets/")
 ACCOUNT_LOCKED = N_(
     "This account is scheduled for deletion. Until then only its Privacy & data page is"
     " open, where the deletion can be cancelled."
@@ -206,7 +213,7 @@ def refuse_locked_account(account: Account | None, path: str) -> None:
     """Raise AccountLocked when `account` awaits its erasure and `path` is not open to it."""
     if account is None or not account.is_erasure_scheduled:
         return
-    if path in LOCKED_ACCOUNT_PATHS or path.startswith(f"{PRIVACY_PAGE}/"):
+    if path in LOCKED_ACCOUNT_PATHS or path.startswith(LOCKED_ACCOUNT_PREFIXES):
         return
     raise AccountLocked(ACCOUNT_LOCKED)
 

@@ -8,7 +8,7 @@ debit or a second refund of the same job a no-op, so money is right however requ
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
@@ -147,10 +147,13 @@ async def charge(
     along_with: Statement,
     now: float,
     note: Note = TRACK_NOTE,
+    then: Sequence[Statement] = (),
 ) -> bool:
     """Debit `amount` for a job in one batch with `along_with` (the statement creating the job).
 
     A track export is charged the same way: its id as `job_id`, its row as `along_with`.
+    `then` runs in the batch after the debit, before `along_with` (a notice that reads the
+    balance the debit left: `billing.notify.credits_low_statements`).
 
     Returns False when `idempotency_key` was charged before (nothing changes). Raises
     InsufficientCredits when the balance does not cover it: the wallet's named CHECK aborts the
@@ -168,6 +171,7 @@ async def charge(
                     note=note,
                     now=now,
                 ),
+                *then,
                 along_with,
             ]
         )

@@ -5,7 +5,8 @@ gives the difference between the plans' credits in proportion to what it charged
 subscription, period and plan, so switching down and up again buys nothing. A refund takes back
 the refunded share of what the payment bought, up to the balance (credits already spent are
 not, and the balance never goes below zero); the share is computed inside the batch, from the
-refunds already recorded, so concurrent refunds of one charge add up right.
+refunds already recorded, so concurrent refunds of one charge add up right. The notice of a
+period's credits rides in the batch that grants them (`billing.notify.grant_statements`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from beatbun.billing.credits import Note, credit_statements, take_back_statement
 from beatbun.billing.effects import Effect
 from beatbun.billing.gateway import item_of_price, stripe_client
 from beatbun.billing.models import Payment
+from beatbun.billing.notify import grant_statements
 from beatbun.billing.plans import PLANS, PlanId
 from beatbun.billing.store import (
     find_account_of_customer,
@@ -59,6 +61,14 @@ async def invoice_paid(runtime: Runtime, invoice: dict[str, Any]) -> Effect | No
             ),
             now=now,
         )
+        if grant.is_monthly:
+            statements += await grant_statements(
+                runtime,
+                account_id=account_id,
+                invoice=invoice,
+                plan=grant.plan,
+                credits=grant.credits,
+            )
     return Effect(statements)
 
 
@@ -122,6 +132,8 @@ class _Grant:
     plan: PlanId
     # Credits with the same key are granted once.
     key: str
+    # A new period's credits, rather than an upgrade's share of the difference.
+    is_monthly: bool = True
 
 
 def _grant_of_invoice(runtime: Runtime, invoice: dict[str, Any]) -> _Grant:
@@ -155,7 +167,7 @@ def _grant_of_invoice(runtime: Runtime, invoice: dict[str, Any]) -> _Grant:
     period_end = (line.get("period") or {}).get("end") or invoice["id"]
     subscription = _subscription_of_invoice(invoice) or invoice["customer"]
     key = f"stripe:upgrade:{subscription}:{period_end}:{plan}"
-    return _Grant(credits=max(credits, 0), plan=plan, key=key)
+    return _Grant(credits=max(credits, 0), plan=plan, key=key, is_monthly=False)
 
 
 def _price_of_line(line: dict[str, Any]) -> str:

@@ -16,44 +16,35 @@ What each event does (`HANDLERS`):
   `GRACE_SECONDS` while Stripe retries, and the owner is told by email and on the billing page.
 - `charge.refunded`: the refunded share of the credits that payment bought is taken back, up to
   the balance.
+
+Once the batch is applied, the owner is told what it changed by email (`billing.notify`).
 """
 
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import stripe
 
-from beatbun.accounts.store import find_account
 from beatbun.billing.effects import Effect
 from beatbun.billing.gateway import verify_event
-from beatbun.billing.mail import PAYMENT_FAILED
+from beatbun.billing.notify import tell_owner
 from beatbun.billing.payments import charge_refunded, invoice_paid, invoice_payment_failed
-from beatbun.billing.plans import PLANS
 from beatbun.billing.store import find_account_of_customer, record_event_statement
-from beatbun.billing.subscriptions import (
-    current_subscription,
-    plan_change_of,
-    sync_subscription,
-    tell_queue,
-)
+from beatbun.billing.subscriptions import plan_change_of, sync_subscription, tell_queue
 from beatbun.billing.topups import (
     async_payment_failed,
     async_payment_succeeded,
     checkout_completed,
     checkout_expired,
 )
-from beatbun.consent.preferences import find_account_preferences
 from beatbun.errors import ConstraintViolation, WebhookRejected
-from beatbun.i18n import DEFAULT_LANGUAGE, N_, translate
-from beatbun.runtime.base import MailError, Runtime
+from beatbun.i18n import N_
+from beatbun.runtime.base import Runtime
 
-logger = logging.getLogger(__name__)
 EVENT_ID_COLUMN = "stripe_events.id"
 
 
@@ -101,12 +92,12 @@ async def handle_webhook(
         if exc.target == EVENT_ID_COLUMN:
             return receipt
         raise
+    change = None
     if effect.changes_plan_of is not None:
-        before, after = plan_change_of(results)
-        if before != after:
-            await tell_queue(runtime, account_id=effect.changes_plan_of, plan=after)
-    if effect.renewal_failed_for is not None:
-        await _tell_renewal_failed(runtime, account_id=effect.renewal_failed_for)
+        change = plan_change_of(results)
+        if change[0] != change[1]:
+            await tell_queue(runtime, account_id=effect.changes_plan_of, plan=change[1])
+    await tell_owner(runtime, event=event, effect=effect, change=change)
     return WebhookReceipt(event_id=receipt.event_id, type=receipt.type, applied=True)
 
 
@@ -115,32 +106,6 @@ async def _subscription_changed(runtime: Runtime, subscription: dict[str, Any]) 
     if account_id is None:
         return None
     return await sync_subscription(runtime, str(subscription["id"]), account_id)
-
-
-async def _tell_renewal_failed(runtime: Runtime, *, account_id: str) -> None:
-    """Mail the owner that the renewal failed and until when the plan holds.
-
-    The event is applied already: a mail that cannot go out is logged, not retried by Stripe.
-    """
-    now = runtime.clock.now()
-    account = await find_account(runtime.db, account_id)
-    subscription = await current_subscription(runtime.db, account_id, now=now)
-    if account is None or subscription is None or subscription.grace_until is None:
-        return
-    preferences = await find_account_preferences(runtime.db, account_id)
-    language = preferences.language if preferences else DEFAULT_LANGUAGE
-    message = PAYMENT_FAILED.compose(
-        to=account.email,
-        language=language,
-        site=runtime.settings.site_name,
-        plan=translate(language, PLANS[subscription.plan].name),
-        date=datetime.fromtimestamp(subscription.grace_until, tz=UTC).date().isoformat(),
-        link=f"{runtime.settings.public_url}/billing",
-    )
-    try:
-        await runtime.mailer.send(message)
-    except MailError:
-        logger.exception("Could not tell account %s that its renewal failed", account_id)
 
 
 HANDLERS: dict[str, Handler] = {

@@ -1,7 +1,7 @@
 """The consent rules routes call: what is in force for a request, and recording a new choice.
 
-A record counts while it is younger than six months and was given under the current policy
-version; otherwise the visitor is asked again. Records are never changed, only appended.
+A record counts while it is younger than six months and was given under a cookie policy
+version since its last significant change; otherwise the visitor is asked again. Records are never changed, only appended.
 """
 
 from __future__ import annotations
@@ -13,11 +13,14 @@ from operator import attrgetter
 from beatbun.consent.models import Choice, ConsentRecord, ConsentState, Source
 from beatbun.consent.registry import CONSENT_MAX_AGE
 from beatbun.consent.store import find_latest_records, insert_record, list_records
+from beatbun.policies.versions import current, versions_in_force
 from beatbun.runtime.base import Database
 
-# Bump when the cookie policy changes what we set or why: everyone is asked again at once.
-POLICY_VERSION = "2026-11-29"
-POLICY_EFFECTIVE_DATE = "2026-11-29"
+# The cookie policy's version history lives in `policies.versions`: records name the version
+# they were given under, and a significant version asks everyone again at once.
+POLICY_VERSION = current("cookies").version
+POLICY_EFFECTIVE_DATE = current("cookies").effective
+VERSIONS_IN_FORCE = versions_in_force("cookies")
 
 
 def new_device_subject() -> str:
@@ -75,7 +78,7 @@ async def find_current_record(db: Database, subject: str, *, now: float) -> Cons
 
 
 def _in_force(record: ConsentRecord | None, *, now: float) -> ConsentRecord | None:
-    if record is None or record.policy_version != POLICY_VERSION:
+    if record is None or record.policy_version not in VERSIONS_IN_FORCE:
         return None
     return record if now - record.given_at < CONSENT_MAX_AGE else None
 

@@ -36,6 +36,7 @@ from beatbun.generation.registry import provider_from_settings
 from beatbun.generation.runner import run_job
 from beatbun.generation.store import JOB_NOT_FOUND
 from beatbun.i18n import N_
+from beatbun.mail.mailqueue import send_queued_mail
 from beatbun.runtime.actors import Actor
 from beatbun.runtime.base import ActorStorage, Row, Runtime
 from beatbun.runtime.pushrules import CLOSE_SESSIONS_CHANGED, SESSIONS_CHANGED_REASON
@@ -199,11 +200,22 @@ class UserQueue(Actor):
         await self._run_started()
         await self._start_next(self.runtime.clock.now())
         await self._rearm()
+        await self._send_account_mail()
 
     @contextlib.asynccontextmanager
     async def open_provider(self) -> AsyncIterator[MusicProvider]:
         """The music provider for this run; the settings choose it (the composer by default)."""
         yield provider_from_settings(self.runtime.settings, self.runtime.fetcher)
+
+    async def _send_account_mail(self) -> None:
+        """Send the account's service mail while the object is awake (a refund's notice, say);
+        the cron sends whatever this does not get to."""
+        rows = self.storage.sql(
+            "SELECT DISTINCT json_extract(job, '$.account_id') AS account_id FROM queue"
+        )
+        for row in rows:
+            async with self.outside_turn():
+                await send_queued_mail(self.runtime, account_id=str(row["account_id"]))
 
     async def _move_kept_audio(self) -> None:
         for row in self.storage.sql("SELECT account_id FROM audio_moves"):

@@ -11,6 +11,7 @@ from beatbun.accounts.models import Account
 from beatbun.accounts.service import WAITING_FOR_PARENT, require_spending_allowed
 from beatbun.accounts.store import get_account
 from beatbun.billing.credits import charge, open_wallet
+from beatbun.billing.notify import credits_low_statements
 from beatbun.billing.pricing import price_in_credits
 from beatbun.errors import (
     AccountInactive,
@@ -141,6 +142,9 @@ async def submit_generation(
             idempotency_key=key,
             along_with=insert_job_statement(db, job, request_hash=fingerprint, idempotency_key=key),
             now=now,
+            then=await credits_low_statements(
+                runtime, account_id=account_id, balance=wallet.balance, cost=cost, event=job.id
+            ),
         )
     except ConstraintViolation as exc:
         if exc.kind == "NOT NULL" and exc.target == ACCOUNT_REFUSED:

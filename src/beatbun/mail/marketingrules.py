@@ -14,18 +14,24 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from urllib.parse import urlencode
 
 from beatbun.settings import Settings
 
-# The condition on `accounts` (aliased `a`) under which marketing email may be sent.
-MARKETING_ALLOWED_SQL = (
-    "a.marketing_opt_in_at IS NOT NULL AND a.objects_to_marketing = 0"
-    " AND a.restricted_at IS NULL AND a.erasure_due_at IS NULL"
+# The condition on `accounts` (aliased `a`) under which an account may opt in to marketing
+# email: an adult with a confirmed address who neither objected, restricted processing nor
+# scheduled the account's deletion.
+MARKETING_ELIGIBLE_SQL = (
+    "a.objects_to_marketing = 0 AND a.restricted_at IS NULL AND a.erasure_due_at IS NULL"
     " AND a.email_verified_at IS NOT NULL AND a.age_group = 'adult'"
 )
+# The condition on `accounts` (aliased `a`) under which marketing email may be sent.
+MARKETING_ALLOWED_SQL = f"a.marketing_opt_in_at IS NOT NULL AND {MARKETING_ELIGIBLE_SQL}"
 UNSUBSCRIBE_MARK = "@@unsubscribe@@"
 UNSUBSCRIBE_PATH = "/email/unsubscribe"
+# `/email/unsubscribe/<account id>/<token>`: the token in the path is the request's authority.
+_UNSUBSCRIBE_ROUTE = re.compile(rf"{UNSUBSCRIBE_PATH}/[0-9a-f]{{32}}/[A-Za-z0-9_-]{{22}}")
 
 
 def unsubscribe_token(secret: str, account_id: str) -> str:
@@ -47,3 +53,13 @@ def list_unsubscribe_headers(url: str) -> tuple[tuple[str, str], ...]:
         ("List-Unsubscribe", f"<{url}>"),
         ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
     )
+
+
+def is_unsubscribe_path(path: str) -> bool:
+    """Whether `path` is an unsubscribe link, which works without a session or CSRF token."""
+    return _UNSUBSCRIBE_ROUTE.fullmatch(path) is not None
+
+
+def is_unsubscribe_token(secret: str, account_id: str, token: str) -> bool:
+    """Whether `token` is the account's unsubscribe token (compared in constant time)."""
+    return hmac.compare_digest(unsubscribe_token(secret, account_id).encode(), token.encode())

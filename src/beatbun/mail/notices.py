@@ -70,7 +70,8 @@ def notice_statement(
     )
 
 
-async def account_language(db: Database, account_id: str) -> str:
-    """The language the account last chose for the site, which its emails are written in."""
+async def account_language(db: Database, account_id: str, default: str = DEFAULT_LANGUAGE) -> str:
+    """The language the account last chose for the site, which its emails are written in;
+    `default` (the language of the request that caused the email) when it chose none."""
     preferences = await find_account_preferences(db, account_id)
-    return preferences.language if preferences else DEFAULT_LANGUAGE
+    return preferences.language if preferences else default

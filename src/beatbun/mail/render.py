@@ -48,8 +48,14 @@ def blocks_of(text: str) -> list[Block]:
 
 def render_html(*, text: str, subject: str, language: str, site: str) -> str:
     """The email's HTML document in `language`, with the same words as `text`."""
-    template = _environment.get_template("mail/layout.html")
-    return template.render(blocks=blocks_of(text), subject=subject, language=language, site=site)
+    return render_mail(
+        "mail/layout.html", blocks=blocks_of(text), subject=subject, language=language, site=site
+    )
+
+
+def render_mail(template: str, **context: object) -> str:
+    """A template of `templates/mail/` (inline styles only, autoescaped) filled with `context`."""
+    return _environment.get_template(template).render(**context)
 
 
 def _linked(part: str) -> Markup:

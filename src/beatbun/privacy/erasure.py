@@ -34,6 +34,7 @@ from beatbun.errors import (
 from beatbun.generation.service import cancel_waiting_generations
 from beatbun.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_
 from beatbun.mail import mailqueue
+from beatbun.mail.catalogue import ERASURE_SCHEDULED
 from beatbun.mail.compose import AccountMail
 from beatbun.privacy import mail, removal
 from beatbun.privacy.models import PrivacyRequest, Requester
@@ -237,6 +238,7 @@ async def _schedule(
             client=client,
             language=language,
             by=by,
+            mail_kind=ERASURE_SCHEDULED.kind,
             only_if=made,
             only_if_params=(request_id,),
             date=datetime.fromtimestamp(due, UTC).strftime("%Y-%m-%d %H:%M"),
@@ -269,6 +271,7 @@ def _confirmations(
     client: Client,
     language: str,
     by: Requester,
+    mail_kind: str = "account",
     only_if: str = "1",
     only_if_params: tuple[SqlValue, ...] = (),
     **params: str,
@@ -284,6 +287,7 @@ def _confirmations(
         language=language,
         only_if=only_if,
         only_if_params=only_if_params,
+        mail_kind=mail_kind,
         **params,
     )
     if by == "parent" and account.parent_email:

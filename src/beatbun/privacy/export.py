@@ -27,6 +27,7 @@ from beatbun.accounts.security_log import record_event
 from beatbun.accounts.tokens import new_id
 from beatbun.errors import Conflict, NotFound, TooManyRequests
 from beatbun.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_
+from beatbun.mail import catalogue
 from beatbun.mail.compose import AccountMail
 from beatbun.mail.mailqueue import enqueue_statement
 from beatbun.privacy import exportschema, mail
@@ -370,11 +371,12 @@ async def _mark_ready(
     ).bind(key, size, due_at, int(now), request.id, claimed_at)
     notice = _notice(
         runtime,
-        request.id,
+        request,
         "ready",
-        mail.EXPORT_READY,
+        catalogue.EXPORT_READY.mail,
         to=data.account.email,
         language=language,
+        kind=catalogue.EXPORT_READY.kind,
         until=_utc(due_at),
     )
     results = await db.batch([ready, notice])
@@ -416,7 +418,7 @@ async def _fail(
     if email is not None:
         statements.append(
             _notice(
-                runtime, request.id, "failed", mail.EXPORT_FAILED, to=str(email), language=language
+                runtime, request, "failed", mail.EXPORT_FAILED, to=str(email), language=language
             )
         )
     await db.batch(statements)
@@ -424,12 +426,13 @@ async def _fail(
 
 def _notice(
     runtime: Runtime,
-    request_id: str,
+    request: PrivacyRequest,
     status: RequestStatus,
     message: AccountMail,
     *,
     to: str,
     language: str,
+    kind: str = "account",
     **params: str,
 ) -> Statement:
     """Queue `message` (linking to the privacy page), once, if the export reached `status`."""
@@ -437,7 +440,7 @@ def _notice(
     return enqueue_statement(
         runtime.db,
         message_id=new_id(),
-        key=f"export-{status}:{request_id}",
+        key=f"export-{status}:{request.id}",
         message=message.compose(
             to=to,
             language=language,
@@ -447,7 +450,9 @@ def _notice(
         ),
         now=runtime.clock.now(),
         only_if="EXISTS (SELECT 1 FROM privacy_requests WHERE id = ? AND status = ?)",
-        only_if_params=(request_id, status),
+        only_if_params=(request.id, status),
+        kind=kind,
+        account_id=request.account_id,
     )
 
 

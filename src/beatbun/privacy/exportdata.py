@@ -26,6 +26,8 @@ from beatbun.tracks.store import track_from_row
 
 # A track whose row is being erased now (`tracks.deletion` sets 0) is no longer held.
 ERASING = 0
+# The `last_error` of news and offers queued, then not sent because consent was withdrawn.
+WITHHELD = "withheld"
 Model = TypeVar("Model", bound=BaseModel)
 
 
@@ -66,7 +68,7 @@ async def collect_export_data(
     )
     data = schema.ExportData(
         format="beatbun-export",
-        version=1,
+        version=2,
         schema_url=schema_url,
         generated_at=datetime.fromtimestamp(now, UTC),
         secrets_left_out=list(schema.SECRETS_LEFT_OUT),
@@ -87,13 +89,18 @@ async def collect_export_data(
         emails=await _records(
             db,
             schema.Email,
-            "SELECT recipient, subject, created_at, sent_at, attempts, CASE"
-            " WHEN sent_at IS NOT NULL THEN 'sent' WHEN attempts >= ? THEN 'failed'"
+            "SELECT kind, recipient, subject, created_at, sent_at, failed_at, bounced_at,"
+            " attempts, CASE WHEN bounced_at IS NOT NULL THEN 'bounced'"
+            " WHEN sent_at IS NOT NULL THEN 'sent'"
+            " WHEN failed_at IS NOT NULL AND last_error = ? THEN 'withheld'"
+            " WHEN failed_at IS NOT NULL OR attempts >= ? THEN 'failed'"
             " ELSE 'queued' END AS status FROM mail_queue"
-            " WHERE (recipient = ? OR link_account_id = ?) AND recipient <> ''"
-            " ORDER BY created_at",
+            " WHERE (recipient = ? OR link_account_id = ? OR account_id = ?) AND recipient <> ''"
+            " ORDER BY created_at, id",
+            WITHHELD,
             MAIL_ATTEMPTS,
             account.email,
+            account_id,
             account_id,
         ),
         email_links=await _records(
@@ -103,11 +110,34 @@ async def collect_export_data(
             " WHERE account_id = ? ORDER BY created_at",
             account_id,
         ),
+        marketing_consents=await _records(
+            db,
+            schema.MarketingConsent,
+            "SELECT action, source, email, wording_version, campaign_id, ip, user_agent,"
+            " recorded_at FROM marketing_consents WHERE account_id = ?"
+            " ORDER BY recorded_at, rowid",
+            account_id,
+        ),
+        policy_notices=await _records(
+            db,
+            schema.PolicyNotice,
+            "SELECT document, version, notified_at, acknowledged_at FROM policy_notices"
+            " WHERE account_id = ? ORDER BY COALESCE(notified_at, acknowledged_at), document,"
+            " version",
+            account_id,
+        ),
         sessions=await _records(
             db,
             schema.SessionRecord,
             "SELECT stage, ip, user_agent, created_at, last_seen_at, revoked_at,"
             " reauthenticated_at FROM sessions WHERE account_id = ? ORDER BY created_at",
+            account_id,
+        ),
+        sign_in_devices=await _records(
+            db,
+            schema.SignInDevice,
+            "SELECT device, first_seen_at, last_seen_at FROM sign_in_devices"
+            " WHERE account_id = ? ORDER BY first_seen_at, device",
             account_id,
         ),
         security_log=await _records(
@@ -145,6 +175,7 @@ async def collect_export_data(
             " FROM privacy_requests WHERE account_id = ? ORDER BY created_at, rowid",
             account_id,
         ),
+        support_tickets=await _support_tickets(db, account_id),
         generation_jobs=await _records(
             db,
             schema.GenerationJob,
@@ -183,8 +214,40 @@ _PROFILE = (
     " (SELECT COUNT(*) FROM recovery_codes WHERE account_id = accounts.id AND used_at IS NULL)"
     " AS recovery_codes_left, password_locked_at AS password_login_locked_at,"
     " is_admin AS is_operator, objects_to_analytics, objects_to_marketing,"
-    " objects_to_prompt_use, restricted_at, erasure_due_at FROM accounts WHERE id = ?"
+    " objects_to_prompt_use, restricted_at, erasure_due_at, marketing_opt_in_at"
+    " FROM accounts WHERE id = ?"
 )
+
+
+async def _support_tickets(db: Database, account_id: str) -> list[schema.SupportTicket]:
+    """The account's tickets, each with its whole conversation (operators stay unnamed)."""
+    messages = (
+        await db.prepare(
+            "SELECT m.ticket_id, m.author, m.body, m.created_at FROM support_messages AS m"
+            " JOIN support_tickets AS t ON t.id = m.ticket_id WHERE t.account_id = ?"
+            " ORDER BY m.created_at, m.rowid"
+        )
+        .bind(account_id)
+        .all()
+    ).results
+    threads: dict[str, list[schema.SupportMessage]] = {}
+    for row in messages:
+        message = schema.SupportMessage.model_validate(
+            {name: value for name, value in row.items() if name != "ticket_id"}
+        )
+        threads.setdefault(str(row["ticket_id"]), []).append(message)
+    return await _records(
+        db,
+        schema.SupportTicket,
+        "SELECT id, number, category, subject, status, job_id, track_id, language, due_at,"
+        " created_at, updated_at, closed_at FROM support_tickets WHERE account_id = ?"
+        " ORDER BY number",
+        account_id,
+        adapt=lambda row: (
+            {name: value for name, value in row.items() if name != "id"}
+            | {"messages": threads.get(str(row["id"]), [])}
+        ),
+    )
 
 
 def _objections(row: Row) -> Mapping[str, object]:

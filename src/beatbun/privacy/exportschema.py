@@ -21,7 +21,7 @@ from beatbun.privacy.models import Requester, RequestKind, RequestStatus
 
 SCHEMA_PATH = "/privacy/export-schema.json"
 FORMAT = "beatbun-export"
-VERSION = 1
+VERSION = 2
 # In English in data.json; the summary page translates them.
 SECRETS_LEFT_OUT = (
     N_("password hash"),
@@ -70,6 +70,8 @@ class Profile(_Record):
     objections: Objections
     restricted_at: datetime | None
     erasure_due_at: datetime | None
+    # Since when news and offers by email are on (confirmed from the emailed link); None: off.
+    marketing_opt_in_at: datetime | None
 
 
 class Preferences(_Record):
@@ -91,14 +93,85 @@ class Guardian(_Record):
 
 
 class Email(_Record):
-    """An email we queued for the account: its subject and fate, never its links."""
+    """An email we queued for the account: its kind, subject and fate, never its links.
 
+    `kind` is a notice type ('sign_in', 'credits_low' ...), 'marketing', 'policy', 'support',
+    or 'account' for links and confirmations. `withheld`: news and offers queued, then not
+    sent because consent was withdrawn first; `bounced`: the recipient's server returned it.
+    """
+
+    kind: str
     recipient: str
     subject: str
     created_at: datetime
     sent_at: datetime | None
-    status: Literal["queued", "sent", "failed"]
+    failed_at: datetime | None
+    bounced_at: datetime | None
+    status: Literal["queued", "sent", "failed", "withheld", "bounced"]
     attempts: int
+
+
+class MarketingConsent(_Record):
+    """A step of the consent to news and offers by email, as recorded: the proof of it."""
+
+    action: Literal["requested", "confirmed", "withdrawn"]
+    source: Literal[
+        "email_settings",
+        "confirmation_link",
+        "unsubscribe_page",
+        "one_click",
+        "complaint",
+        "objection",
+    ]
+    email: str
+    wording_version: str
+    # The email whose unsubscribe link was used, when one was.
+    campaign_id: str | None
+    ip: str
+    user_agent: str
+    recorded_at: datetime
+
+
+class PolicyNotice(_Record):
+    """A significant change of a policy: when the account was emailed and when it acknowledged."""
+
+    document: Literal["privacy", "cookies", "terms"]
+    version: str
+    notified_at: datetime | None
+    acknowledged_at: datetime | None
+
+
+class SignInDevice(_Record):
+    """A browser and device the account signed in from, as we name it ('Firefox on Windows')."""
+
+    device: str
+    first_seen_at: datetime
+    last_seen_at: datetime
+
+
+class SupportMessage(_Record):
+    """A message of a support conversation, from the customer or from our operators."""
+
+    author: Literal["customer", "operator"]
+    body: str
+    created_at: datetime
+
+
+class SupportTicket(_Record):
+    """A support request with its conversation; `due_at` is a privacy request's deadline."""
+
+    number: int
+    category: Literal["billing", "track", "account", "privacy", "other"]
+    subject: str
+    status: Literal["open", "answered", "closed"]
+    job_id: str | None
+    track_id: str | None
+    language: str
+    due_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    messages: list[SupportMessage]
 
 
 class EmailLink(_Record):
@@ -309,7 +382,7 @@ class ExportData(_Record):
     """Everything Beat Bun holds about one account, as of `generated_at`."""
 
     format: Literal["beatbun-export"]
-    version: Literal[1]
+    version: Literal[2]
     schema_url: str
     generated_at: datetime
     secrets_left_out: list[str]
@@ -318,13 +391,17 @@ class ExportData(_Record):
     guardian: Guardian | None
     emails: list[Email]
     email_links: list[EmailLink]
+    marketing_consents: list[MarketingConsent]
+    policy_notices: list[PolicyNotice]
     sessions: list[SessionRecord]
+    sign_in_devices: list[SignInDevice]
     security_log: list[SecurityEvent]
     api_keys: list[ApiKey]
     cookie_choices: list[CookieChoice]
     current_cookie_choice: CookieChoice | None
     objections: list[ObjectionChange]
     privacy_requests: list[PrivacyRequest]
+    support_tickets: list[SupportTicket]
     generation_jobs: list[GenerationJob]
     tracks: list[Track]
     track_exports: list[TrackExport]

@@ -64,13 +64,16 @@ CATEGORIES: tuple[DataCategory, ...] = (
             " two-step verification and profile, and your privacy requests, each with the time,"
             " network address and browser. Your two-step verification key (encrypted) and"
             " recovery codes (hashed). Your API keys (hashed, with their name, first characters"
-            " and when they were last used). Counters of failed logins and of password reset"
-            " requests, which slow down attacks."
+            " and when they were last used). The browsers and devices you signed in from (such"
+            ' as "Firefox on Windows"), with when each was first and last used, so that we can'
+            " tell you about a sign-in from a new one. Counters of failed logins and of password"
+            " reset requests, which slow down attacks."
         ),
         tables=(
             "security_events",
             "recovery_codes",
             "api_keys",
+            "sign_in_devices",
             "login_failures",
             "reset_requests",
         ),
@@ -156,15 +159,55 @@ CATEGORIES: tuple[DataCategory, ...] = (
         key="email",
         label=N_("Emails we send you"),
         what=N_(
-            "Each email we send you (address, subject and text) waits in our outgoing queue"
-            " until our email provider has accepted it."
+            "Each email we send you (address, subject, text and what kind of email it is: a"
+            " link, a notice about your account, a policy change, news and offers, or a support"
+            " reply) waits in our outgoing queue until our email provider has accepted it; then"
+            " we note whether it was sent, could not be sent or was returned."
         ),
         tables=("mail_queue",),
         prefixes=(),
         kept=N_(
-            "The text is erased as soon as the email is sent; the rest is deleted a week after"
-            " the email was queued."
+            "The text is erased as soon as the email is sent; the rest, like an email that could"
+            " not be sent, is deleted a week after the email was queued."
         ),
+    ),
+    DataCategory(
+        key="marketing",
+        label=N_("News and offers by email"),
+        what=N_(
+            "Whether you get our emails with news and offers (never unless you confirmed it from"
+            " a link we emailed you), and each time you asked for them, confirmed or stopped them"
+            " (in your email settings, with the unsubscribe link, by a complaint to your email"
+            " provider or by objecting to marketing), with the time, the wording you saw, the"
+            " email address, and the network address and browser of the click."
+        ),
+        tables=("marketing_consents",),
+        prefixes=(),
+        kept=N_("While your account exists, as proof of what you agreed to and when you stopped."),
+    ),
+    DataCategory(
+        key="policy_notices",
+        label=N_("Changes to our policies"),
+        what=N_(
+            "For each significant change to our privacy policy, cookie policy or terms of"
+            " service: when we emailed you about it and when you acknowledged it."
+        ),
+        tables=("policy_notices",),
+        prefixes=(),
+        kept=N_("While your account exists."),
+    ),
+    DataCategory(
+        key="support",
+        label=N_("Support requests"),
+        what=N_(
+            "The requests you send us from the Help page: their number, topic, subject, the"
+            " track or generation request they are about, language and status, the deadline"
+            " by which we must answer a privacy request, and every message in the conversation,"
+            " yours and ours, with its time."
+        ),
+        tables=("support_tickets", "support_messages"),
+        prefixes=(),
+        kept=N_("While your account exists."),
     ),
     DataCategory(
         key="privacy",
@@ -209,6 +252,22 @@ CATEGORIES: tuple[DataCategory, ...] = (
             "30 days, so that a deletion can be repeated if our database is restored from a backup."
         ),
     ),
+    DataCategory(
+        key="operator",
+        label=N_("If you work on Beat Bun as an operator"),
+        what=N_(
+            "The emails with news and offers you write (name, subject and text in each"
+            " language, when they were sent) and your replies to support requests, each with"
+            " your account as their author."
+        ),
+        tables=("campaigns", "campaign_texts"),
+        prefixes=(),
+        kept=N_(
+            "While your account exists. When it is deleted, they stay without your account, as"
+            " part of what we sent: a reply stays in the conversation of the person you"
+            " answered, which is deleted with their account."
+        ),
+    ),
 )
 
 # Tables that hold nothing about a person: checked against every migration by the guard test.
@@ -225,5 +284,9 @@ TABLES_WITHOUT_PERSONAL_DATA: frozenset[str] = frozenset(
         "analytics_measurements",
         # Ids and types of Stripe webhook events already applied; the events stay at Stripe.
         "stripe_events",
+        # The mail provider's send rate: how many emails went out in the current second.
+        "mail_rate",
+        # Counts per bulk send (queued, sent, failed, returned, withheld, unsubscribed).
+        "mail_topics",
     }
 )

@@ -24,13 +24,15 @@ def confirmation_statements(
     language: str,
     only_if: str,
     only_if_params: tuple[SqlValue, ...],
+    mail_kind: str = "account",
     **params: str,
 ) -> list[Statement]:
     """The event `kind` and `message` to the account's address, for the request's batch.
 
     Both are written only when the constant SQL condition `only_if` holds (the request's own
     row was written earlier in the batch), and the mail once per idempotency `key`. The mail
-    links to the privacy page; `params` fill the rest of its text.
+    links to the privacy page; `params` fill the rest of its text. `mail_kind` is the queue
+    row's kind (a service notice's, `mail.catalogue`).
     """
     db, now = runtime.db, runtime.clock.now()
     mail = message.compose(
@@ -58,5 +60,7 @@ def confirmation_statements(
             now=now,
             only_if=only_if,
             only_if_params=only_if_params,
+            kind=mail_kind,
+            account_id=account.id,
         ),
     ]

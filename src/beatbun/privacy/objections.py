@@ -16,6 +16,7 @@ from beatbun.accounts.store import get_account
 from beatbun.accounts.tokens import new_id
 from beatbun.errors import TooManyRequests
 from beatbun.i18n import N_, translate
+from beatbun.mail.marketing import withdraw_statements
 from beatbun.privacy.mail import OBJECTIONS_CHANGED
 from beatbun.privacy.notices import confirmation_statements
 from beatbun.runtime.base import Runtime, SqlValue
@@ -144,7 +145,22 @@ async def set_objections(
         only_if_params=(ids[0],),
         choices=lines,
     )
-    results = await db.batch([*records, update, *confirm])
+    # An objection to marketing also withdraws the marketing email consent, on the record.
+    withdraw = (
+        withdraw_statements(
+            db,
+            account.id,
+            source="objection",
+            now=now,
+            ip=client.ip,
+            user_agent=client.user_agent,
+            only_if="EXISTS (SELECT 1 FROM privacy_choices WHERE id = ?)",
+            only_if_params=(ids[changed.index("marketing")],),
+        )[1]
+        if objections.marketing and "marketing" in changed
+        else []
+    )
+    results = await db.batch([*records, update, *confirm, *withdraw])
     if results[0].meta.changes == 0:
         await get_account(db, account.id)  # NotFound once the account is gone
         raise TooManyRequests(

@@ -5,6 +5,8 @@ outside D1 (found again from D1 on a rerun), and last one D1 batch that copies t
 the law makes us keep into `retained_payments`, deletes every row holding the account's id,
 addresses or pseudonyms, queues the closing mail, and deletes the account row. The account
 row goes last, so until the batch commits the account stays claimed and the cron finishes it.
+What an operator wrote (campaigns, replies in other people's support requests) stays, without
+its author: it is part of what was sent to someone else.
 
 The append-only tables (`consent_records`, `credit_ledger`) accept these deletes only while
 the account is claimed (migration 0038). Tables keyed by a pseudonym of the address
@@ -21,6 +23,7 @@ from beatbun.billing.gateway import delete_customer
 from beatbun.billing.plans import Retention
 from beatbun.i18n import DEFAULT_LANGUAGE
 from beatbun.mail import mailqueue
+from beatbun.mail.catalogue import ERASURE_DONE
 from beatbun.mail.compose import AccountMail
 from beatbun.privacy import ledger, mail
 from beatbun.privacy.export import CLAIM_SECONDS, export_prefix
@@ -33,7 +36,12 @@ KEEP_PAYMENTS_YEARS = 10
 
 # Tables whose rows name the account in `account_id`, children before parents. The foreign
 # keys would cascade most of them; deleting each by name does not depend on that.
+# `support_messages` are the children of `support_tickets`, deleted just before them.
 ACCOUNT_TABLES = (
+    "support_tickets",
+    "marketing_consents",
+    "policy_notices",
+    "sign_in_devices",
     "track_exports",
     "tracks",
     "jobs",
@@ -187,10 +195,19 @@ def _row_statements(runtime: Runtime, account_id: str, *, addresses: list[str]) 
         _retain_payments(runtime, account_id),
         # Mails about the account to someone else (its parent) carry its id in their key.
         db.prepare(
-            f"DELETE FROM mail_queue WHERE link_account_id = ? OR recipient IN ({marks})"  # noqa: S608 (marks only)
-            " OR instr(idempotency_key, ?) > 0"
-        ).bind(account_id, *addresses, account_id),
+            "DELETE FROM mail_queue WHERE account_id = ? OR link_account_id = ?"  # noqa: S608 (marks only)
+            f" OR recipient IN ({marks}) OR instr(idempotency_key, ?) > 0"
+        ).bind(account_id, account_id, *addresses, account_id),
         db.prepare("DELETE FROM consent_records WHERE subject = ?").bind(f"account:{account_id}"),
+        db.prepare(
+            "DELETE FROM support_messages WHERE ticket_id IN"
+            " (SELECT id FROM support_tickets WHERE account_id = ?)"
+        ).bind(account_id),
+        # What an operator wrote stays with what was sent and answered, without its author.
+        db.prepare("UPDATE campaigns SET created_by = NULL WHERE created_by = ?").bind(account_id),
+        db.prepare("UPDATE support_messages SET operator_id = NULL WHERE operator_id = ?").bind(
+            account_id
+        ),
         *(
             db.prepare(f"DELETE FROM {table} WHERE account_id = ?").bind(account_id)  # noqa: S608 (constant names)
             for table in ACCOUNT_TABLES
@@ -215,7 +232,11 @@ def _retain_payments(runtime: Runtime, account_id: str) -> Statement:
 
 
 def _closing_mail(runtime: Runtime, closing: AccountMail, *, to: str, language: str) -> Statement:
-    """The last mail to an address; the queue forgets the address once it is sent."""
+    """The last mail to an address; the queue forgets the address once it is sent.
+
+    Neither its key nor its row names the erased account (no `account_id`): once sent, nothing
+    of the account is left in the queue.
+    """
     message = closing.compose(to=to, language=language, site=runtime.settings.site_name)
     message_id = new_id()
     return mailqueue.enqueue_statement(
@@ -225,4 +246,5 @@ def _closing_mail(runtime: Runtime, closing: AccountMail, *, to: str, language: 
         message=message,
         now=runtime.clock.now(),
         forget_recipient=True,
+        kind=ERASURE_DONE.kind,
     )

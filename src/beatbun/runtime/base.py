@@ -325,10 +325,28 @@ class MailError(RuntimeFailure):
     default_code = "mail_error"
 
 
-class Mailer(Protocol):
-    """Transactional email; raises `MailError` when the message was not accepted."""
+class MailRateLimited(MailError):
+    """The mail service refused a message for the rate of sending (HTTP 429): wait and resend.
 
-    async def send(self, message: MailMessage) -> None: ...
+    `retry_after` is how many seconds it asked to wait.
+    """
+
+    default_code = "mail_rate_limited"
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Mailer(Protocol):
+    """Transactional email; raises `MailError` when the message was not accepted.
+
+    `send` returns the provider's id of the message (what its delivery webhooks name). A
+    message with a `key` the provider already took is not delivered again: the same id comes
+    back. Raises `MailRateLimited` when told to slow down.
+    """
+
+    async def send(self, message: MailMessage) -> str: ...
 
 
 @runtime_checkable

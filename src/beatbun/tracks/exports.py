@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from beatbun.accounts.models import Account
 from beatbun.accounts.service import require_spending_allowed
 from beatbun.billing.credits import Note, charge, open_wallet, refund_statements
+from beatbun.billing.notify import credits_low_statements
 from beatbun.billing.pricing import EXPORT_KINDS, ExportKind, export_price_in_credits
 from beatbun.errors import (
     AppError,
@@ -184,7 +185,7 @@ async def buy_export(
     require_may_generate(account)
     require_spending_allowed(account)
     now = runtime.clock.now()
-    await open_wallet(runtime.db, account.id, now=now)
+    wallet = await open_wallet(runtime.db, account.id, now=now)
     export = TrackExport(
         id=uuid.uuid4().hex,
         account_id=account.id,
@@ -208,6 +209,13 @@ async def buy_export(
             along_with=insert_export_statement(db, export),
             now=now,
             note=Note(N_("Export: %(kind)s"), {"kind": kind}),
+            then=await credits_low_statements(
+                runtime,
+                account_id=account.id,
+                balance=wallet.balance,
+                cost=export.cost,
+                event=export.id,
+            ),
         )
     except ConstraintViolation as exc:
         if exc.kind == "UNIQUE" and exc.target == ONE_PER_KIND:

@@ -141,6 +141,7 @@ async def verify_email(
             client=client_of(request),
             previous_token=visitor.token,
             browser=request.cookies.get(CSRF_COOKIE, ""),
+            language=language_of(request),
         )
     except InvalidInput as exc:
         return render_form(request, "account/verify_email.html", error=exc, context={"next": after})
@@ -150,6 +151,7 @@ async def verify_email(
         return see_other(f"/login?verified=1&next={quote(after)}")
     redirect = see_other(after)
     set_session_cookie(redirect, session_token, max_age=ABSOLUTE_TIMEOUT)
+    redirect.background = BackgroundTask(mailqueue.send_queued_mail, runtime)
     return redirect
 
 
@@ -200,6 +202,9 @@ async def login(
     redirect = see_other(code_step if outcome.needs_second_factor else after)
     max_age = MFA_STEP_TIMEOUT if outcome.needs_second_factor else ABSOLUTE_TIMEOUT
     set_session_cookie(redirect, outcome.token, max_age=max_age)
+    if not outcome.needs_second_factor:
+        # A sign-in from a new device queued a notice to the owner.
+        redirect.background = BackgroundTask(mailqueue.send_queued_mail, runtime)
     return redirect
 
 
@@ -271,6 +276,7 @@ async def login_code(
         return refused
     redirect = see_other(return_page(next))
     set_session_cookie(redirect, token, max_age=ABSOLUTE_TIMEOUT)
+    redirect.background = BackgroundTask(mailqueue.send_queued_mail, runtime)
     return redirect
 
 
@@ -327,12 +333,19 @@ async def reset_password(
 ) -> Response:
     try:
         account_id = await profile.reset_password(
-            runtime, token=token, new_password=new_password, code=code, client=client_of(request)
+            runtime,
+            token=token,
+            new_password=new_password,
+            code=code,
+            client=client_of(request),
+            language=language_of(request),
         )
     except InvalidInput as exc:
         return render_token_page(request, "account/reset_password.html", token=token, error=exc)
     await end_live_progress(runtime, account_id)
-    return see_other("/login?reset=1")
+    redirect = see_other("/login?reset=1")
+    redirect.background = BackgroundTask(mailqueue.send_queued_mail, runtime)
+    return redirect
 
 
 def _fields_of(error: InvalidInput) -> set[str | None]:

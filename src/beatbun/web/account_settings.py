@@ -106,10 +106,14 @@ async def confirm_email_page(request: Request, token: str = "") -> HTMLResponse:
 @router.post("/email/confirm", response_model=None)
 async def confirm_email(request: Request, runtime: RuntimeDep, token: Text = "") -> Response:
     try:
-        await profile.confirm_email_change(runtime, token, client=client_of(request))
+        await profile.confirm_email_change(
+            runtime, token, client=client_of(request), language=language_of(request)
+        )
     except InvalidInput as exc:
         return render_form(request, "account/confirm_email.html", error=exc)
-    return see_other("/account?saved=email_confirmed")
+    redirect = see_other("/account?saved=email_confirmed")
+    redirect.background = BackgroundTask(mailqueue.send_queued_mail, runtime)
+    return redirect
 
 
 @router.post("/password", response_model=None)
@@ -131,12 +135,14 @@ async def change_password(
             new_password=new_password,
             code=code,
             client=client_of(request),
+            language=language_of(request),
         )
     except InvalidInput as exc:
         return _overview_error(request, account, exc)
     await end_live_progress(runtime, account.id)
     redirect = see_other("/account?saved=password")
     set_session_cookie(redirect, token, max_age=sessions.ABSOLUTE_TIMEOUT)
+    redirect.background = BackgroundTask(mailqueue.send_queued_mail, runtime)
     return redirect
 
 

@@ -31,6 +31,7 @@ from beatbun.api.deps import (
 from beatbun.consent.registry import AGE_REFUSED_COOKIE, CONSENT_COOKIE
 from beatbun.errors import PermissionDenied
 from beatbun.i18n import N_
+from beatbun.mail.marketingrules import is_unsubscribe_path
 
 CSRF_COOKIE = "__Host-csrf"
 CSRF_FIELD = "csrf_token"
@@ -101,12 +102,17 @@ class SecurityHeaders:
 async def guard_browser_request(request: Request) -> None:
     """Load the visitor, then refuse a cross-site or token-less unsafe browser request.
 
-    API routes are skipped: cookies never authenticate them, so there is nothing to forge.
-    An account awaiting its erasure gets AccountLocked outside the pages still open to it.
+    API routes are skipped: cookies never authenticate them, so there is nothing to forge;
+    so are unsubscribe links, which carry their own authority. An account awaiting its erasure gets AccountLocked outside the pages still open to it.
     """
     if request.url.path.startswith(API_PREFIX):
         return
     visitor = await visitor_of(request)
+    if is_unsubscribe_path(request.url.path):
+        # RFC 8058 one-click unsubscribe: mail providers POST without cookies from anywhere;
+        # the account's token in the path is the authority, and the POST only unsubscribes
+        # (a locked account too).
+        return
     refuse_locked_account(visitor.full_account, request.url.path)
     if request.method in SAFE_METHODS:
         return

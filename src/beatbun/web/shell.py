@@ -1,7 +1,9 @@
-"""The signed-in shell around every page: the header's credit balance, and its JSON for scripts.
+"""The signed-in shell around every page: the header's credit balance, and its JSON for scripts;
+the banner of policy changes the account has yet to acknowledge.
 
-`load_shell` runs before every browser route (a global dependency) and keeps the balance on
-`request.state`, so the header shows it in the first byte of HTML. `shell.js` keeps it current:
+`load_shell` runs before every browser route (a global dependency) and keeps the balance and
+the pending policy notices on `request.state`, so the header shows them in the first byte of
+HTML. `shell.js` keeps it current:
 pages that spend or refund dispatch `beatbun:balance`, and a page restored from the
 back/forward cache asks `GET /account/balance`.
 """
@@ -14,6 +16,7 @@ from pydantic import BaseModel
 from beatbun.accounts.models import Account
 from beatbun.api.deps import API_PREFIX, CurrentAccount, RuntimeDep, runtime_of, visitor_of
 from beatbun.billing.credits import Wallet, open_wallet
+from beatbun.policies.acknowledgements import PendingNotice, pending_notices
 from beatbun.runtime.base import Runtime
 from beatbun.web.choices import language_of
 from beatbun.web.money import format_count
@@ -29,6 +32,7 @@ SECTIONS = {
     "billing": "billing",
     "account": "account",
     "privacy": "account",
+    "help": "help",
 }
 # Pages a login or sign-up link should not return to: they would only start over.
 NO_RETURN = frozenset(
@@ -44,21 +48,26 @@ class HeaderBalance(BaseModel):
 
 
 async def load_shell(request: Request) -> None:
-    """Read a signed-in visitor's balance once per page request (kept on `request.state`)."""
+    """Read a signed-in visitor's balance and pending policy notices once per page request."""
     if request.url.path.startswith(API_PREFIX) or hasattr(request.state, "wallet"):
         return
     if request.headers.get("sec-fetch-dest", "") not in PAGE_DESTINATIONS:
         return
     account = (await visitor_of(request)).full_account
     if account is not None:
-        request.state.wallet = await _open(runtime_of(request), account)
+        runtime = runtime_of(request)
+        request.state.wallet = await _open(runtime, account)
+        # No query for accounts newer than every significant change: nearly all of them.
+        request.state.policy_notices = await pending_notices(runtime.db, account)
 
 
 def shell_context(request: Request) -> dict[str, object]:
     """What `base.html` needs for the shell: the balance as written, and where to come back."""
     wallet: Wallet | None = getattr(request.state, "wallet", None)
     balance = None if wallet is None else wallet.balance
+    notices: tuple[PendingNotice, ...] = getattr(request.state, "policy_notices", ())
     return {
+        "policy_notices": notices,
         "balance": balance,
         "balance_text": format_count(balance, language_of(request)) if balance is not None else "",
         "came_from": _came_from(request),
