@@ -25,8 +25,9 @@ MIGRATIONS = PROJECT_ROOT / "d1" / "migrations"
 @pytest.fixture
 def settings() -> Settings:
     # The manual clock never moves by itself, so the provider's rate (a few sends a second)
-    # would hold every test to that many emails; tests of the rate set their own.
-    return Settings(environment="test", mail_rate_per_second=10_000.0)
+    # would hold every test to that many emails, and the sign-up throttle to that many
+    # accounts; tests of the rate and of the throttle set their own.
+    return Settings(environment="test", mail_rate_per_second=10_000.0, sign_ups_per_address=100_000)
 
 
 @pytest.fixture
@@ -86,8 +87,9 @@ class LiveServer(ServerProcess):
         """The server reads its configuration from a .dev.vars file, as `make dev` does."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
         path = self.state_dir / "test.dev.vars"
-        # Flows send mail in bursts no person makes; the provider's rate has tests of its own.
-        env = {"MAIL_RATE_PER_SECOND": "1000", **self.extra_env}
+        # Flows send mail and sign up in bursts no person makes; the provider's rate and the
+        # sign-up throttle have tests of their own.
+        env = {"MAIL_RATE_PER_SECOND": "1000", "SIGN_UPS_PER_ADDRESS": "100000", **self.extra_env}
         path.write_text("".join(f'{name}="{value}"\n' for name, value in env.items()))
         return path
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from tests.visitors import outbox
@@ -10,11 +9,6 @@ from tests.visitors import outbox
 
 def wait_for_mail(state_dir: Path, to: str, *, count: int = 1, timeout: float = 10.0) -> list[str]:
     """The bodies mailed to `to` once there are at least `count` (AssertionError after `timeout`)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        bodies = outbox(state_dir, to)
-        if len(bodies) >= count or time.monotonic() > deadline:
-            break
-        time.sleep(0.02)
+    bodies = outbox(state_dir, to, at_least=count, timeout=timeout)
     assert len(bodies) >= count, f"{len(bodies)} mail(s) to {to}, expected {count}"
     return bodies

@@ -70,10 +70,17 @@ def test_public_url_loses_trailing_slash() -> None:
 def test_mail_rate_and_claim_time_read_as_numbers() -> None:
     settings = Settings.from_env({"MAIL_RATE_PER_SECOND": "0.5", "MAIL_CLAIM_SECONDS": "90"})
     assert (settings.mail_rate_per_second, settings.mail_claim_seconds) == (0.5, 90.0)
-    assert Settings.from_env({}).mail_rate_per_second == 2.0  # Resend's default per team
+    assert Settings.from_env({}).mail_rate_per_second == 2.0  # under Resend's 5 per team
 
 
 @pytest.mark.parametrize("value", ["0", "-2", "fast", "nan", "inf"])
 def test_a_mail_rate_that_is_not_a_positive_number_is_refused(value: str) -> None:
     with pytest.raises(ValueError, match="MAIL_RATE_PER_SECOND"):
         Settings.from_env({"MAIL_RATE_PER_SECOND": value})
+
+
+def test_sign_ups_per_address_reads_as_a_positive_number() -> None:
+    assert Settings.from_env({"SIGN_UPS_PER_ADDRESS": "5"}).sign_ups_per_address == 5
+    assert Settings.from_env({}).sign_ups_per_address == 20
+    with pytest.raises(ValueError, match="SIGN_UPS_PER_ADDRESS"):
+        Settings.from_env({"SIGN_UPS_PER_ADDRESS": "0"})

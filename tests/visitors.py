@@ -10,6 +10,7 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -69,19 +70,29 @@ class Visitor:
         return response
 
 
-def outbox(state_dir: Path, to: str) -> list[str]:
-    """Bodies of the `.eml` files the local mailer wrote to `to`, oldest first."""
-    bodies = []
-    for path in sorted((state_dir / "outbox").glob("*.eml")):
-        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        if message["To"] == to:
-            bodies.append(message.get_body(preferencelist=("plain",)).get_content())  # type: ignore[union-attr]
-    return bodies
+def outbox(state_dir: Path, to: str, *, at_least: int = 0, timeout: float = 10.0) -> list[str]:
+    """Bodies of the `.eml` files the local mailer wrote to `to`, oldest first.
+
+    With `at_least`, waits up to `timeout` seconds for that many: the server sends queued
+    mail after answering.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        bodies = []
+        for path in sorted((state_dir / "outbox").glob("*.eml")):
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            if message["To"] == to:
+                bodies.append(message.get_body(preferencelist=("plain",)).get_content())  # type: ignore[union-attr]
+        if len(bodies) >= at_least or time.monotonic() > deadline:
+            return bodies
+        time.sleep(0.02)
 
 
-def last_link(state_dir: Path, to: str) -> str:
-    """The path and query of the last link mailed to `to`."""
-    url = httpx.URL(LINK.findall(outbox(state_dir, to)[-1])[0])
+def last_link(state_dir: Path, to: str, *, count: int = 1) -> str:
+    """The path and query of the last link mailed to `to`, once `count` mails have come."""
+    bodies = outbox(state_dir, to, at_least=count)
+    assert len(bodies) >= count, f"{len(bodies)} mail(s) to {to}, expected {count}"
+    url = httpx.URL(LINK.findall(bodies[-1])[0])
     return f"{url.path}?{url.query.decode()}"
 
 

@@ -22,6 +22,9 @@ ALTER TABLE mail_queue ADD COLUMN next_attempt_at REAL NOT NULL DEFAULT 0;
 ALTER TABLE mail_queue ADD COLUMN failed_at REAL;
 ALTER TABLE mail_queue ADD COLUMN bounced_at REAL;
 ALTER TABLE mail_queue ADD COLUMN provider_id TEXT;
+-- For a message carrying a link: the SHA-256 of the CSRF secret of the browser that asked for
+-- it, stored with the token the sender issues (only that browser is logged in by the link).
+ALTER TABLE mail_queue ADD COLUMN link_browser_hash TEXT;
 
 CREATE INDEX mail_queue_due ON mail_queue (priority, next_attempt_at)
     WHERE sent_at IS NULL AND failed_at IS NULL;
@@ -30,13 +33,14 @@ CREATE INDEX mail_queue_by_provider ON mail_queue (provider_id) WHERE provider_i
 CREATE INDEX mail_queue_by_topic ON mail_queue (topic) WHERE topic IS NOT NULL;
 
 -- The provider's send rate is shared by every sender (requests, cron, Durable Objects): one
--- row counts the sends of the current second, taken with a guarded UPDATE.
+-- row holds the time the next send may go (virtual scheduling); a sender reserves several
+-- sends with one guarded UPDATE. `strikes` counts the provider's 429s in a row.
 CREATE TABLE mail_rate (
     id INTEGER PRIMARY KEY CHECK (id = 1),
-    window_start INTEGER NOT NULL,
-    used INTEGER NOT NULL
+    next_free_at REAL NOT NULL,
+    strikes INTEGER NOT NULL
 );
-INSERT INTO mail_rate (id, window_start, used) VALUES (1, 0, 0);
+INSERT INTO mail_rate (id, next_free_at, strikes) VALUES (1, 0, 0);
 
 -- Counts per bulk send (a campaign, a policy notice), kept after the queue rows are gone.
 CREATE TABLE mail_topics (
@@ -47,13 +51,20 @@ CREATE TABLE mail_topics (
     bounced INTEGER NOT NULL DEFAULT 0,
     -- Queued, then not sent because consent was withdrawn before its turn came.
     withheld INTEGER NOT NULL DEFAULT 0,
-    unsubscribed INTEGER NOT NULL DEFAULT 0
+    unsubscribed INTEGER NOT NULL DEFAULT 0,
+    -- Recipients who reported the message as spam (their marketing consent is withdrawn too).
+    complained INTEGER NOT NULL DEFAULT 0
 );
 
 -- Marketing email: on only after the address confirmed it (double opt-in). The column is the
 -- state every send checks; `marketing_consents` is the proof, append-only while the account
 -- lives (the account's erasure deletes it).
 ALTER TABLE accounts ADD COLUMN marketing_opt_in_at INTEGER;
+-- Only the opted-in accounts: a campaign's recipient count reads these, not every account.
+CREATE INDEX accounts_marketing ON accounts (marketing_opt_in_at)
+    WHERE marketing_opt_in_at IS NOT NULL;
+-- The oldest account, so policy announcements skip a change no account predates.
+CREATE INDEX accounts_by_created ON accounts (created_at);
 
 CREATE TABLE marketing_consents (
     id TEXT PRIMARY KEY,
@@ -132,6 +143,14 @@ CREATE TABLE support_tickets (
     updated_at REAL NOT NULL,
     closed_at REAL
 );
+
+-- The last ticket number given out: numbers are never reused, even after the ticket with the
+-- highest one is erased with its account. One row; the first ticket is 1001.
+CREATE TABLE support_ticket_counter (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    last_number INTEGER NOT NULL
+);
+INSERT INTO support_ticket_counter (id, last_number) VALUES (1, 1000);
 
 CREATE INDEX support_tickets_by_account ON support_tickets (account_id, updated_at);
 CREATE INDEX support_tickets_by_status ON support_tickets (status, updated_at);

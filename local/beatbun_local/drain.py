@@ -13,7 +13,7 @@ import asyncio
 from pathlib import Path
 
 from beatbun.generation.queue import UserQueue
-from beatbun.mail.mailqueue import CRON_DRAIN_SECONDS, drain_mail
+from beatbun.mail.drain import CRON_DRAIN_SECONDS, drain_mail
 from beatbun_local.migrations import apply_migrations
 from beatbun_local.runtime import LocalRuntime
 from beatbun_local.server import PROJECT_ROOT, local_settings, state_dir

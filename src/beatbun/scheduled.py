@@ -9,7 +9,7 @@ from beatbun.accounts.secondfactor import reseal_totp_secrets
 from beatbun.billing.subscriptions import end_lapsed_terms
 from beatbun.generation.lifecycle import fail_overdue_jobs
 from beatbun.mail.campaignsend import queue_campaign_batches
-from beatbun.mail.mailqueue import drain_mail, send_queued_mail
+from beatbun.mail.drain import drain_mail
 from beatbun.policies.announcements import announce_policy_changes
 from beatbun.privacy.erasure import erase_due_accounts
 from beatbun.privacy.export import build_pending_exports, delete_expired_exports
@@ -25,16 +25,15 @@ ScheduledTask = Callable[[Runtime], Awaitable[object]]
 
 logger = logging.getLogger(__name__)
 
-# The periodic work of every domain, run in this order on each trigger; a task that raises is
-# logged and the ones after it run regardless.
+# The periodic work of every domain but the mail, run hourly in this order; a task that raises
+# is logged and the ones after it run regardless. The mail trigger (below) fires at minute 0
+# too, as its own invocation, so no task is in both: each runs once an hour at :00.
 # Grace ends before the move, so an account that lost its plan has nothing moved for it.
 TASKS: tuple[ScheduledTask, ...] = (
-    send_queued_mail,  # what no after-response flush got to, first so nothing holds it up
     fail_overdue_jobs,
     refund_stale_exports,  # exports whose request died before they were made
     end_lapsed_terms,
     delete_expired_tracks,
-    warn_expiring_tracks,  # free-plan tracks that go in 3 days, or in 1
     purge_deleted_tracks,  # tracks their owners deleted, once the undo window has passed
     delete_expired_exports,  # personal-data exports past their download days
     move_all_kept_audio,
@@ -47,30 +46,28 @@ TASKS: tuple[ScheduledTask, ...] = (
     erase_unconsented_sign_ups,
     # Parents' links of waiting teens' accounts made before parents consented themselves.
     send_missing_parent_links,
-    # Exports the after-response build missed (or whose builder died), the longest task; then
-    # their "ready" mails go out now rather than at the next run.
+    # Exports the after-response build missed (or whose builder died), the longest task; their
+    # "ready" mails go out with the next mail run.
     build_pending_exports,
+)
+
+# The second trigger: the mail, every five minutes, in its own invocation (its own budget of
+# D1 calls), so bulk sends go out in batches through the hour and expiry warnings keep up.
+MAIL_CRON = "*/5 * * * *"
+MAIL_TASKS: tuple[ScheduledTask, ...] = (
+    warn_expiring_tracks,  # free-plan tracks that go in 3 days, or in 1
     # The next batch of notices of a significant policy change, sent by the drain after it.
     announce_policy_changes,
     # The next batch of every campaign being sent, likewise.
     queue_campaign_batches,
-    drain_mail,  # both lanes at the provider's rate, within its budget
-)
-
-# The second trigger: only the mail, every five minutes, so bulk sends go out in batches
-# through the hour instead of once an hour.
-MAIL_CRON = "*/5 * * * *"
-MAIL_TASKS: tuple[ScheduledTask, ...] = (
-    announce_policy_changes,
-    queue_campaign_batches,
-    drain_mail,
+    drain_mail,  # both lanes at the provider's rate, within its budgets of time and D1 calls
 )
 
 
 async def run_scheduled(runtime: Runtime, *, cron: str, scheduled_time: float) -> None:
     """Run the trigger's tasks, then record the run (operators see it in /healthz).
 
-    `MAIL_CRON` runs `MAIL_TASKS`; any other trigger runs every task (`TASKS`). Every task runs
+    `MAIL_CRON` runs `MAIL_TASKS`; any other trigger runs the others (`TASKS`). Every task runs
     even when one before it raised; the run is then not recorded, and the failures are raised
     together once all tasks are done.
     """

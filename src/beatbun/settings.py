@@ -36,13 +36,15 @@ class Settings:
     data_keys: str = "dev-only-data-key-change-me"
     mail_api_key: str = ""
     mail_from: str = "Beat Bun <no-reply@beatbun.example.com>"
-    # Sends a second the mail provider takes from this account (Resend's default: 2 per team),
-    # shared by every sender through D1 (`mail.ratelimit`).
+    # Sends a second to the mail provider, shared by every sender through D1 (`mail.ratelimit`);
+    # 2 stays safely under Resend's documented default of 5 per team.
     mail_rate_per_second: float = 2.0
     # Signs the provider's delivery webhooks (Resend: `whsec_...`); empty refuses them all.
     mail_webhook_secret: str = ""
     # A sender that took a queued email and did not finish (a crash) loses it after this long.
     mail_claim_seconds: float = 60.0
+    # Sign-ups one client address makes before the next ones wait (`accounts.throttle`).
+    sign_ups_per_address: int = 20
     # Empty means every track comes from the built-in composer.
     elevenlabs_api_key: str = ""
     elevenlabs_model: str = "music_v1"
@@ -95,6 +97,9 @@ class Settings:
             ),
             mail_webhook_secret=env.get("MAIL_WEBHOOK_SECRET", cls.mail_webhook_secret),
             mail_claim_seconds=_positive_float(env, "MAIL_CLAIM_SECONDS", cls.mail_claim_seconds),
+            sign_ups_per_address=_positive_int(
+                env, "SIGN_UPS_PER_ADDRESS", cls.sign_ups_per_address
+            ),
             elevenlabs_api_key=env.get("ELEVENLABS_API_KEY", cls.elevenlabs_api_key),
             elevenlabs_model=env.get("ELEVENLABS_MODEL", cls.elevenlabs_model),
             elevenlabs_base_url=env.get("ELEVENLABS_BASE_URL", cls.elevenlabs_base_url).rstrip("/"),

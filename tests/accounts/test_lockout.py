@@ -15,7 +15,7 @@ from beatbun.accounts.service import InvalidCredentials, complete_login, log_in
 from beatbun.accounts.sessions import find_session_and_account
 from beatbun.accounts.store import update_account
 from beatbun.errors import InvalidInput
-from beatbun.mail.mailqueue import send_queued_mail
+from beatbun.mail.drain import send_queued_mail
 from beatbun_local.runtime import LocalRuntime
 from tests.factories import CLIENT, PASSWORD, create_account
 from tests.fakes import ManualClock

@@ -9,6 +9,7 @@ import pytest
 from beatbun.accounts import mail
 from beatbun.accounts.profile import request_email_change
 from beatbun.i18n import LANGUAGES
+from beatbun.mail.drain import send_queued_mail
 from beatbun_local.runtime import LocalRuntime
 from tests.factories import CLIENT, PASSWORD, create_verified_account
 
@@ -44,7 +45,7 @@ async def test_email_change_mail_is_in_the_language_of_the_request(
         client=CLIENT,
         language="de",
     )
-    sent = runtime.mailer.messages()[0]
-    assert sent.to == "new@example.com"
+    await send_queued_mail(runtime)
+    [sent] = [m for m in runtime.mailer.messages() if m.to == "new@example.com"]
     assert sent.subject == "Bestätige deine neue E-Mail-Adresse für Beat Bun"
     assert "Öffne diesen Link innerhalb von 24 Stunden" in sent.text

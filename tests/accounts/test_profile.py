@@ -10,7 +10,7 @@ from beatbun.accounts import apikeys, passwords
 from beatbun.accounts.profile import check_reset_link, request_password_reset, reset_password
 from beatbun.accounts.store import get_account
 from beatbun.errors import InvalidInput
-from beatbun.mail.mailqueue import send_queued_mail
+from beatbun.mail.drain import send_queued_mail
 from beatbun_local.runtime import LocalRuntime
 from tests.factories import CLIENT, create_account
 

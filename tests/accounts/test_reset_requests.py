@@ -6,17 +6,17 @@ import copy
 import re
 from collections.abc import Sequence
 
-from beatbun.accounts.models import Client
+from beatbun.accounts.models import Account, Client
 from beatbun.accounts.profile import (
     RESET_MAIL_INTERVAL,
     RESET_REQUESTS_PER_IP,
     request_password_reset,
     reset_password,
 )
-from beatbun.mail import mailqueue
-from beatbun.mail.mailqueue import send_queued_mail
+from beatbun.mail import mailqueue, sending
+from beatbun.mail.drain import send_queued_mail
 from beatbun.runtime.base import Database, MailError, MailMessage, QueryResult, Runtime, Statement
-from beatbun.scheduled import run_scheduled
+from beatbun.scheduled import MAIL_CRON, run_scheduled
 from beatbun_local.runtime import LocalRuntime
 from tests.factories import CLIENT, create_account
 from tests.fakes import ManualClock
@@ -58,13 +58,20 @@ def _resets(runtime: LocalRuntime, to: str) -> list[str]:
     ]
 
 
+async def _account(runtime: LocalRuntime, *, email: str = "person@example.com") -> Account:
+    """A signed-up account whose verification link went out, as the sign-up's flush sends it."""
+    account = await create_account(runtime, email=email)
+    assert await send_queued_mail(runtime) == 1
+    return account
+
+
 async def _ask(runtime: Runtime, email: str, *, ip: str = CLIENT.ip) -> None:
     client = Client(ip=ip, user_agent=CLIENT.user_agent)
     await request_password_reset(runtime, email=email, client=client, language="en")
 
 
 async def test_known_and_unknown_addresses_run_the_same_sql(runtime: LocalRuntime) -> None:
-    account = await create_account(runtime)
+    account = await _account(runtime)
     recording, db = _recording(runtime)
     await _ask(recording, account.email, ip="192.0.2.1")
     known = list(db.log)
@@ -74,7 +81,8 @@ async def test_known_and_unknown_addresses_run_the_same_sql(runtime: LocalRuntim
     assert known[-1] == "batch of 3" and sum(sql.startswith("batch") for sql in known) == 1
     # The choice happened inside D1: one row each, only the known address has mail waiting.
     queued = await runtime.db.prepare(
-        "SELECT recipient, sent_at IS NULL AS waiting FROM mail_queue ORDER BY created_at"
+        "SELECT recipient, sent_at IS NULL AS waiting FROM mail_queue WHERE kind = 'reset'"
+        " ORDER BY rowid"
     ).all()
     assert queued.results == [
         {"recipient": account.email, "waiting": 1},
@@ -85,7 +93,7 @@ async def test_known_and_unknown_addresses_run_the_same_sql(runtime: LocalRuntim
 async def test_the_request_sends_nothing_and_the_flush_sends_a_working_link(
     runtime: LocalRuntime,
 ) -> None:
-    account = await create_account(runtime)
+    account = await _account(runtime)
     await _ask(runtime, account.email)
     assert _resets(runtime, account.email) == []
     assert await send_queued_mail(runtime) == 1
@@ -102,16 +110,17 @@ async def test_the_request_sends_nothing_and_the_flush_sends_a_working_link(
 async def test_no_usable_link_is_stored_and_sent_bodies_are_blanked(
     runtime: LocalRuntime,
 ) -> None:
-    account = await create_account(runtime)
+    account = await _account(runtime)
     await _ask(runtime, account.email)
-    row = await runtime.db.prepare("SELECT id, body FROM mail_queue").first()
+    row = await runtime.db.prepare("SELECT id, body FROM mail_queue WHERE kind = 'reset'").first()
     assert mailqueue.LINK_TOKEN_MARK in row["body"]
     assert mailqueue.link_token(runtime.settings.app_secret, row["id"]) not in row["body"]
     tokens = runtime.db.prepare("SELECT COUNT(*) AS n FROM email_tokens WHERE purpose = 'reset'")
     assert await tokens.first("n") == 0  # issued by the sender, not by the request
     await send_queued_mail(runtime)
     assert await tokens.first("n") == 1
-    assert await runtime.db.prepare("SELECT body FROM mail_queue").first("body") == ""
+    reset = runtime.db.prepare("SELECT body FROM mail_queue WHERE kind = 'reset'")
+    assert await reset.first("body") == ""
 
 
 async def test_reset_requests_keep_no_address(runtime: LocalRuntime) -> None:
@@ -126,7 +135,7 @@ async def test_reset_requests_keep_no_address(runtime: LocalRuntime) -> None:
 async def test_asking_again_within_minutes_sends_no_second_mail(
     runtime: LocalRuntime, clock: ManualClock
 ) -> None:
-    account = await create_account(runtime)
+    account = await _account(runtime)
     for number in range(20):
         await _ask(runtime, account.email, ip=f"198.51.100.{number}")
     await send_queued_mail(runtime)
@@ -142,7 +151,7 @@ async def test_one_address_gets_at_most_its_hourly_requests(
 ) -> None:
     emails = [f"person{number}@example.com" for number in range(RESET_REQUESTS_PER_IP + 2)]
     for email in emails:
-        await create_account(runtime, email=email)
+        await _account(runtime, email=email)
     for email in emails:
         await _ask(runtime, email, ip="203.0.113.9")
     while await send_queued_mail(runtime):
@@ -159,21 +168,23 @@ async def test_one_address_gets_at_most_its_hourly_requests(
 async def test_a_refused_mail_stays_queued_and_is_retried(
     runtime: LocalRuntime, clock: ManualClock
 ) -> None:
-    account = await create_account(runtime)
+    account = await _account(runtime)
     await _ask(runtime, account.email)
     refusing, _ = _recording(runtime)
     refusing.mailer = RefusingMailer()  # type: ignore[assignment]
     assert await send_queued_mail(refusing) == 0
-    row = await runtime.db.prepare("SELECT attempts, last_error FROM mail_queue").first()
+    row = await runtime.db.prepare(
+        "SELECT attempts, last_error FROM mail_queue WHERE kind = 'reset'"
+    ).first()
     assert row == {"attempts": 1, "last_error": "refused for the test"}
     assert await send_queued_mail(runtime) == 0  # waiting out its backoff
-    clock.advance(mailqueue.backoff_seconds(1))
+    clock.advance(sending.backoff_seconds(1))
     assert await send_queued_mail(runtime) == 1
     assert len(_resets(runtime, account.email)) == 1
 
 
 async def test_the_cron_sends_what_is_queued(runtime: LocalRuntime) -> None:
-    account = await create_account(runtime)
+    account = await _account(runtime)
     await _ask(runtime, account.email)
-    await run_scheduled(runtime, cron="0 * * * *", scheduled_time=runtime.clock.now())
+    await run_scheduled(runtime, cron=MAIL_CRON, scheduled_time=runtime.clock.now())
     assert len(_resets(runtime, account.email)) == 1

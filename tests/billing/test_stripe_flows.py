@@ -26,7 +26,7 @@ from beatbun.billing.credits import get_wallet, list_entries
 from beatbun.billing.plans import GRACE_SECONDS, PACKS, PLANS
 from beatbun.billing.store import list_payments, list_subscriptions
 from beatbun.errors import Conflict, PermissionDenied
-from beatbun.mail.mailqueue import send_queued_mail
+from beatbun.mail.drain import send_queued_mail
 from beatbun.scheduled import run_scheduled
 from beatbun.settings import Settings
 from beatbun.tracks.store import list_tracks

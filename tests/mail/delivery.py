@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from beatbun.mail import mailqueue
+from beatbun.mail import drain
 from beatbun.runtime.base import MailMessage
 from beatbun_local.runtime import LocalRuntime
 
 
 async def delivered(runtime: LocalRuntime, subject: str) -> list[MailMessage]:
     """Send what is queued, then the delivered messages whose subject has `subject`."""
-    while await mailqueue.send_queued_mail(runtime):
+    while await drain.send_queued_mail(runtime):
         pass
     return [message for message in runtime.mailer.messages() if subject in message.subject]
 

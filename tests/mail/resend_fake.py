@@ -7,7 +7,9 @@ User-Agent (Cloudflare's error 1010), 422 `validation_error`. `Idempotency-Key` 
 characters): the same key with the same body within 24 hours answers the first id and sends
 nothing; with another body, 409 `invalid_idempotent_request`. Past the rate (`limit` requests a
 second), 429 `rate_limit_exceeded` with `ratelimit-limit`, `ratelimit-remaining`,
-`ratelimit-reset` and `retry-after` headers (resend.com/changelog/api-rate-limit).
+`ratelimit-reset` and `retry-after` headers (resend.com/changelog/api-rate-limit). With `quota`
+("daily" or "monthly") the sending quota is used up: 429 `daily_quota_exceeded` or
+`monthly_quota_exceeded` (resend.com/docs/api-reference/rate-limit, "Email Quotas").
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ API_KEY = "re_test_key"
 class FakeResend:
     def __init__(self, *, limit: int = 2) -> None:
         self.limit = limit
+        self.quota: str | None = None
         self.delivered: list[dict[str, Any]] = []
         self.requests: list[dict[str, str]] = []
         self.refused_for_rate = 0
@@ -41,6 +44,13 @@ class FakeResend:
         window, used = self._window
         used = used + 1 if window == second else 1
         self._window = (second, used)
+        if self.quota is not None:
+            self.refused_for_rate += 1
+            return _error(
+                429,
+                f"{self.quota}_quota_exceeded",
+                f"You have reached your {self.quota} email sending quota.",
+            )
         if used > self.limit:
             self.refused_for_rate += 1
             return _error(

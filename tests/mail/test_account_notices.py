@@ -19,7 +19,7 @@ from beatbun.accounts.models import Account, Client
 from beatbun.accounts.notify import security_notice
 from beatbun.accounts.store import get_account
 from beatbun.consent.preferences import DisplayPreferences, save_account_preferences
-from beatbun.mail import catalogue, mailqueue
+from beatbun.mail import catalogue, drain, mailqueue
 from beatbun.mail.notices import HOUR
 from beatbun.privacy.erasure import erase_account, request_erasure
 from beatbun.runtime.base import MailMessage
@@ -53,7 +53,7 @@ CHROME_ANDROID = Client(
 
 async def _delivered(runtime: LocalRuntime) -> list[MailMessage]:
     """Send what is queued, then everything in the outbox, newest first."""
-    while await mailqueue.send_queued_mail(runtime):
+    while await drain.send_queued_mail(runtime):
         pass
     return runtime.mailer.messages()
 
@@ -204,32 +204,43 @@ async def test_sign_in_from_a_new_device_mails_the_owner_in_their_language(
     )
     await _sign_in(runtime, account, SAFARI_IPHONE)
 
-    [mail] = _about(await _delivered(runtime), "sign-in")
+    [mail] = _about(await _delivered(runtime), "Nouvelle connexion")
     _assert_service_mail(mail, to=account.email)
     # The owner's language, not the request's ("en" above): the HTML says which it is in.
     assert '<html lang="fr">' in mail.html
-    assert "Safari on iPhone" in mail.text and "2027-01-15 08:00 (UTC)" in mail.text
+    assert "Safari sur iPhone" in mail.text and "2027-01-15 08:00 (UTC)" in mail.text
     assert re.search(r"http://127.0.0.1:8787/forgot-password\s", mail.text)
     [row] = await _queued(runtime, "sign_in")
     assert row["account_id"] == account.id and row["priority"] == mailqueue.SERVICE
 
 
-async def test_new_device_notices_are_capped_at_one_an_hour(
+async def test_every_new_device_is_reported_and_known_ones_are_not(
     runtime: LocalRuntime, clock: ManualClock
 ) -> None:
     account = await create_verified_account(runtime)
     await _sign_in(runtime, account, FIREFOX_WINDOWS)
     await _sign_in(runtime, account, SAFARI_IPHONE)
+    # A second new device minutes later is told too: a cap would hide it, then know it for good.
+    clock.advance(60)
     await _sign_in(runtime, account, CHROME_ANDROID)
-    assert len(_about(await _delivered(runtime), "New sign-in")) == 1
+    told = _about(await _delivered(runtime), "New sign-in")
+    assert [
+        ("Chrome on Android" in mail.text, "Safari on iPhone" in mail.text) for mail in told
+    ] == [
+        (True, False),
+        (False, True),
+    ]
 
-    clock.advance(HOUR)
-    # Chrome on Android is known now: only a device never seen before is told.
+    # Devices seen before are not told again, within the hour or after it.
     await _sign_in(runtime, account, CHROME_ANDROID)
-    assert len(_about(await _delivered(runtime), "New sign-in")) == 1
+    await _sign_in(runtime, account, FIREFOX_WINDOWS)
+    clock.advance(HOUR)
+    await _sign_in(runtime, account, SAFARI_IPHONE)
+    assert len(_about(await _delivered(runtime), "New sign-in")) == 2
     await _sign_in(runtime, account, Client(ip="192.0.2.23", user_agent="curl/8.5.0"))
-    [newest, _] = _about(await _delivered(runtime), "New sign-in")
+    [newest, *_] = _about(await _delivered(runtime), "New sign-in")
     assert "An unknown browser on an unknown system" in newest.text
+    assert len(await _queued(runtime, "sign_in")) == 3
 
 
 async def test_a_sign_in_is_one_event_however_often_it_is_recorded(

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 
 import pytest
 
 from beatbun.accounts.models import Account
 from beatbun.errors import Conflict, InvalidFields, NotFound, TooManyRequests
-from beatbun.mail import campaigns, campaignsend, mailqueue
+from beatbun.mail import campaigns, campaignsend, drain, topics
 from beatbun.mail.campaigns import CampaignText
 from beatbun.mail.marketingrules import UNSUBSCRIBE_MARK, unsubscribe_url
 from beatbun.runtime.base import Database, QueryResult, Statement
 from beatbun_local.runtime import LocalRuntime
-from tests.factories import create_verified_account
+from tests.factories import create_verified_account, insert_accounts
 
 ENGLISH = CampaignText("en", "Stems are here", "Hello!\n\nSplit any track into **stems**.")
 GERMAN = CampaignText("de", "Stems sind da", "Hallo!\n\nZerlege jeden Track in **Stems**.")
@@ -106,7 +107,7 @@ async def test_batches_queue_only_accounts_allowed_marketing(runtime: LocalRunti
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
     assert UNSUBSCRIBE_MARK in str(row["body"]) and UNSUBSCRIBE_MARK in str(row["html"])
-    counts = await mailqueue.topic_counts(runtime.db, campaigns.topic_of(campaign_id))
+    counts = await topics.topic_counts(runtime.db, campaigns.topic_of(campaign_id))
     assert counts.queued == 1
     finished = await campaigns.get_campaign(runtime.db, campaign_id)
     assert finished.status == "sent" and finished.send_finished_at is not None
@@ -185,7 +186,7 @@ async def test_batches_resume_after_a_crash_without_duplicates(runtime: LocalRun
     topic = campaigns.topic_of(campaign_id)
     rows = await _queued(runtime, topic)
     assert len(rows) == len({row["account_id"] for row in rows}) == 2 * 1000 + 300
-    assert (await mailqueue.topic_counts(runtime.db, topic)).queued == 2300
+    assert (await topics.topic_counts(runtime.db, topic)).queued == 2300
     assert (await campaigns.get_campaign(runtime.db, campaign_id)).status == "sent"
 
 
@@ -250,6 +251,14 @@ def test_draft_with_wrong_fields_is_refused_field_by_field(
     assert [problem.field for problem in refused.value.problems] == fields
 
 
+@pytest.mark.parametrize("line_break", ["\r", "\v", "\f", "\x1c", "\x85", "\u2028", "\u2029"])
+def test_a_subject_with_any_line_break_is_refused(line_break: str) -> None:
+    values = {"name": "A", "subject_en": f"News{line_break}Bcc: x@example.com", "body_en": "B"}
+    with pytest.raises(InvalidFields) as refused:
+        campaigns.parse_draft(values)
+    assert [problem.field for problem in refused.value.problems] == ["subject_en"]
+
+
 def test_draft_keeps_only_languages_with_a_text() -> None:
     name, texts = campaigns.parse_draft(
         {"name": " Launch ", "subject_en": "S", "body_en": "B", "subject_fr": "", "body_fr": ""}
@@ -282,7 +291,7 @@ async def test_test_send_goes_to_the_operator_outside_the_counts(runtime: LocalR
     assert (row["recipient"], row["priority"], row["topic"]) == ("operator@example.com", 0, None)
     assert row["subject"] == "[Test] Stems sind da"
     assert unsubscribe_url(runtime.settings, operator.id) in str(row["body"])
-    assert await mailqueue.topic_counts(runtime.db, campaign.topic) == mailqueue.TopicCounts()
+    assert await topics.topic_counts(runtime.db, campaign.topic) == topics.TopicCounts()
     with pytest.raises(NotFound):
         await campaignsend.send_test(runtime, campaign, operator=operator, language="fr")
 
@@ -317,11 +326,59 @@ async def test_queued_campaign_is_sent_with_each_reader_s_own_unsubscribe_link(
         .bind(leaver.id)
         .run()
     )
-    assert await mailqueue.drain_mail(runtime, budget_seconds=5) == 1
+    # The two sign-ups' verification links, and one campaign email.
+    assert await drain.drain_mail(runtime, budget_seconds=5) == 3
     [message] = [m for m in runtime.mailer.messages() if m.subject == ENGLISH.subject]
     assert message.to == "reader@example.com"
     link = unsubscribe_url(runtime.settings, reader.id, campaign_id=campaign_id)
     assert dict(message.headers)["List-Unsubscribe"] == f"<{link}>"
     assert link in message.text and link in message.html and UNSUBSCRIBE_MARK not in message.html
-    counts = await mailqueue.topic_counts(runtime.db, campaigns.topic_of(campaign_id))
+    counts = await topics.topic_counts(runtime.db, campaigns.topic_of(campaign_id))
     assert (counts.queued, counts.sent, counts.withheld) == (2, 1, 1)
+
+
+async def test_counting_recipients_reads_only_opted_in_accounts(runtime: LocalRuntime) -> None:
+    await insert_accounts(runtime, count=2000, created_at=1, prefix="plain")
+    await _opted_in(runtime, "reader@example.com")
+    steps = Counter[str]()
+
+    def count_step() -> int:
+        steps["vm"] += 1
+        return 0
+
+    # SQLite's own count of the work a query does, every 100 virtual machine instructions.
+    connection = runtime.db._connection  # the local D1's SQLite, for its counter
+    connection.set_progress_handler(count_step, 100)
+    try:
+        assert await campaigns.count_recipients(runtime.db) == 1
+    finally:
+        connection.set_progress_handler(None, 100)
+    # Reading 2,000 accounts takes thousands of steps; the one opted in, a handful.
+    assert steps["vm"] < 5
+
+
+async def test_every_campaign_s_counts_come_in_one_query(
+    runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _opted_in(runtime, "reader@example.com")
+    first, second, draft = [await _campaign(runtime) for _ in range(3)]
+    for campaign_id in (first, second):
+        await _send_all(runtime, campaign_id)
+    await runtime.db.prepare(
+        "INSERT INTO mail_topics (topic, queued) VALUES ('policy:terms-2.0', 9)"
+    ).run()
+    queries: list[str] = []
+    prepare = runtime.db.prepare
+
+    def counted(sql: str) -> Statement:
+        queries.append(sql)
+        return prepare(sql)
+
+    monkeypatch.setattr(runtime.db, "prepare", counted)
+    counts = await campaigns.sent_counts(runtime.db)
+    assert len(queries) == 1
+    assert counts == {
+        first: topics.TopicCounts(queued=1),
+        second: topics.TopicCounts(queued=1),
+    }
+    assert draft not in counts

@@ -10,18 +10,12 @@ from pathlib import Path
 import pytest
 
 from beatbun.generation.queue import UserQueue
-from beatbun.mail.mailqueue import (
-    BULK,
-    MAX_ATTEMPTS,
-    TopicCounts,
-    backoff_seconds,
-    drain_mail,
-    recount_queued_statement,
-    send_queued_mail,
-    topic_counts,
-)
+from beatbun.mail.drain import CLAIM_BATCH, drain_mail, send_queued_mail
+from beatbun.mail.mailqueue import BULK, MAX_ATTEMPTS
 from beatbun.mail.marketingrules import UNSUBSCRIBE_MARK, list_unsubscribe_headers, unsubscribe_url
-from beatbun.mail.ratelimit import SendRate, take_slots
+from beatbun.mail.ratelimit import reserve
+from beatbun.mail.sending import backoff_seconds
+from beatbun.mail.topics import TopicCounts, recount_queued_statement, topic_counts
 from beatbun.runtime.base import MailError, MailMessage, MailRateLimited
 from beatbun.runtime.clock import SystemClock
 from beatbun.settings import Settings
@@ -84,12 +78,12 @@ async def _row(runtime: LocalRuntime, message_id: str) -> dict[str, object]:
     return dict(row)
 
 
-async def test_service_mail_goes_before_bulk_queued_earlier(paced: LocalRuntime) -> None:
+async def test_a_flush_sends_service_mail_only(paced: LocalRuntime) -> None:
     for n in range(3):
         await queue_mail(paced, f"bulk{n}@example.com", priority=BULK)
     await queue_mail(paced, "reset@example.com")
     await queue_mail(paced, "notice@example.com")
-    assert await send_queued_mail(paced) == 2  # the window's two slots
+    assert await send_queued_mail(paced) == 2  # bulk mail is the cron's
     assert sorted(_recipients(paced)) == ["notice@example.com", "reset@example.com"]
 
 
@@ -244,37 +238,16 @@ async def test_recount_sets_queued_to_the_rows_of_the_topic(runtime: LocalRuntim
     assert (await topic_counts(runtime.db, "campaign:c2")).queued == 3
 
 
-@pytest.mark.parametrize(
-    ("per_second", "window", "per_window"),
-    [
-        (2, 1, 2),
-        (2.5, 1, 2),  # whole sends only, never above the rate
-        (0.5, 2, 1),
-        (0.3, 4, 1),  # one every 4 s is under 0.3 a second
-        (10_000, 1, 10_000),
-    ],
-)
-def test_send_rate_windows(per_second: float, window: int, per_window: int) -> None:
-    assert SendRate.of(per_second) == SendRate(window_seconds=window, per_window=per_window)
-
-
-async def test_the_window_is_shared_and_renews_each_second(
-    paced: LocalRuntime, clock: ManualClock
-) -> None:
-    rate = SendRate.of(2)
-    first = await take_slots(paced.db, rate, wanted=1, now=clock.now())
-    second = await take_slots(paced.db, rate, wanted=5, now=clock.now() + 0.2)
-    third = await take_slots(paced.db, rate, wanted=1, now=clock.now() + 0.3)
-    assert (first.granted, second.granted, third.granted) == (1, 1, 0)
-    assert third.retry_at == clock.now() + 1
-    assert (await take_slots(paced.db, rate, wanted=5, now=clock.now() + 1)).granted == 2
-
-
-async def test_no_slot_in_the_last_moment_of_a_window(
-    paced: LocalRuntime, clock: ManualClock
-) -> None:
-    late = await take_slots(paced.db, SendRate.of(2), wanted=1, now=clock.now() + 0.95)
-    assert late.granted == 0 and late.retry_at == clock.now() + 1
+async def test_reservations_are_shared_and_paced(paced: LocalRuntime, clock: ManualClock) -> None:
+    now = clock.now()
+    first = await reserve(paced.db, per_second=2, wanted=3, now=now, until=now + 60)
+    second = await reserve(paced.db, per_second=2, wanted=5, now=now, until=now + 60)
+    assert (first.start, first.count) == (now, 3)
+    assert [first.send_at(i) - now for i in range(3)] == [0, 0.5, 1.0]
+    # After the first's three sends and its gap; no send of the two closer than 0.5 s.
+    assert second.start == now + 1.5 + first.lateness and second.count == 5
+    late = await reserve(paced.db, per_second=2, wanted=5, now=now, until=now + 3)
+    assert late.count == 0 and late.next_free_at == second.next_free_at
 
 
 @pytest.mark.usefixtures("restore_mailer")
@@ -290,9 +263,15 @@ async def test_a_429_holds_every_sender_off_until_retry_after(
     row = await _row(runtime, message_id)
     # Not the message's fault: no try counted, nothing failed, ready to go again.
     assert (row["attempts"], row["failed_at"], row["claimed_at"]) == (0, None, None)
-    rate = SendRate.of(runtime.settings.mail_rate_per_second)
-    assert (await take_slots(runtime.db, rate, wanted=1, now=clock.now() + 2.5)).granted == 0
-    assert (await take_slots(runtime.db, rate, wanted=1, now=clock.now() + 3)).granted == 1
+    per_second = runtime.settings.mail_rate_per_second
+    held = await reserve(
+        runtime.db, per_second=per_second, wanted=1, now=clock.now(), until=clock.now() + 2.5
+    )
+    assert held.count == 0 and held.next_free_at == clock.now() + 3
+    after = await reserve(
+        runtime.db, per_second=per_second, wanted=1, now=clock.now() + 3, until=clock.now() + 9
+    )
+    assert after.count == 1
 
 
 async def test_no_second_has_more_sends_than_the_rate(tmp_path: Path) -> None:
@@ -308,29 +287,28 @@ async def test_no_second_has_more_sends_than_the_rate(tmp_path: Path) -> None:
 
 async def test_concurrent_drains_share_one_rate(tmp_path: Path) -> None:
     clock = SystemClock()
-    first = await _open(tmp_path / "state", rate=10, clock=clock)
+    first = await _open(tmp_path / "state", rate=40, clock=clock)
     second = LocalRuntime.open(
         tmp_path / "state", settings=first.settings, user_queue=UserQueue, clock=clock
     )
     try:
-        await queue_many(first, 40)
+        await queue_many(first, 3 * CLAIM_BATCH)  # more than one round's claim
         sent = await asyncio.gather(
             drain_mail(first, budget_seconds=30), drain_mail(second, budget_seconds=30)
         )
     finally:
         first.close()
         second.close()
-    assert sum(sent) == 40 and min(sent) > 0  # both sent, neither alone
+    assert sum(sent) == 3 * CLAIM_BATCH and min(sent) > 0  # both sent, neither alone
     counts = sends_per_second(tmp_path / "state" / "outbox")
-    assert sum(counts.values()) == 40 and max(counts.values()) <= 10
+    assert sum(counts.values()) == 3 * CLAIM_BATCH and max(counts.values()) <= 40
 
 
-async def test_a_flush_sends_what_the_window_allows_and_leaves_the_rest(
-    paced: LocalRuntime,
-) -> None:
-    await queue_many(paced, 10)
-    assert await send_queued_mail(paced) == 2  # the manual clock never reaches the next window
+async def test_a_flush_waits_for_the_rate_at_most_its_budget(paced: LocalRuntime) -> None:
+    await queue_many(paced, 15)
+    # 2 a second for FLUSH_SECONDS: the sends due at 0, 0.5, ... 5 s; the rest stays queued.
+    assert await send_queued_mail(paced) == 11
     waiting = await paced.db.prepare(
         "SELECT COUNT(*) AS n FROM mail_queue WHERE sent_at IS NULL AND claimed_at IS NULL"
     ).first("n")
-    assert waiting == 8  # released untried, for the next sender
+    assert waiting == 4  # released untried, for the next sender

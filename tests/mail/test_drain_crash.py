@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from beatbun.generation.queue import UserQueue
-from beatbun.mail.mailqueue import CLAIM_BATCH
+from beatbun.mail.drain import CLAIM_BATCH
 from beatbun.settings import Settings
 from beatbun_local.mail import _read
 from beatbun_local.migrations import apply_migrations
@@ -58,6 +58,8 @@ def test_a_thousand_notices_survive_a_kill_mid_batch_without_duplicates(tmp_path
     recipients = [message.to for message in messages]
     assert len(recipients) == NOTICES and len(set(recipients)) == NOTICES
     assert set(recipients) == {f"person{n:06d}@example.com" for n in range(1, NOTICES + 1)}
+    # The outbox names each file by the runtime clock's time of writing (milliseconds): locally
+    # that is the same clock the drain paces its sends by.
     assert max(sends_per_second(outbox).values()) <= RATE
     resent, unsent = asyncio.run(_queue_state(state))
     assert unsent == 0

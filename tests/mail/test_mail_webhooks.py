@@ -8,8 +8,10 @@ import httpx
 import pytest
 
 from beatbun.errors import WebhookRejected
+from beatbun.mail.drain import drain_mail
 from beatbun.mail.events import sign, verify_signature
-from beatbun.mail.mailqueue import BULK, TopicCounts, drain_mail, topic_counts
+from beatbun.mail.mailqueue import BULK
+from beatbun.mail.topics import TopicCounts, topic_counts
 from beatbun.settings import Settings
 from beatbun_local.runtime import LocalRuntime
 from tests.mail.queueing import opted_in_account, queue_mail
@@ -126,6 +128,29 @@ async def test_a_complaint_turns_marketing_off_with_proof(
     assert proof.results == [{"action": "withdrawn", "source": "complaint"}]
 
 
+async def test_a_complaint_is_counted_apart_from_unsubscribes(
+    runtime: LocalRuntime, client: httpx.AsyncClient
+) -> None:
+    now = runtime.clock.now()
+    await (
+        runtime.db.prepare(
+            "INSERT INTO campaigns (id, name, status, created_at, updated_at)"
+            " VALUES ('c1', 'Winter news', 'sending', ?, ?)"
+        )
+        .bind(now, now)
+        .run()
+    )
+    account_id = await opted_in_account(runtime)
+    provider_id = await _sent(
+        runtime, kind="marketing", account_id=account_id, priority=BULK, topic="campaign:c1"
+    )
+    body = _event("email.complained", provider_id)
+    for _ in range(2):  # a second delivery of the report counts nothing more
+        response = await client.post(URL, content=body, headers=_signed(body, at=now))
+        assert response.status_code == 200
+    assert await topic_counts(runtime.db, "campaign:c1") == TopicCounts(sent=1, complained=1)
+
+
 @pytest.mark.parametrize(
     ("change", "why"),
     [
@@ -174,3 +199,51 @@ async def test_other_events_and_unknown_emails_are_acknowledged(
             URL, content=body, headers=_signed(body, at=runtime.clock.now())
         )
         assert response.status_code == 200 and response.json()["applied"] is False
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("svix-timestamp", "²"),  # a digit to str.isdigit, not to int()
+        ("svix-timestamp", "\uff11\uff12\uff13"),  # fullwidth digits: not ASCII
+        ("svix-signature", "v1,é"),
+    ],
+)
+async def test_a_report_with_non_ascii_headers_is_refused_with_400(
+    runtime: LocalRuntime, client: httpx.AsyncClient, name: str, value: str
+) -> None:
+    provider_id = await _sent(runtime)
+    body = _event("email.bounced", provider_id)
+    headers: dict[str, str | bytes] = {**_signed(body, at=runtime.clock.now())}
+    # Sent as latin-1 bytes (UTF-8 where latin-1 has no such character), as a client could.
+    try:
+        headers[name] = value.encode("latin-1")
+    except UnicodeEncodeError:
+        headers[name] = value.encode()
+    response = await client.post(URL, content=body, headers=headers)
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_signature"
+
+
+async def test_a_bounce_and_its_count_are_written_together(
+    runtime: LocalRuntime, client: httpx.AsyncClient
+) -> None:
+    provider_id = await _sent(runtime, priority=BULK, topic="campaign:c1")
+    # The counter's write fails once, as a crash between the two writes would.
+    await runtime.db.prepare(
+        "CREATE TRIGGER count_fails BEFORE UPDATE OF bounced ON mail_topics"
+        " BEGIN SELECT RAISE(ABORT, 'count lost'); END"
+    ).run()
+    body = _event("email.bounced", provider_id)
+    headers = _signed(body, at=runtime.clock.now())
+    assert (await client.post(URL, content=body, headers=headers)).status_code == 503
+    bounced = await runtime.db.prepare(
+        "SELECT COUNT(*) AS n FROM mail_queue WHERE bounced_at IS NOT NULL"
+    ).first("n")
+    assert bounced == 0
+
+    # Svix delivers again: the bounce and its count land together.
+    await runtime.db.prepare("DROP TRIGGER count_fails").run()
+    response = await client.post(URL, content=body, headers=headers)
+    assert response.status_code == 200 and response.json()["applied"] is True
+    assert await topic_counts(runtime.db, "campaign:c1") == TopicCounts(sent=1, bounced=1)

@@ -14,23 +14,28 @@ from beatbun.errors import (
     Conflict,
     DatabaseError,
     InvalidInput,
+    NotFound,
     PermissionDenied,
     ProcessingRestricted,
     TooManyRequests,
 )
-from beatbun.mail.mailqueue import SERVICE, send_queued_mail
+from beatbun.mail.drain import send_queued_mail
+from beatbun.mail.mailqueue import SERVICE
 from beatbun.mail.marketing import (
     CONFIRM_PATH,
-    CONFIRM_SECONDS,
     MAX_REQUESTS,
-    WORDING_VERSION,
     confirm_marketing,
-    marketing_history,
-    marketing_status,
     request_marketing,
     withdraw_marketing,
 )
 from beatbun.mail.marketingrules import MARKETING_ALLOWED_SQL
+from beatbun.mail.marketingstatus import (
+    CONFIRM_SECONDS,
+    WORDING_VERSION,
+    marketing_history,
+    marketing_status,
+)
+from beatbun.privacy.erasure import erase_account
 from beatbun.privacy.objections import Objections, set_objections
 from beatbun.runtime.base import Outbox
 from beatbun_local.runtime import LocalRuntime
@@ -261,6 +266,14 @@ async def test_request_checks_the_stored_account_not_the_one_passed(
     account = await create_verified_account(runtime)
     await _set(runtime, account.id, "objects_to_marketing = 1")  # objected in another tab
     with pytest.raises(Conflict):
+        await request_marketing(runtime, account, language="en", ip=ASK_IP, user_agent=ASK_AGENT)
+    assert await _rows(runtime, account.id) == []
+
+
+async def test_request_for_an_account_gone_meanwhile_is_not_found(runtime: LocalRuntime) -> None:
+    account = await create_verified_account(runtime)
+    await erase_account(runtime, account.id)  # erased while its page was open
+    with pytest.raises(NotFound):
         await request_marketing(runtime, account, language="en", ip=ASK_IP, user_agent=ASK_AGENT)
     assert await _rows(runtime, account.id) == []
 

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from beatbun.generation.queue import UserQueue
-from beatbun.mail.mailqueue import drain_mail
-from beatbun.mail.ratelimit import SendRate, take_slots
+from beatbun.mail.drain import drain_mail
+from beatbun.mail.ratelimit import next_utc_day, reserve
 from beatbun.runtime.base import MailError, MailMessage, MailRateLimited
 from beatbun.runtime.clock import SystemClock
 from beatbun.runtime.fetchrules import USER_AGENT
@@ -125,12 +125,53 @@ async def test_after_a_429_the_message_goes_later_and_once(
         first = await drain_mail(runtime, budget_seconds=20)
         assert first < 4 and provider.fake.refused_for_rate == 1
         # Every sender is held off for the Retry-After, then the rest goes.
-        rate = SendRate.of(4)
-        held = await take_slots(runtime.db, rate, wanted=1, now=runtime.clock.now())
-        assert held.granted == 0
+        now = runtime.clock.now()
+        held = await reserve(runtime.db, per_second=4, wanted=1, now=now, until=now + 0.5)
+        assert held.count == 0
         rest = await drain_mail(runtime, budget_seconds=20)
     finally:
         runtime.close()
     assert first + rest == 4
     recipients = sorted(email["to"][0] for email in provider.fake.delivered)
     assert recipients == [f"p{n}@example.com" for n in range(4)]
+
+
+@pytest.mark.parametrize("quota", ["daily", "monthly"])
+async def test_a_used_up_quota_holds_every_sender_off_for_hours(
+    provider: Provider, tmp_path: Path, quota: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    provider.fake.quota = quota
+    runtime = await _paced_runtime(tmp_path / "state", provider.mailer, rate=2)
+    try:
+        await queue_mail(runtime, "p0@example.com")
+        await queue_mail(runtime, "p1@example.com")
+        assert await drain_mail(runtime, budget_seconds=5) == 0
+        now = runtime.clock.now()
+        held = await reserve(runtime.db, per_second=2, wanted=1, now=now, until=now + 3600)
+        attempts = await runtime.db.prepare("SELECT SUM(attempts) AS n FROM mail_queue").first("n")
+    finally:
+        runtime.close()
+    assert provider.fake.refused_for_rate == 1 and attempts == 0  # one try, given back
+    until = next_utc_day(now) if quota == "daily" else now + 6 * 3600
+    assert held.count == 0 and abs(held.next_free_at - until) < 5
+    assert [r.levelname for r in caplog.records if "quota" in r.getMessage()] == ["ERROR"]
+
+
+async def test_plain_429s_in_a_row_back_off_exponentially(
+    provider: Provider, tmp_path: Path
+) -> None:
+    provider.fake.limit = 0  # every request is over the rate; retry-after says 1 s
+    runtime = await _paced_runtime(tmp_path / "state", provider.mailer, rate=2)
+    waits = []
+    try:
+        await queue_mail(runtime, "p0@example.com")
+        for _ in range(4):
+            await drain_mail(runtime, budget_seconds=0.5)
+            now = runtime.clock.now()
+            row = await runtime.db.prepare("SELECT next_free_at FROM mail_rate").first()
+            assert row is not None
+            waits.append(round(float(row["next_free_at"]) - now))
+            await runtime.db.prepare("UPDATE mail_rate SET next_free_at = 0").run()
+    finally:
+        runtime.close()
+    assert waits == [1, 2, 4, 8]

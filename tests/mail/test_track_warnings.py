@@ -9,7 +9,7 @@ import pytest
 from beatbun.accounts.models import Account
 from beatbun.consent.preferences import DisplayPreferences, save_account_preferences
 from beatbun.mail.notices import DAY, HOUR
-from beatbun.scheduled import TASKS, run_scheduled
+from beatbun.scheduled import MAIL_CRON, MAIL_TASKS, TASKS, run_scheduled
 from beatbun.settings import Settings
 from beatbun.tracks import warnings
 from beatbun.tracks.warnings import warn_expiring_tracks
@@ -173,10 +173,29 @@ async def test_each_owner_gets_their_own_list_in_their_language(runtime: LocalRu
     assert "Bo's song" in mails[bo.email].text
 
 
-async def test_the_hourly_cron_runs_the_warnings(runtime: LocalRuntime) -> None:
-    assert warn_expiring_tracks in TASKS
+async def test_a_backlog_warns_the_soonest_deletions_first(
+    runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(warnings, "ACCOUNTS_PER_RUN", 2)
+    accounts = sorted(
+        [await create_verified_account(runtime, email=f"owner{n}@example.com") for n in range(3)],
+        key=lambda account: account.id,
+    )
+    # The lowest account id has the furthest deletion: an order by id would warn it first.
+    for account, hours in zip(accounts, (60, 40, 50), strict=True):
+        await _tracks(runtime, account, {f"{account.email} song": hours * HOUR})
+
+    assert await warn_expiring_tracks(runtime) == 2
+    first = {mail.to for mail in await delivered(runtime, IN_3_DAYS)}
+    assert first == {accounts[1].email, accounts[2].email}
+    assert await warn_expiring_tracks(runtime) == 1
+    assert len(await delivered(runtime, IN_3_DAYS)) == 3
+
+
+async def test_the_mail_cron_runs_the_warnings(runtime: LocalRuntime) -> None:
+    assert warn_expiring_tracks in MAIL_TASKS and warn_expiring_tracks not in TASKS
     account = await create_verified_account(runtime)
     await _tracks(runtime, account, {"Morning rain": 2.5 * DAY})
-    await run_scheduled(runtime, cron="0 * * * *", scheduled_time=runtime.clock.now())
+    await run_scheduled(runtime, cron=MAIL_CRON, scheduled_time=runtime.clock.now())
     [mail] = await delivered(runtime, IN_3_DAYS)
     assert mail.to == account.email

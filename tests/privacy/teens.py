@@ -7,7 +7,7 @@ import re
 from beatbun.accounts.models import Account
 from beatbun.accounts.registration import SignUpForm, sign_up
 from beatbun.accounts.store import find_account_by_email
-from beatbun.mail.mailqueue import send_queued_mail
+from beatbun.mail.drain import send_queued_mail
 from beatbun.runtime.base import MailMessage
 from beatbun_local.runtime import LocalRuntime
 from tests.factories import CLIENT, PASSWORD

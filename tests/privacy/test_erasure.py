@@ -21,7 +21,7 @@ from beatbun.errors import (
 from beatbun.generation.models import GenerationRequest
 from beatbun.generation.service import submit_generation
 from beatbun.generation.store import get_job
-from beatbun.mail.mailqueue import send_queued_mail
+from beatbun.mail.drain import send_queued_mail
 from beatbun.privacy.erasure import (
     GRACE_SECONDS,
     REQUESTS_PER_DAY,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from beatbun.mail.mailqueue import send_queued_mail
+from beatbun.mail.drain import send_queued_mail
 from beatbun.privacy.erasure import (
     GRACE_SECONDS,
     erase_account,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from beatbun.errors import Conflict
-from beatbun.mail.mailqueue import send_queued_mail
+from beatbun.mail.drain import send_queued_mail
 from beatbun.privacy.erasure import (
     GRACE_SECONDS,
     cancel_erasure,

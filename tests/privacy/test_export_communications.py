@@ -103,8 +103,12 @@ async def test_export_lists_each_email_of_the_account_with_its_kind_and_fate(
     assert {
         subject: (emails[subject]["kind"], emails[subject]["status"]) for subject in expected
     } == expected
-    # Besides these, only the export's own confirmation: nothing of the other account.
-    assert set(emails) - set(expected) == {"We are preparing your Beat Bun data export"}
+    # Besides these, only the sign-up's verification link and the export's own confirmation:
+    # nothing of the other account.
+    assert set(emails) - set(expected) == {
+        "Confirm your email address for Beat Bun",
+        "We are preparing your Beat Bun data export",
+    }
     # Mail of the account to an address it no longer has is the account's too.
     assert emails["Your email address changed"]["recipient"] == FORMER_ADDRESS
     assert emails["New genres this autumn"]["bounced_at"] is not None

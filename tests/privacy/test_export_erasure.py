@@ -10,7 +10,7 @@ import pytest
 
 from beatbun.accounts.store import get_account
 from beatbun.errors import Conflict
-from beatbun.mail.mailqueue import send_queued_mail
+from beatbun.mail.drain import send_queued_mail
 from beatbun.privacy.erasure import GRACE_SECONDS, claim_account, request_erasure
 from beatbun.privacy.export import (
     CLAIM_SECONDS,

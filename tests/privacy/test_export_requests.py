@@ -29,9 +29,11 @@ async def _security_kinds(runtime: LocalRuntime, account_id: str) -> list[str]:
 
 
 async def _queued_subjects(runtime: LocalRuntime, recipient: str) -> list[str]:
+    """What was queued for `recipient` after the sign-up's verification link."""
     rows = (
         await runtime.db.prepare(
-            "SELECT subject FROM mail_queue WHERE recipient = ? ORDER BY created_at"
+            "SELECT subject FROM mail_queue WHERE recipient = ? AND kind <> 'verify'"
+            " ORDER BY created_at"
         )
         .bind(recipient)
         .raw()

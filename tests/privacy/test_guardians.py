@@ -12,7 +12,7 @@ from beatbun.accounts.registration import SignUpForm, sign_up, verify_email
 from beatbun.accounts.store import get_account
 from beatbun.accounts.tokens import hash_token, new_id
 from beatbun.errors import AccountInactive, InvalidFields, NotFound, TooYoung
-from beatbun.mail.mailqueue import send_queued_mail
+from beatbun.mail.drain import send_queued_mail
 from beatbun.privacy import guardians, mail
 from beatbun.runtime.base import SqlValue
 from beatbun_local.runtime import LocalRuntime
@@ -64,6 +64,11 @@ async def test_teen_sign_up_leaves_the_account_inactive_and_mails_the_parent_a_l
     # Only the token's digest is stored, and the queued mail forgets its text once sent.
     assert stored == hash_token(token)
     assert await _count(runtime, "SELECT count(*) AS n FROM mail_queue WHERE body != ''") == 0
+    # The parent's link is its own kind of mail, and no account's: the parent has none.
+    queued = await runtime.db.prepare(
+        "SELECT kind, account_id FROM mail_queue WHERE idempotency_key LIKE 'parent-link:%'"
+    ).all()
+    assert queued.results == [{"kind": "parent_link", "account_id": None}]
     parent_mail = mails_to(runtime, PARENT)[0]
     assert "Sam (teen@example.com)" in parent_mail.text
     assert "if nobody agrees within 30 days, the sign-up is deleted" in parent_mail.text

@@ -8,7 +8,7 @@ import pytest
 from beatbun.accounts.models import Account
 from beatbun.accounts.store import find_account
 from beatbun.errors import Conflict, NotFound
-from beatbun.mail.mailqueue import send_queued_mail
+from beatbun.mail.drain import send_queued_mail
 from beatbun.privacy import erasure, guardians, mail, unconsented
 from beatbun_local.runtime import LocalRuntime
 from tests.fakes import ManualClock

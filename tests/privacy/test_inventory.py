@@ -6,10 +6,10 @@ from typing import get_args
 
 import pytest
 
-from beatbun.accounts.links import LIFETIMES
 from beatbun.accounts.profile import RESET_REQUESTS_KEPT
 from beatbun.accounts.sessions import ABSOLUTE_TIMEOUT
 from beatbun.accounts.throttle import FORGET_AFTER
+from beatbun.accounts.tokens import LINK_LIFETIMES
 from beatbun.billing.plans import FREE_RETENTION_SECONDS, Retention
 from beatbun.mail.mailqueue import KEEP_SENT_SECONDS
 from beatbun.privacy.export import EXPORT_DAYS
@@ -108,8 +108,8 @@ def test_inventory_account_prefixes_hold_every_key_of_a_track() -> None:
         (UNDO_SECONDS, 30, "creations", "30 seconds"),
         (ABSOLUTE_TIMEOUT, 14 * DAY, "account", "14 days"),
         # The shortest and the longest email link.
-        (min(LIFETIMES.values()), 3600, "account", "1 to 48 hours"),
-        (max(LIFETIMES.values()), 48 * 3600, "account", "1 to 48 hours"),
+        (min(LINK_LIFETIMES.values()), 3600, "account", "1 to 48 hours"),
+        (max(LINK_LIFETIMES.values()), 48 * 3600, "account", "1 to 48 hours"),
         (FORGET_AFTER, DAY, "security", "a day after the last failure"),
         (RESET_REQUESTS_KEPT, DAY, "security", "kept for a day"),
         (KEEP_SENT_SECONDS, 7 * DAY, "email", "a week after"),

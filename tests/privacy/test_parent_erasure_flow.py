@@ -3,9 +3,9 @@ only the parent can cancel, and the parent is told when it is done."""
 
 from __future__ import annotations
 
-from beatbun.mail.mailqueue import send_queued_mail
+from beatbun.mail.drain import send_queued_mail
 from beatbun.privacy.erasure import GRACE_SECONDS, cancel_erasure, request_erasure_by_parent
-from beatbun.scheduled import run_scheduled
+from beatbun.scheduled import MAIL_CRON, run_scheduled
 from beatbun_local.runtime import LocalRuntime
 from tests.fakes import ManualClock
 from tests.privacy.erasure_setup import Leaver, leaver
@@ -31,8 +31,10 @@ async def test_parent_and_teen_each_get_their_own_texts(
     await request_erasure_by_parent(runtime, who.account.id, language="en")
     await cancel_erasure(runtime, who.account.id, client=None, language="en", by="parent")
     await request_erasure_by_parent(runtime, who.account.id, language="en")
+    await send_queued_mail(runtime)  # as the requests' answers do
     clock.advance(GRACE_SECONDS + 1)
     await run_scheduled(runtime, cron="0 * * * *", scheduled_time=clock.now())
+    await run_scheduled(runtime, cron=MAIL_CRON, scheduled_time=clock.now())  # also at :00
     await send_queued_mail(runtime)
     parent = [m for m in runtime.mailer.messages() if m.to == "parent@example.com"]
     teen = [m for m in runtime.mailer.messages() if m.to == "leaving@example.com"]
@@ -58,6 +60,7 @@ async def test_the_parent_is_told_it_is_done_in_the_language_they_asked_in(
     await request_erasure_by_parent(runtime, who.account.id, language="de")
     clock.advance(GRACE_SECONDS + 1)
     await run_scheduled(runtime, cron="0 * * * *", scheduled_time=clock.now())
+    await run_scheduled(runtime, cron=MAIL_CRON, scheduled_time=clock.now())  # also at :00
     await send_queued_mail(runtime)
     done = [m for m in runtime.mailer.messages() if m.to == "parent@example.com"][-1]
     assert "gelöscht" in done.subject

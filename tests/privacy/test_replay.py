@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from beatbun.accounts.apikeys import create_api_key
-from beatbun.mail.mailqueue import send_queued_mail
+from beatbun.mail.drain import send_queued_mail
 from beatbun.privacy.erasure import GRACE_SECONDS, request_erasure
 from beatbun.privacy.export import build_pending_exports
 from beatbun.privacy.replay import replay_erasures
@@ -77,6 +77,7 @@ async def test_replay_erases_restored_accounts_again(
 ) -> None:
     _, erased = await _restored_after_erasure(runtime, clock, tmp_path)
     staying = await create_verified_account(runtime, email="staying@example.com")
+    await send_queued_mail(runtime)  # the sign-up's verification link
     told = len(runtime.mailer.messages())
     assert await replay_erasures(runtime) == 1
     assert await traces(runtime, erased) == []

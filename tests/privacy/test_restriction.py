@@ -18,7 +18,7 @@ from beatbun.generation.models import GenerationRequest, Job
 from beatbun.generation.registry import provider_name
 from beatbun.generation.service import submit_as, submit_generation
 from beatbun.generation.store import get_job, insert_job_statement
-from beatbun.mail.mailqueue import send_queued_mail
+from beatbun.mail.drain import send_queued_mail
 from beatbun.privacy.requests import list_requests
 from beatbun.privacy.restriction import (
     MAX_REASON_CHARS,

@@ -88,7 +88,7 @@ def test_every_settings_field_is_read_from_the_worker_env() -> None:
     for field in dataclasses.fields(Settings):
         if field.name == "environment":
             value: object = "test"
-        elif isinstance(field.default, int):
+        elif isinstance(field.default, int | float):
             value = field.default + 1
         else:
             value = f"{field.name}-from-worker"

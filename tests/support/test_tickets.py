@@ -11,9 +11,10 @@ import pytest
 from beatbun.accounts.models import Account
 from beatbun.errors import Conflict, InvalidFields, NotFound, TooManyRequests
 from beatbun.generation.queue import UserQueue
+from beatbun.privacy.erasure import erase_account
 from beatbun.runtime.base import Runtime
 from beatbun.settings import Settings
-from beatbun.support import tickets
+from beatbun.support import replies, tickets
 from beatbun.support.models import DAY
 from beatbun.support.store import get_account_thread, get_inbox_thread, list_inbox
 from beatbun_local.runtime import LocalRuntime
@@ -113,6 +114,20 @@ def test_ticket_numbers_are_unique_when_runtimes_open_tickets_at_once(
     assert sorted(numbers) == list(range(1001, 1001 + 4 * tickets.MAX_TICKETS))
 
 
+async def test_a_number_is_never_given_again_after_its_ticket_was_erased(
+    runtime: LocalRuntime,
+) -> None:
+    ana = await create_verified_account(runtime, email="ana@example.com")
+    bo = await create_verified_account(runtime, email="bo@example.com")
+    assert (await _open(runtime, ana)).number == 1001
+    assert (await _open(runtime, bo)).number == 1002
+    # Bo's account goes, with the ticket that had the highest number.
+    await erase_account(runtime, bo.id)
+    assert await _count(runtime, "support_tickets") == 1
+
+    assert (await _open(runtime, ana)).number == 1003
+
+
 async def test_sixth_ticket_within_an_hour_is_refused_and_writes_nothing(
     runtime: LocalRuntime, clock: ManualClock
 ) -> None:
@@ -140,9 +155,9 @@ async def test_messages_past_the_hourly_limit_are_refused(
     account = await create_verified_account(runtime)
     ticket = await _open(runtime, account)  # its first message counts
     for n in range(tickets.MAX_MESSAGES - 1):
-        await tickets.reply_as_customer(runtime, account, number=ticket.number, body=f"more {n}")
+        await replies.reply_as_customer(runtime, account, number=ticket.number, body=f"more {n}")
     with pytest.raises(TooManyRequests) as refused:
-        await tickets.reply_as_customer(runtime, account, number=ticket.number, body="one more")
+        await replies.reply_as_customer(runtime, account, number=ticket.number, body="one more")
     assert refused.value.code == "too_many_messages"
     # A new ticket would carry a message too.
     with pytest.raises(TooManyRequests) as refused_ticket:
@@ -151,7 +166,7 @@ async def test_messages_past_the_hourly_limit_are_refused(
     assert await _count(runtime, "support_messages") == tickets.MAX_MESSAGES
     assert await _count(runtime, "support_tickets") == 1
     clock.advance(HOUR + 1)
-    await tickets.reply_as_customer(runtime, account, number=ticket.number, body="later")
+    await replies.reply_as_customer(runtime, account, number=ticket.number, body="later")
 
 
 async def test_operator_answers_do_not_count_towards_the_customer_limit(
@@ -161,8 +176,8 @@ async def test_operator_answers_do_not_count_towards_the_customer_limit(
     operator = await create_verified_account(runtime, email="operator@example.com")
     ticket = await _open(runtime, account)
     for n in range(tickets.MAX_MESSAGES):
-        await tickets.reply_as_operator(runtime, operator, number=ticket.number, body=f"a{n}")
-    await tickets.reply_as_customer(runtime, account, number=ticket.number, body="thanks")
+        await replies.reply_as_operator(runtime, operator, number=ticket.number, body=f"a{n}")
+    await replies.reply_as_customer(runtime, account, number=ticket.number, body="thanks")
 
 
 async def test_reference_to_own_job_and_track_is_kept(runtime: LocalRuntime) -> None:
@@ -242,12 +257,12 @@ async def test_inbox_lists_open_first_with_the_nearest_deadline_on_top(
     account = await create_verified_account(runtime)
     operator = await create_verified_account(runtime, email="operator@example.com")
     answered = await _open(runtime, account, category="billing")
-    await tickets.reply_as_operator(runtime, operator, number=answered.number, body="Done.")
+    await replies.reply_as_operator(runtime, operator, number=answered.number, body="Done.")
     plain = await _open(runtime, account)
     clock.advance(60)
     late_privacy = await _open(runtime, account, category="privacy")
     closed = await _open(runtime, account)
-    await tickets.close_ticket(runtime, number=closed.number)
+    await replies.close_ticket(runtime, number=closed.number)
     order = [row.ticket.number for row in await list_inbox(runtime.db)]
     assert order == [late_privacy.number, plain.number, answered.number, closed.number]
 
@@ -255,11 +270,11 @@ async def test_inbox_lists_open_first_with_the_nearest_deadline_on_top(
 async def test_customer_reply_opens_a_closed_ticket_again(runtime: LocalRuntime) -> None:
     account = await create_verified_account(runtime)
     ticket = await _open(runtime, account)
-    await tickets.close_ticket(runtime, number=ticket.number)
+    await replies.close_ticket(runtime, number=ticket.number)
     with pytest.raises(Conflict) as again:
-        await tickets.close_ticket(runtime, number=ticket.number)
+        await replies.close_ticket(runtime, number=ticket.number)
     assert again.value.code == "ticket_closed"
-    await tickets.reply_as_customer(runtime, account, number=ticket.number, body="Still broken.")
+    await replies.reply_as_customer(runtime, account, number=ticket.number, body="Still broken.")
     thread = await get_account_thread(runtime.db, account_id=account.id, number=ticket.number)
     assert thread.ticket.status == "open" and thread.ticket.closed_at is None
     subjects = [m["subject"] for m in await _mails(runtime)]
@@ -276,7 +291,7 @@ async def test_someone_elses_ticket_is_not_found(runtime: LocalRuntime) -> None:
     with pytest.raises(NotFound):
         await get_account_thread(runtime.db, account_id=other.id, number=ticket.number)
     with pytest.raises(NotFound):
-        await tickets.reply_as_customer(runtime, other, number=ticket.number, body="Mine now")
+        await replies.reply_as_customer(runtime, other, number=ticket.number, body="Mine now")
     assert await _count(runtime, "support_messages") == 1
 
 
@@ -284,7 +299,7 @@ async def test_operator_answer_is_mailed_with_its_text(runtime: LocalRuntime) ->
     account = await create_verified_account(runtime)
     operator = await create_verified_account(runtime, email="operator@example.com")
     ticket = await _open(runtime, account)
-    await tickets.reply_as_operator(
+    await replies.reply_as_operator(
         runtime, operator, number=ticket.number, body="Upgrade to keep them <for good>."
     )
     _, thread = await get_inbox_thread(runtime.db, ticket.number)
@@ -296,3 +311,25 @@ async def test_operator_answer_is_mailed_with_its_text(runtime: LocalRuntime) ->
     assert mail["subject"] == "Our answer to your request (ticket 1001)"
     assert "Upgrade to keep them <for good>." in str(mail["body"])
     assert "&lt;for good&gt;" in str(mail["html"]) and "<for good>" not in str(mail["html"])
+
+
+async def test_a_privacy_request_closes_only_once_an_operator_answered(
+    runtime: LocalRuntime,
+) -> None:
+    account = await create_verified_account(runtime)
+    operator = await create_verified_account(runtime, email="operator@example.com")
+    ticket = await _open(runtime, account, category="privacy", subject="My data")
+    await replies.reply_as_customer(runtime, account, number=ticket.number, body="Any news?")
+    with pytest.raises(Conflict) as refused:
+        await replies.close_ticket(runtime, number=ticket.number)
+    assert refused.value.status == 409 and refused.value.code == "privacy_unanswered"
+    entry, _ = await get_inbox_thread(runtime.db, ticket.number)
+    assert entry.ticket.status == "open" and entry.ticket.closed_at is None
+    assert [m["subject"] for m in await _mails(runtime)] == [
+        "We received your privacy request (ticket 1001)"
+    ]
+
+    await replies.reply_as_operator(runtime, operator, number=ticket.number, body="Attached.")
+    await replies.close_ticket(runtime, number=ticket.number)
+    entry, _ = await get_inbox_thread(runtime.db, ticket.number)
+    assert entry.ticket.status == "closed"

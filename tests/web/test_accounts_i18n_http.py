@@ -111,6 +111,7 @@ def test_signup_sends_the_verification_email_in_the_visitors_language(
     server, address = shared_live_server, _email()
     visitor = _choose_language(Visitor(server.url), language)
     assert sign_up(visitor, address).headers["location"] == "/signup/sent"
+    wait_for_mail(server.state_dir, address)
     mail = _last_mail(server.state_dir, address)
     assert mail["Subject"] == subject
     assert _body(mail).startswith(opening)

@@ -10,8 +10,6 @@ import sqlite3
 import time
 import uuid
 
-import httpx
-
 from tests.conftest import LiveServer
 from tests.mail_waits import wait_for_mail
 from tests.visitors import Visitor, signed_in
@@ -52,18 +50,52 @@ def _mails_to(server: LiveServer, to: str) -> list[email.message.EmailMessage]:
     return found
 
 
-def test_admin_pages_are_not_found_for_visitors_and_members(
+def _untouched(server: LiveServer, campaign_id: str, number: int) -> list[object]:
+    """What a refused admin request could have changed: campaigns, the ticket, mail."""
+    return [
+        _sql(server, "SELECT COUNT(*) FROM campaigns"),
+        _sql(server, "SELECT name, status FROM campaigns WHERE id = ?", campaign_id),
+        _sql(server, "SELECT status FROM support_tickets WHERE number = ?", number),
+        _sql(server, "SELECT COUNT(*) FROM support_messages"),
+        _sql(server, "SELECT COUNT(*) FROM mail_queue"),
+    ]
+
+
+def test_admin_pages_and_actions_are_not_found_for_visitors_and_members(
     shared_live_server: LiveServer,
 ) -> None:
+    """Every /admin page and form, with a real campaign and ticket behind it, is a 404 for
+    anyone but an operator, and changes nothing."""
     server = shared_live_server
+    operator, _ = _operator(server)
+    created = operator.post("/admin/campaigns", CAMPAIGN_FORM, csrf_from="/admin/campaigns/new")
+    campaign = created.headers["location"].split("?")[0]
     member = signed_in(server.url, server.state_dir, _address())
-    for path in ("/admin", "/admin/campaigns", "/admin/campaigns/new", "/admin/campaigns/x"):
-        assert httpx.get(server.url + path).status_code == 404
-        assert member.get(path).status_code == 404
-    before = _sql(server, "SELECT COUNT(*) FROM campaigns")
-    refused = member.post("/admin/campaigns", CAMPAIGN_FORM, csrf_from="/account")
-    assert refused.status_code == 404
-    assert _sql(server, "SELECT COUNT(*) FROM campaigns") == before
+    opened = member.post(
+        "/help/tickets",
+        {"category": "billing", "subject": "Refund?", "message": "Please refund me."},
+        csrf_from="/help",
+    )
+    number = int(opened.headers["location"].split("?")[0].rsplit("/", 1)[1])
+    ticket = f"/admin/support/{number}"
+    pages = ("/admin", "/admin/campaigns", "/admin/campaigns/new", campaign, "/admin/support")
+    actions = {
+        "/admin/campaigns": CAMPAIGN_FORM,
+        campaign: {**CAMPAIGN_FORM, "name": "Renamed"},
+        f"{campaign}/test": {"language": "en"},
+        f"{campaign}/send": {"confirm": "yes"},
+        f"{ticket}/reply": {"message": "Sure, refunded!"},
+        f"{ticket}/close": {},
+    }
+    before = _untouched(server, campaign.rsplit("/", 1)[1], number)
+
+    visitor = Visitor(server.url)
+    for who, token_page in ((visitor, "/login"), (member, "/account")):
+        for path in (*pages, ticket):
+            assert who.get(path).status_code == 404, path
+        for path, form in actions.items():
+            assert who.post(path, form, csrf_from=token_page).status_code == 404, path
+    assert _untouched(server, campaign.rsplit("/", 1)[1], number) == before
     assert 'href="/admin"' not in member.get("/account").text
 
 
@@ -76,6 +108,7 @@ def test_operator_finds_the_admin_index_from_the_account_area(
     assert index.status_code == 200
     for link in ("/admin/analytics", "/admin/campaigns", "/admin/support"):
         assert f'href="{link}"' in index.text
+    assert "Tickets people open from Help" in index.text
 
 
 def test_campaign_with_wrong_fields_is_refused_and_nothing_is_stored(
@@ -118,6 +151,7 @@ def test_campaign_from_draft_to_preview_test_send_and_counts(
         and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
     )
     assert "Accounts that may receive it now: " in page.text
+    assert "Send a test to see it in a mail client." in page.text
 
     tested = operator.post(f"{path}/test", {"language": "de"}, csrf_from=path)
     assert tested.status_code == 303
@@ -146,9 +180,12 @@ def test_campaign_from_draft_to_preview_test_send_and_counts(
     assert unsubscribe.group(1) in campaign_mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
 
     counts = _wait_for_counts(operator, path, sent=1)
-    assert counts["queued"] == 1 and counts["sent"] == 1
+    assert counts["queued"] == 1 and counts["sent"] == 1 and counts["complained"] == 0
     listing = operator.get("/admin/campaigns")
     assert "Stems launch" in listing.text and "Queued in full" in listing.text
+    # Sent: the preview no longer invites a test.
+    sent_page = operator.get(path).text
+    assert "As readers got it" in sent_page and "Send a test" not in sent_page
     # Once sending, the draft can no longer change.
     late = operator.post(
         path, {**CAMPAIGN_FORM, "name": "Renamed"}, csrf_from="/admin/campaigns/new"

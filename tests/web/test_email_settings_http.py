@@ -200,6 +200,20 @@ async def test_confirming_a_forged_link_is_refused_on_the_page(
     assert await _actions(runtime, owner.account.id) == []
 
 
+async def test_turning_marketing_on_when_it_is_on_sends_nothing_and_says_so(
+    runtime: LocalRuntime, client: httpx.AsyncClient
+) -> None:
+    owner = await _opted_in(runtime, client)
+    again = await owner.post(f"{PAGE}/marketing", {"choice": "on"})
+    assert again.status_code == 303
+    assert again.headers["location"] == f"{PAGE}?done=marketing_on"
+    assert await _actions(runtime, owner.account.id) == [
+        ("requested", "email_settings"),
+        ("confirmed", "confirmation_link"),
+    ]
+    await _confirm_path(runtime, owner.account)  # still the one link
+
+
 async def test_turning_marketing_off_takes_effect_at_once(
     runtime: LocalRuntime, client: httpx.AsyncClient
 ) -> None:

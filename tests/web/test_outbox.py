@@ -36,10 +36,12 @@ def test_outbox_in_production_is_not_found(tmp_path: Path) -> None:
         # Its own thread and loop: in tests/web the session's Playwright loop holds this one.
         with ThreadPoolExecutor(max_workers=1) as pool:
             response = pool.submit(asyncio.run, _get(runtime, "/dev/outbox")).result()
+            html = pool.submit(asyncio.run, _get(runtime, "/dev/outbox/1.html")).result()
     finally:
         runtime.close()
     assert response.status_code == 404
     assert "Nothing is at /dev/outbox." in response.text
+    assert html.status_code == 404
 
 
 async def _get(runtime: LocalRuntime, path: str) -> httpx.Response:
@@ -64,7 +66,29 @@ async def test_outbox_shows_headers_and_the_html_version_sandboxed(
     assert response.status_code == 200
     assert "List-Unsubscribe-Post" in response.text
     assert "List-Unsubscribe=One-Click" in response.text
-    # The HTML is the iframe's srcdoc, escaped, in a sandbox that runs no script.
-    assert "<iframe sandbox srcdoc=" in response.text
-    assert "&lt;p&gt;Hello &lt;b&gt;you&lt;/b&gt;.&lt;/p&gt;&lt;script&gt;" in response.text
+    # The HTML is framed from its own route, in a sandbox that runs no script.
+    assert '<iframe sandbox src="/dev/outbox/1.html"' in response.text
     assert "<script>alert" not in response.text
+
+
+async def test_a_message_s_html_is_served_with_only_inline_styles_allowed(
+    runtime: LocalRuntime, client: httpx.AsyncClient
+) -> None:
+    html = '<p style="color: #c2410c">Hello.</p><script>alert("x")</script>'
+    await runtime.mailer.send(MailMessage(to="a@example.com", subject="Old", text="Old.\n"))
+    await runtime.mailer.send(
+        MailMessage(to="a@example.com", subject="New", text="Hi.\n", html=html)
+    )
+    response = await client.get("/dev/outbox/1.html")
+    assert response.status_code == 200 and response.text.rstrip("\n") == html
+    assert response.headers["content-security-policy"] == (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:;"
+        " frame-ancestors 'self'; sandbox"
+    )
+    assert response.headers["x-frame-options"] == "SAMEORIGIN"
+    # Every other page keeps the site's policy; a message without HTML, or none, is not found.
+    page = await client.get("/dev/outbox")
+    assert "style-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY"
+    for missing in ("/dev/outbox/2.html", "/dev/outbox/3.html", "/dev/outbox/0.html"):
+        assert (await client.get(missing)).status_code == 404

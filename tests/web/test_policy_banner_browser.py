@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, expect
 
 from beatbun.policies.versions import latest_significant
-from tests.conftest import LiveServer, running_live_server, screenshot
+from tests.conftest import SCREENSHOTS, LiveServer, running_live_server, shoot_light_and_dark
 from tests.visitors import sign_in_browser
 
 pytestmark = pytest.mark.browser
@@ -46,8 +46,18 @@ def test_banner_stays_on_every_page_until_got_it_then_never_again(
         page.goto(server.url + path)
         banner = page.get_by_role("region", name="We changed our policies")
         expect(banner).to_be_visible()
-        expect(banner.get_by_role("link", name="Terms of service")).to_be_visible()
-        expect(banner.get_by_role("link", name="Privacy policy")).to_be_visible()
+        # Each change is folded to its document, version and date.
+        expect(banner.locator("summary")).to_have_count(2)
+        for document in ("Privacy policy", "Terms of service"):
+            expect(banner.locator("summary", has_text=document)).to_contain_text("version")
+    # Opening a change shows its text and the link to the whole document.
+    terms = banner.locator("details", has_text="Terms of service")
+    expect(terms.get_by_role("link", name="Read the whole document")).to_be_hidden()
+    terms.locator("summary").click()
+    expect(terms.get_by_role("link", name="Read the whole document")).to_be_visible()
+    expect(terms.get_by_role("link", name="Read the whole document")).to_have_attribute(
+        "href", "/terms#history"
+    )
     # In the page's flow under the header: it pushes the content down and covers nothing.
     layout = page.evaluate(
         """() => {
@@ -58,10 +68,15 @@ def test_banner_stays_on_every_page_until_got_it_then_never_again(
         }"""
     )
     assert layout["position"] == "static" and layout["bannerBottom"] <= layout["mainTop"]
+    # The cookie choices, answered once, no longer stand above it.
+    page.get_by_role("button", name="Reject all").click()
     for size, (width, height) in SIZES.items():
         page.set_viewport_size({"width": width, "height": height})
         page.goto(server.url + "/studio")
-        screenshot(page, f"policy-banner-{size}")
+        shoot_light_and_dark(page, SCREENSHOTS / "policy-banner", size)
+        # "Got it" is in view without scrolling, on a phone too.
+        button = page.get_by_role("button", name="Got it").bounding_box()
+        assert button is not None and button["y"] + button["height"] <= height
 
     page.goto(server.url + "/tracks")
     page.get_by_role("button", name="Got it").click()

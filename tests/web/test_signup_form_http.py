@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
+from pathlib import Path
 
 import httpx
 
-from tests.conftest import LiveServer
-from tests.visitors import PASSWORD, Visitor, enable_totp, last_link, log_in, sign_up, verify
+from tests.conftest import LiveServer, running_live_server
+from tests.visitors import (
+    PASSWORD,
+    Visitor,
+    enable_totp,
+    last_link,
+    log_in,
+    outbox,
+    sign_up,
+    verify,
+)
 
 FIELD_ERROR = re.compile(r'<p class="field-error" id="([a-z_]+)-error">([^<]*)</p>')
 
@@ -172,3 +183,31 @@ def test_sign_up_page_keeps_where_it_came_from(shared_live_server: LiveServer) -
     assert 'href="/login?next=/tracks"' in page.text
     refused = _post(visitor, next="/tracks")
     assert 'name="next" value="/tracks"' in refused.text
+
+
+def test_too_many_sign_ups_from_one_address_answer_429_with_the_form_kept(
+    tmp_path: Path,
+) -> None:
+    server = next(running_live_server(tmp_path, env={"SIGN_UPS_PER_ADDRESS": "2"}))
+    try:
+        visitor = Visitor(server.url)
+        for _ in range(2):
+            assert (
+                _post(visitor, email=_address(), display_name="Ann", password=PASSWORD).status_code
+                == 303
+            )
+        address = _address()
+        page = _post(visitor, email=address, display_name="Ann", password=PASSWORD)
+        assert page.status_code == 429
+        assert page.headers["retry-after"] == "1"
+        assert "Too many sign-ups from this network. Try again in 1 second." in page.text
+        assert f'value="{address}"' in page.text and 'value="Ann"' in page.text
+        # Nothing was kept: once the wait is over, the same address signs up afresh.
+        time.sleep(1.2)
+        assert (
+            _post(visitor, email=address, display_name="Ann", password=PASSWORD).status_code == 303
+        )
+        assert last_link(server.state_dir, address).startswith("/verify-email?")
+        assert len(outbox(server.state_dir, address)) == 1
+    finally:
+        server.stop()

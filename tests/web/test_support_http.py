@@ -238,3 +238,22 @@ async def test_operator_answers_and_closes(
     assert "Refunded." in thread.text and "Closed" in thread.text
     assert "Writing opens this request again." in thread.text
     assert await _written(runtime) == (1, 2, 3)
+
+
+async def test_an_unanswered_privacy_request_cannot_be_closed(
+    client: httpx.AsyncClient, runtime: LocalRuntime
+) -> None:
+    who = await member(runtime)
+    await _post(client, who, "/help/tickets", {**GOOD, "category": "privacy"})
+    operator = await _operator(runtime)
+    page = "/admin/support/1001"
+    shown = await client.get(page, headers=operator.headers)
+    assert "A privacy request closes only after you answered it." in shown.text
+    refused = await _post(client, operator, f"{page}/close", {}, page=page)
+    assert refused.status_code == 409
+    assert "Ticket 1001 is a privacy request: answer it before you close it" in refused.text
+    assert await _written(runtime) == (1, 1, 1)
+    answered = await _post(client, operator, f"{page}/reply", {"message": "Done."}, page=page)
+    assert answered.status_code == 303
+    closed = await _post(client, operator, f"{page}/close", {}, page=page)
+    assert closed.status_code == 303 and closed.headers["location"] == f"{page}?done=closed"

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from beatbun.accounts.models import Account, Client
-from beatbun.accounts.notify import security_notice
+from beatbun.accounts.notify import security_params
 from beatbun.accounts.security_log import event_statement
 from beatbun.i18n import N_, translate
 from beatbun.mail.catalogue import SIGN_IN
-from beatbun.mail.notices import account_language
+from beatbun.mail.notices import account_language, notice_statement
 from beatbun.runtime.base import Runtime
 
 # First match wins: Chromium-based browsers also say "Chrome" and "Safari", Chrome "Safari".
@@ -78,15 +78,15 @@ async def record_sign_in(
 ) -> None:
     """Log a full sign-in and note its device, mailing the owner when the account knows others.
 
-    One batch: the security log's `logged_in` event, the notice (queued only when the account has devices and not this one, and
-    at most once per hour, `SIGN_IN.cap_seconds`) then the device's row. `language` is the
-    request's, used when the account chose none; the event is the session, so a repeat of
-    the same sign-in mails nothing more.
+    One batch: the security log's `logged_in` event, the notice (queued whenever the account
+    has devices and not this one: every new device is told, however many come in an hour) then
+    the device's row. `language` is the request's, used when the account chose none; the event
+    is the session, so a repeat of the same sign-in mails nothing more.
     """
     db, now = runtime.db, runtime.clock.now()
     device = device_of(client.user_agent)
     language = await account_language(db, account.id, language)
-    notice = security_notice(
+    notice = notice_statement(
         runtime,
         SIGN_IN,
         account,
@@ -98,6 +98,7 @@ async def record_sign_in(
         ),
         only_if_params=(account.id, account.id, device.key),
         device=device.label(language),
+        **security_params(runtime),
     )
     seen = db.prepare(
         "INSERT INTO sign_in_devices (account_id, device, first_seen_at, last_seen_at)"

@@ -1,4 +1,9 @@
-"""Single-use, expiring email links (verify, reset, change of address); stored hashed."""
+"""Single-use, expiring email links (verify, reset, change of address); stored hashed.
+
+A link is mailed through the queue (`mail.mailqueue`): the request queues the mail with
+`LINK_TOKEN_MARK` where the token goes, and the sender issues the token right before sending,
+so a provider that is down or busy never fails the request or loses the link.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,12 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from beatbun.accounts import mail
-from beatbun.accounts.tokens import hash_token, new_token
+from beatbun.accounts.tokens import hash_token, new_id
 from beatbun.errors import InvalidInput
 from beatbun.i18n import N_
-from beatbun.runtime.base import Database, Runtime
+from beatbun.mail.mailqueue import LINK_TOKEN_MARK, enqueue_link_statement
+from beatbun.runtime.base import Database, MailMessage, Runtime, Statement
 
-LIFETIMES = {"verify": 48 * 3600.0, "change_email": 24 * 3600.0, "reset": 3600.0}
 # Where each link leads, and the email that carries it.
 PAGES = {
     "verify": "/verify-email",
@@ -34,7 +39,7 @@ class LinkTarget:
     browser_hash: str | None = None
 
 
-async def send_link(
+def link_statement(
     runtime: Runtime,
     *,
     account_id: str,
@@ -43,57 +48,34 @@ async def send_link(
     language: str,
     then: str = "",
     browser_hash: str | None = None,
-) -> None:
-    """Issue a `purpose` token for `email` and mail it its link, in `language`.
+) -> Statement:
+    """The INSERT queueing `email` the account's `purpose` link, in `language`, for a batch.
 
     `then`, a path on this site, rides along in the link as `next`: where its page leads on to.
-    `browser_hash` is kept with the token (see `LinkTarget`).
+    `browser_hash` is kept with the token (see `LinkTarget`). The caller flushes the queue
+    after answering (`mail.drain.send_queued_mail`).
     """
-    token = await issue_link_token(
+    return enqueue_link_statement(
         runtime.db,
-        account_id=account_id,
+        message_id=new_id(),
+        message=link_message(runtime, purpose=purpose, email=email, language=language, then=then),
         purpose=purpose,
-        email=email,
+        account_sql="?",  # the account is known
+        account_params=(account_id,),
         now=runtime.clock.now(),
         browser_hash=browser_hash,
     )
-    query = urlencode({"token": token} | ({"next": then} if then else {}))
+
+
+def link_message(
+    runtime: Runtime, *, purpose: str, email: str, language: str, then: str = ""
+) -> MailMessage:
+    """The `purpose` mail to `email` in `language`, its token left as `LINK_TOKEN_MARK`."""
+    query = f"token={LINK_TOKEN_MARK}" + (f"&{urlencode({'next': then})}" if then else "")
     link = f"{runtime.settings.public_url}{PAGES[purpose]}?{query}"
-    await runtime.mailer.send(
-        MAILS[purpose].compose(
-            to=email, language=language, site=runtime.settings.site_name, link=link
-        )
+    return MAILS[purpose].compose(
+        to=email, language=language, site=runtime.settings.site_name, link=link
     )
-
-
-async def issue_link_token(
-    db: Database,
-    *,
-    account_id: str,
-    purpose: str,
-    email: str,
-    now: float,
-    browser_hash: str | None = None,
-) -> str:
-    token = new_token()
-    await (
-        db.prepare(
-            "INSERT INTO email_tokens"
-            " (token_hash, account_id, purpose, email, created_at, expires_at, browser_hash)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)"
-        )
-        .bind(
-            hash_token(token),
-            account_id,
-            purpose,
-            email,
-            now,
-            now + LIFETIMES[purpose],
-            browser_hash,
-        )
-        .run()
-    )
-    return token
 
 
 async def peek_link_token(db: Database, token: str, *, purpose: str, now: float) -> LinkTarget:

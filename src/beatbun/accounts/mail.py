@@ -7,8 +7,6 @@ message at once; `%(site)s`, `%(link)s` and the like are filled in after transla
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from beatbun.i18n import N_
 from beatbun.mail.compose import AccountMail
 
@@ -99,8 +97,3 @@ EMAIL_CHANGED = AccountMail(
         " address back and change your password:\n\n%(link)s"
     ),
 )
-
-
-def utc_minute(timestamp: float) -> str:
-    """A time as account emails give it, to the minute, in UTC: "2026-11-30 05:31"."""
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from beatbun.accounts import links, lockout, mail, passwords, sessions, throttle
+from beatbun.accounts import links, lockout, passwords, sessions, throttle
 from beatbun.accounts.models import Account, Client, Session
 from beatbun.accounts.notify import security_notice
 from beatbun.accounts.secondfactor import require_fresh_code
@@ -49,24 +49,36 @@ async def request_email_change(
     client: Client,
     language: str,
 ) -> None:
-    """Mail a confirmation link to the new address, in `language`; the old one stays till then."""
+    """Queue a confirmation link to the new address, in `language`; the old one stays till then.
+
+    The caller flushes the queue after answering (`mail.drain.send_queued_mail`).
+    """
     email = normalize_email(new_email, field="new_email")
     if email == account.email:
         raise InvalidInput(N_("That is already your address."), field="new_email")
     await passwords.check_current_password(runtime, account, password)
     await require_fresh_code(runtime, account, code=code, client=client)
+    statements = [
+        event_statement(
+            runtime.db,
+            account_id=account.id,
+            kind="email_change_requested",
+            client=client,
+            now=runtime.clock.now(),
+        )
+    ]
     # An address owned by someone else gets no link; the requester sees the same result.
     if await find_account_by_email(runtime.db, email) is None:
-        await links.send_link(
-            runtime, account_id=account.id, purpose="change_email", email=email, language=language
+        statements.append(
+            links.link_statement(
+                runtime,
+                account_id=account.id,
+                purpose="change_email",
+                email=email,
+                language=language,
+            )
         )
-    await record_event(
-        runtime.db,
-        account_id=account.id,
-        kind="email_change_requested",
-        client=client,
-        now=runtime.clock.now(),
-    )
+    await runtime.db.batch(statements)
 
 
 async def confirm_email_change(
@@ -141,16 +153,13 @@ async def request_password_reset(
     writing the same rows, and the choice (is there an account? did this address get a mail
     in the last `RESET_MAIL_INTERVAL`? did this client ask `RESET_REQUESTS_PER_IP` times this
     hour?) happens inside D1, in `INSERT ... SELECT`. Nothing is sent and no token is made
-    here: the caller flushes the mail queue after answering (`mailqueue.send_queued_mail`).
+    here: the caller flushes the mail queue after answering (`mail.drain.send_queued_mail`).
     Raises InvalidInput only for a malformed address, which says nothing about accounts.
     """
     address = normalize_email(email)
     now = runtime.clock.now()
     email_hash = hash_token(address)
-    link = f"{runtime.settings.public_url}{links.PAGES['reset']}?token={mailqueue.LINK_TOKEN_MARK}"
-    message = mail.PASSWORD_RESET.compose(
-        to=address, language=language, site=runtime.settings.site_name, link=link
-    )
+    message = links.link_message(runtime, purpose="reset", email=address, language=language)
     db = runtime.db
     message_id = new_id()
     # The queue row names the account only when there is one that may be mailed now.

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from beatbun.accounts import devices, links, mail, passwords, sessions
+from beatbun.accounts import devices, links, mail, passwords, sessions, throttle
 from beatbun.accounts.models import Client
-from beatbun.accounts.security_log import record_event
+from beatbun.accounts.security_log import event_statement, record_event
 from beatbun.accounts.store import (
     find_account_by_email,
     get_account,
@@ -31,11 +31,13 @@ from beatbun.accounts.validation import (
 )
 from beatbun.errors import InvalidFields, InvalidInput, TooYoung
 from beatbun.i18n import DEFAULT_LANGUAGE, N_
+from beatbun.mail import mailqueue
 from beatbun.privacy import guardians
 from beatbun.runtime.base import Runtime
 
 ADULT_AGE = 18
 MINIMUM_AGE = 13
+ALREADY_REGISTERED_INTERVAL = 3600
 T = TypeVar("T")
 
 
@@ -60,11 +62,14 @@ async def sign_up(
     """Create an unverified account and mail the verification link, in `language`.
 
     Raises TooYoung before looking at anything else, so an under-13 visitor leaves no trace,
-    and InvalidFields naming every wrong field at once. An email that already has an account
-    gets a notice instead, and the caller sees the same outcome. Between 13 and 17 the account
-    stays inactive and the parent is mailed their consent link (queued; the caller flushes). The link leads on to `then`
-    (a path on this site) once the address is confirmed. `browser` is the secret of the
-    browser signing up (its CSRF cookie): only that browser is logged in by the link.
+    and InvalidFields naming every wrong field at once, then TooManySignUps, writing nothing,
+    while the client address has signed up too often (`throttle.sign_up_subjects`). An email
+    that already has an account gets a notice instead (at most one an hour), and the caller
+    sees the same outcome. Between 13 and 17 the account
+    stays inactive and the parent is mailed their consent link. Every mail is queued: the
+    caller flushes the queue after answering (`mail.drain.send_queued_mail`). The link leads on
+    to `then` (a path on this site) once the address is confirmed. `browser` is the secret of
+    the browser signing up (its CSRF cookie): only that browser is logged in by the link.
     """
     now = runtime.clock.now()
     problems: list[InvalidInput] = []
@@ -89,16 +94,35 @@ async def sign_up(
         parent_email = _checked(problems, lambda: _check_parent_email(form, own_email=email))
     if problems or email is None or display_name is None or password is None:
         raise InvalidFields(problems)
+    # Every sign-up counts against its client address, so a script cannot flood the mail queue.
+    subjects = throttle.sign_up_subjects(ip=client.ip)
+    await throttle.check_attempt_allowed(
+        runtime.db,
+        subjects,
+        now=now,
+        free={"signup": runtime.settings.sign_ups_per_address},
+        refusal=throttle.TooManySignUps,
+    )
     password_hash = await passwords.hash_password(
         password, kdf=runtime.kdf, pepper=runtime.settings.password_pepper
     )
     site, base = runtime.settings.site_name, runtime.settings.public_url
-    if await find_account_by_email(runtime.db, email) is not None:
-        await runtime.mailer.send(
-            mail.ALREADY_REGISTERED.compose(
+    existing = await find_account_by_email(runtime.db, email)
+    if existing is not None:
+        # At most one notice an hour per address, however often someone signs up with it.
+        hour = int(now // ALREADY_REGISTERED_INTERVAL)
+        notice = mailqueue.enqueue_statement(
+            runtime.db,
+            message_id=new_id(),
+            key=f"already_registered:{existing.id}:{hour}",
+            message=mail.ALREADY_REGISTERED.compose(
                 to=email, language=language, site=site, link=f"{base}/login"
-            )
+            ),
+            now=now,
+            kind="already_registered",
+            account_id=existing.id,
         )
+        await throttle.record_failure(runtime.db, subjects, now=now, then=[notice])
         return
     account_id = new_id()
     await insert_account(
@@ -115,15 +139,24 @@ async def sign_up(
             "created_at": int(now),
         },
     )
-    await record_event(runtime.db, account_id=account_id, kind="signed_up", client=client, now=now)
-    await links.send_link(
-        runtime,
-        account_id=account_id,
-        purpose="verify",
-        email=email,
-        language=language,
-        then=then,
-        browser_hash=hash_token(browser) if browser else None,
+    await throttle.record_failure(
+        runtime.db,
+        subjects,
+        now=now,
+        then=[
+            event_statement(
+                runtime.db, account_id=account_id, kind="signed_up", client=client, now=now
+            ),
+            links.link_statement(
+                runtime,
+                account_id=account_id,
+                purpose="verify",
+                email=email,
+                language=language,
+                then=then,
+                browser_hash=hash_token(browser) if browser else None,
+            ),
+        ],
     )
     if parent_email:
         await guardians.send_parent_link(

@@ -10,7 +10,8 @@ guesses at the code (issue #12). Both share the per-address counter.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import ClassVar
 
 from beatbun.accounts.tokens import hash_token
 from beatbun.errors import AppError
@@ -27,6 +28,8 @@ FORGET_AFTER = 24 * 3600.0
 # Messages have no plural forms; in English, German and French only 1 takes the singular.
 RETRY_IN_ONE_SECOND = N_("Too many failed attempts. Try again in 1 second.")
 RETRY_IN_SECONDS = N_("Too many failed attempts. Try again in %(seconds)s seconds.")
+SIGN_UP_IN_ONE_SECOND = N_("Too many sign-ups from this network. Try again in 1 second.")
+SIGN_UP_IN_SECONDS = N_("Too many sign-ups from this network. Try again in %(seconds)s seconds.")
 
 
 class TooManyAttempts(AppError):
@@ -34,14 +37,24 @@ class TooManyAttempts(AppError):
 
     status = 429
     default_code = "too_many_attempts"
+    in_one_second: ClassVar[str] = RETRY_IN_ONE_SECOND
+    in_seconds: ClassVar[str] = RETRY_IN_SECONDS
 
     def __init__(self, retry_after: int) -> None:
         if retry_after == 1:
-            super().__init__(RETRY_IN_ONE_SECOND)
+            super().__init__(self.in_one_second)
         else:
-            super().__init__(RETRY_IN_SECONDS, params={"seconds": retry_after})
+            super().__init__(self.in_seconds, params={"seconds": retry_after})
         self.retry_after = retry_after
         self.headers = {"Retry-After": str(retry_after)}
+
+
+class TooManySignUps(TooManyAttempts):
+    """Sign-ups from this client address are paused for `retry_after` seconds."""
+
+    default_code = "too_many_sign_ups"
+    in_one_second = SIGN_UP_IN_ONE_SECOND
+    in_seconds = SIGN_UP_IN_SECONDS
 
 
 def login_subjects(*, email: str, ip: str) -> list[str]:
@@ -54,8 +67,23 @@ def code_subjects(*, account_id: str, ip: str) -> list[str]:
     return [f"code:{account_id}", f"ip:{ip}"]
 
 
-async def check_attempt_allowed(db: Database, subjects: Sequence[str], *, now: float) -> None:
-    """Raise TooManyAttempts while any subject is inside its delay (one query for all)."""
+def sign_up_subjects(*, ip: str) -> list[str]:
+    """The throttle key of a sign-up: its client address. Every sign-up counts, not failures."""
+    return [f"signup:{ip}"]
+
+
+async def check_attempt_allowed(
+    db: Database,
+    subjects: Sequence[str],
+    *,
+    now: float,
+    free: Mapping[str, int] = FREE_FAILURES,
+    refusal: type[TooManyAttempts] = TooManyAttempts,
+) -> None:
+    """Raise `refusal` while any subject is inside its delay (one query for all).
+
+    `free` gives each kind of subject its allowance before delays start.
+    """
     if not subjects:
         return
     marks = ", ".join("?" for _ in subjects)  # only placeholders go into the SQL
@@ -67,7 +95,7 @@ async def check_attempt_allowed(db: Database, subjects: Sequence[str], *, now: f
         .bind(*subjects)
         .all()
     )
-    _raise_if_waiting(rows.results, now=now)
+    _raise_if_waiting(rows.results, now=now, free=free, refusal=refusal)
 
 
 async def check_login_allowed(
@@ -90,14 +118,17 @@ async def check_login_allowed(
         .all()
     )
     counters = [row for row in rows.results if row["subject"] != "locked"]
-    _raise_if_waiting(counters, now=now)
+    _raise_if_waiting(counters, now=now, free=FREE_FAILURES, refusal=TooManyAttempts)
     return len(counters) != len(rows.results)
 
 
 async def record_failure(
     db: Database, subjects: Sequence[str], *, now: float, then: Sequence[Statement] = ()
 ) -> None:
-    """Count one more failure for every subject, then run `then`, all in one batch."""
+    """Count one more failure for every subject, then run `then`, all in one batch.
+
+    For sign-ups (`sign_up_subjects`) every sign-up counts, not only failed ones.
+    """
     if not subjects:
         return
     upsert = db.prepare(
@@ -113,25 +144,27 @@ async def clear_failures(db: Database, subject: str) -> None:
     await db.prepare("DELETE FROM login_failures WHERE subject = ?").bind(subject).run()
 
 
-def delay_after(failures: int, *, kind: str) -> float:
+def delay_after(failures: int, *, kind: str, free: Mapping[str, int] = FREE_FAILURES) -> float:
     """Seconds to wait after `failures` in a row: none, then 1 s doubling up to 15 minutes."""
-    over = failures - FREE_FAILURES[kind]
+    over = failures - free[kind]
     if over < 0:
         return 0.0
     return float(min(FIRST_DELAY * 2**over, MAX_DELAY))
 
 
-def _raise_if_waiting(rows: Sequence[Row], *, now: float) -> None:
-    longest = max((_wait(row, now=now) for row in rows), default=0.0)
+def _raise_if_waiting(
+    rows: Sequence[Row], *, now: float, free: Mapping[str, int], refusal: type[TooManyAttempts]
+) -> None:
+    longest = max((_wait(row, now=now, free=free) for row in rows), default=0.0)
     if longest > 0:
-        raise TooManyAttempts(max(int(longest + 0.999), 1))
+        raise refusal(max(int(longest + 0.999), 1))
 
 
-def _wait(row: Row, *, now: float) -> float:
+def _wait(row: Row, *, now: float, free: Mapping[str, int]) -> float:
     """Seconds a `login_failures` row still holds its subject back."""
     last = float(row["last_failure_at"])  # type: ignore[arg-type]
     if now - last > FORGET_AFTER:
         return 0.0
     failures = int(row["failures"])  # type: ignore[arg-type]
-    delay = delay_after(failures, kind=str(row["subject"]).split(":", 1)[0])
+    delay = delay_after(failures, kind=str(row["subject"]).split(":", 1)[0], free=free)
     return max(last + delay - now, 0.0)

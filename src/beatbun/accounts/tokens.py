@@ -10,6 +10,8 @@ import hashlib
 import secrets
 
 TOKEN_BYTES = 32  # 256 bits
+# How long an emailed link's token lives, by purpose (`accounts.links`).
+LINK_LIFETIMES = {"verify": 48 * 3600.0, "change_email": 24 * 3600.0, "reset": 3600.0}
 
 
 def new_token() -> str:

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from beatbun.api.deps import RuntimeDep
 from beatbun.billing.webhooks import handle_webhook
 from beatbun.i18n import N_
-from beatbun.mail.mailqueue import send_queued_mail
+from beatbun.mail.drain import send_queued_mail
 
 router = APIRouter(prefix="/api/webhooks")
 

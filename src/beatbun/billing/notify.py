@@ -18,7 +18,6 @@ is applied (which plan the account ended on), so it is queued right after, keyed
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from beatbun.accounts.store import find_account
@@ -37,6 +36,7 @@ from beatbun.billing.store import list_subscriptions
 from beatbun.billing.subscriptions import current_subscription
 from beatbun.generation.provider import DEFAULT_DURATION_SECONDS
 from beatbun.i18n import translate
+from beatbun.mail.compose import email_date
 from beatbun.mail.notices import account_language, notice_statement
 from beatbun.runtime.base import Runtime, Statement
 
@@ -134,7 +134,7 @@ async def tell_owner(
                     event=event_id,
                     language=language,
                     plan=translate(language, PLANS[subscription.plan].name),
-                    date=_day(subscription.grace_until),
+                    date=email_date(subscription.grace_until),
                     link=link,
                 )
             )
@@ -169,7 +169,7 @@ async def tell_owner(
                         event=event_id,
                         language=language,
                         plan=translate(language, PLANS[subscription.plan_in_force(now)].name),
-                        date=_day(subscription.current_period_end),
+                        date=email_date(subscription.current_period_end),
                         link=link,
                     )
                 )
@@ -186,7 +186,3 @@ def _cancellation_requested(event: dict[str, Any]) -> bool:
     return previous.get("cancel_at_period_end") is False and bool(
         (data.get("object") or {}).get("cancel_at_period_end")
     )
-
-
-def _day(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, tz=UTC).date().isoformat()

@@ -36,7 +36,7 @@ from beatbun.generation.registry import provider_from_settings
 from beatbun.generation.runner import run_job
 from beatbun.generation.store import JOB_NOT_FOUND
 from beatbun.i18n import N_
-from beatbun.mail.mailqueue import send_queued_mail
+from beatbun.mail.drain import send_queued_mail
 from beatbun.runtime.actors import Actor
 from beatbun.runtime.base import ActorStorage, Row, Runtime
 from beatbun.runtime.pushrules import CLOSE_SESSIONS_CHANGED, SESSIONS_CHANGED_REASON

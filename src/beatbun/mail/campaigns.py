@@ -21,8 +21,9 @@ from markupsafe import Markup
 from beatbun.accounts.tokens import new_id
 from beatbun.errors import Conflict, InvalidFields, InvalidInput, NotFound
 from beatbun.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, translate
-from beatbun.mail import mailqueue
+from beatbun.mail import topics
 from beatbun.mail.marketingrules import (
+    EMAIL_SETTINGS_PATH,
     MARKETING_ALLOWED_SQL,
     UNSUBSCRIBE_MARK,
     list_unsubscribe_headers,
@@ -35,7 +36,6 @@ from beatbun.settings import Settings
 MAX_NAME = 120
 MAX_SUBJECT = 150
 MAX_BODY = 20_000
-EMAIL_SETTINGS_PATH = "/account/email"
 TEXT_FOOTER = (
     "\n\n-- \n%(why)s\n%(unsubscribe)s: %(unsubscribe_url)s\n%(settings)s: %(settings_url)s\n"
 )
@@ -117,7 +117,8 @@ def parse_draft(values: Mapping[str, str]) -> tuple[str, tuple[CampaignText, ...
             problems.append(
                 InvalidInput(N_("Write a subject for this language."), field=f"subject_{language}")
             )
-        elif len(subject) > MAX_SUBJECT or "\n" in subject or "\r" in subject:
+        # A header is one line: any line break (\n, \r, \v, \f, U+0085, U+2028...) is refused.
+        elif len(subject) > MAX_SUBJECT or len(subject.splitlines()) > 1:
             problems.append(
                 _too_long(
                     f"subject_{language}",
@@ -216,8 +217,31 @@ async def list_campaigns(db: Database) -> list[Campaign]:
     return [_row_to_campaign(row) for row in rows]
 
 
+async def sent_counts(db: Database) -> dict[str, topics.TopicCounts]:
+    """The counts of every campaign that started sending, by campaign id, in one query."""
+    rows = (
+        await db.prepare(
+            "SELECT topic, queued, sent, failed, bounced, withheld, unsubscribed, complained"
+            " FROM mail_topics WHERE topic >= ? AND topic < ?"
+        )
+        .bind(topic_of(""), topic_of("\uffff"))
+        .all()
+    ).results
+    return {
+        str(row.pop("topic")).removeprefix(topic_of("")): topics.TopicCounts(
+            **{name: int(value) for name, value in row.items()}  # type: ignore[arg-type]
+        )
+        for row in rows
+    }
+
+
 async def count_recipients(db: Database) -> int:
-    """How many accounts may receive marketing email now."""
+    """How many accounts may receive marketing email now.
+
+    Only the opted-in accounts are read, along the partial index `accounts_marketing`
+    (`MARKETING_ALLOWED_SQL` requires `marketing_opt_in_at`), so a draft's page stays cheap
+    however many accounts there are.
+    """
     count = await db.prepare(
         f"SELECT COUNT(*) AS n FROM accounts a WHERE {MARKETING_ALLOWED_SQL}"  # noqa: S608 (constant SQL)
     ).first("n")
@@ -263,7 +287,7 @@ async def start_sending(runtime: Runtime, campaign_id: str) -> None:
                 " WHERE id = ? AND status = 'draft' AND EXISTS (SELECT 1 FROM campaign_texts"
                 " WHERE campaign_id = campaigns.id AND language = ?)"
             ).bind(now, now, campaign_id, DEFAULT_LANGUAGE),
-            mailqueue.recount_queued_statement(db, topic_of(campaign_id)),
+            topics.recount_queued_statement(db, topic_of(campaign_id)),
         ]
     )
     if results[0].meta.changes == 0:

@@ -5,7 +5,7 @@ campaign's `queued_through`: one INSERT…SELECT per language that picks only ac
 marketing, the campaign's progress and its `queued` count moving in the same D1 batch. A run
 that dies before the batch commits leaves nothing; one that dies after it finds the batch done;
 and the idempotency key `campaign:<id>:<account>` keeps even a replayed batch from mailing
-anyone twice. The sender checks each reader's consent once more (`mailqueue`).
+anyone twice. The sender checks each reader's consent once more (`mail.drain`).
 """
 
 from __future__ import annotations
@@ -17,13 +17,12 @@ from beatbun.accounts.models import Account
 from beatbun.accounts.tokens import new_id
 from beatbun.errors import NotFound, TooManyRequests
 from beatbun.i18n import DEFAULT_LANGUAGE, N_, translate
-from beatbun.mail import mailqueue
+from beatbun.mail import mailqueue, topics
 from beatbun.mail.campaigns import Campaign, CampaignText, compose_campaign, get_campaign
-from beatbun.mail.marketingrules import MARKETING_ALLOWED_SQL, unsubscribe_url
+from beatbun.mail.marketingrules import MARKETING_ALLOWED_SQL, MARKETING_KIND, unsubscribe_url
 from beatbun.runtime.base import MailMessage, Runtime, SqlValue, Statement
 
 BATCH_ACCOUNTS = 1000
-KIND = "marketing"
 TEST_KIND = "campaign_test"
 # Test sends per operator per hour: enough to check every language a few times.
 TESTS_PER_HOUR = 20
@@ -111,7 +110,7 @@ async def _queue_batch(runtime: Runtime, campaign: Campaign) -> int:
                 " send_finished_at = CASE WHEN ? IS NULL THEN ? END"
                 " WHERE id = ? AND status = 'sending' AND queued_through = ?"
             ).bind(now, upper, upper, upper, now, campaign.id, campaign.queued_through),
-            mailqueue.recount_queued_statement(db, campaign.topic),
+            topics.recount_queued_statement(db, campaign.topic),
         ]
     )
     return sum(result.meta.changes for result in results[: len(statements)])
@@ -152,7 +151,7 @@ def _insert_statement(
         message.html,
         json.dumps(dict(message.headers)),
         now,
-        KIND,
+        MARKETING_KIND,
         mailqueue.BULK,
         campaign.topic,
         campaign.queued_through,

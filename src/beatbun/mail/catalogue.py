@@ -2,7 +2,8 @@
 
 Service notices are always on: they tell the owner about their own account, money and data.
 A kind is stored on each queue row, so it must stay stable; a cap of 0 means one email per
-event with no cap on how often events happen (security notices: the owner must hear of each).
+event with no cap on how often events happen (security notices: the owner must hear of each,
+and of every new device: a cap would let a second device go unreported, then known for good).
 Some notices have a second text for the same kind (two-step verification turned off rather
 than on, a deletion asked by a parent): `replace(NOTICE, mail=...)` keeps kind and cap.
 """
@@ -14,7 +15,7 @@ from dataclasses import replace
 from beatbun.accounts import mail as account_mail
 from beatbun.billing import mail as billing_mail
 from beatbun.i18n import N_
-from beatbun.mail.notices import HOUR, Notice
+from beatbun.mail.notices import Notice
 from beatbun.privacy import mail as privacy_mail
 from beatbun.tracks import mail as tracks_mail
 
@@ -22,7 +23,6 @@ SIGN_IN = Notice(
     kind="sign_in",
     label=N_("A sign-in from a device or browser your account was not used from before"),
     mail=account_mail.NEW_SIGN_IN,
-    cap_seconds=HOUR,
 )
 TWO_STEP = Notice(
     kind="two_step",

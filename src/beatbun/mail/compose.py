@@ -4,6 +4,7 @@ language; `%(site)s`, `%(link)s` and the like are filled in after translation.""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from beatbun.i18n import translate
 from beatbun.mail.render import render_html
@@ -24,3 +25,11 @@ class AccountMail:
             text=text, subject=subject, language=language, site=params.get("site", "")
         )
         return MailMessage(to=to, subject=subject, text=text, html=html)
+
+
+def email_date(timestamp: float, *, minute: bool = False) -> str:
+    """A time as emails give it, in UTC (the text says so): the day, "2026-11-30", or with
+    `minute` the day and time to the minute, "2026-11-30 05:31"."""
+    return datetime.fromtimestamp(timestamp, UTC).strftime(
+        "%Y-%m-%d %H:%M" if minute else "%Y-%m-%d"
+    )

@@ -9,8 +9,9 @@ a captured one cannot be replayed later.
 
 `email.bounced` marks the queue row the provider named as bounced (and counts it for its bulk
 send); `email.complained` (the recipient marked it as spam) turns that account's marketing
-email off, recorded as a withdrawal with source 'complaint'. Both are idempotent: a report
-delivered twice changes nothing the second time. Other event types are acknowledged and ignored.
+email off, recorded as a withdrawal with source 'complaint' and counted for its campaign as a
+complaint (not an unsubscribe). Both are idempotent: a report delivered twice changes nothing
+the second time. Other event types are acknowledged and ignored.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from typing import Any
 
 from beatbun.errors import WebhookRejected
 from beatbun.i18n import N_
-from beatbun.mail.mailqueue import campaign_of, count_statement
 from beatbun.mail.marketing import withdraw_marketing
+from beatbun.mail.topics import campaign_of
 from beatbun.runtime.base import Runtime
 
 TOLERANCE_SECONDS = 5 * 60
@@ -54,15 +55,19 @@ def verify_signature(secret: str, headers: Mapping[str, str], body: bytes, *, no
     message_id = headers.get("svix-id", "")
     timestamp = headers.get("svix-timestamp", "")
     signatures = headers.get("svix-signature", "").split()
-    if not secret or not message_id or not timestamp.isdigit() or not signatures:
+    # Headers arrive decoded as latin-1: "²" is a digit to `isdigit` but not to `int`.
+    if not (timestamp.isascii() and timestamp.isdigit()):
+        raise WebhookRejected(BAD_SIGNATURE)
+    if not secret or not message_id or not signatures:
         raise WebhookRejected(BAD_SIGNATURE)
     if abs(now - int(timestamp)) > TOLERANCE_SECONDS:
         raise WebhookRejected(BAD_SIGNATURE)
     try:
-        expected = sign(secret, message_id=message_id, timestamp=timestamp, body=body)
+        expected = sign(secret, message_id=message_id, timestamp=timestamp, body=body).encode()
     except (binascii.Error, ValueError) as exc:
         raise WebhookRejected(BAD_SIGNATURE) from exc
-    if not any(hmac.compare_digest(expected, given) for given in signatures):
+    # Compared as bytes: `compare_digest` refuses non-ASCII text.
+    if not any(hmac.compare_digest(expected, given.encode("latin-1")) for given in signatures):
         raise WebhookRejected(BAD_SIGNATURE)
 
 
@@ -89,19 +94,21 @@ async def handle_mail_event(
 
 
 async def _bounced(runtime: Runtime, email_id: str) -> bool:
+    """Mark the email bounced and count it for its topic in one batch, so neither is lost."""
     db = runtime.db
-    marked = await (
-        db.prepare(
-            "UPDATE mail_queue SET bounced_at = ? WHERE provider_id = ? AND bounced_at IS NULL"
-            " RETURNING topic"
-        )
-        .bind(runtime.clock.now(), email_id)
-        .all()
-    )
-    topics = [str(row["topic"]) for row in marked.results if row["topic"] is not None]
-    if topics:
-        await db.batch([count_statement(db, topic, "bounced") for topic in topics])
-    return bool(marked.results)
+    mark = db.prepare(
+        "UPDATE mail_queue SET bounced_at = ? WHERE provider_id = ? AND bounced_at IS NULL"
+    ).bind(runtime.clock.now(), email_id)
+    # `changes()` is the UPDATE's, just before in the same batch: a report delivered again
+    # marks nothing and so counts nothing.
+    count = db.prepare(
+        "INSERT INTO mail_topics (topic, bounced)"
+        " SELECT topic, COUNT(*) FROM mail_queue"
+        " WHERE provider_id = ? AND topic IS NOT NULL AND changes() > 0 GROUP BY topic"
+        " ON CONFLICT (topic) DO UPDATE SET bounced = bounced + excluded.bounced"
+    ).bind(email_id)
+    marked, _ = await db.batch([mark, count])
+    return marked.meta.changes > 0
 
 
 async def _complained(runtime: Runtime, email_id: str) -> bool:

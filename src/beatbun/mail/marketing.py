@@ -11,6 +11,8 @@ is append-only, so these rows prove every change.
 A confirmation link is good only while its request is the account's latest consent row: a
 later request, confirmation or withdrawal retires it. Its token is the request's id with an
 HMAC only APP_SECRET can make, so no token is stored.
+
+The wording, the confirmation email and where an account stands: `mail.marketingstatus`.
 """
 
 from __future__ import annotations
@@ -18,64 +20,28 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from dataclasses import dataclass
-from typing import Literal
 from urllib.parse import urlencode
 
 from beatbun.accounts.models import Account
-from beatbun.accounts.store import find_account
+from beatbun.accounts.store import find_account, get_account
 from beatbun.accounts.tokens import new_id
-from beatbun.errors import (
-    AppError,
-    Conflict,
-    InvalidInput,
-    PermissionDenied,
-    ProcessingRestricted,
-    TooManyRequests,
-)
+from beatbun.errors import InvalidInput, TooManyRequests
 from beatbun.i18n import N_
 from beatbun.mail import mailqueue
-from beatbun.mail.compose import AccountMail
 from beatbun.mail.marketingrules import MARKETING_ELIGIBLE_SQL
+from beatbun.mail.marketingstatus import (
+    CONFIRM_SECONDS,
+    CONFIRMATION,
+    WORDING_VERSION,
+    Source,
+    ineligibility,
+)
 from beatbun.runtime.base import Database, Row, Runtime, SqlValue, Statement
 
-# The version of the opt-in wording below; change it whenever that wording changes, so each
-# recorded consent names what the person read.
-WORDING_VERSION = "marketing-2026-11-30"
-WORDING = N_(
-    "Email me about new features, tips and offers from %(site)s, at most a few times a month."
-    " I can unsubscribe at any time, here or with one click in any of these emails."
-)
-CONFIRM_SECONDS = 48 * 3600.0
 CONFIRM_PATH = "/email/confirm-marketing"
 # Confirmation emails an account may ask for within `REQUEST_WINDOW_SECONDS`.
 MAX_REQUESTS = 5
 REQUEST_WINDOW_SECONDS = 86400.0
-Source = Literal[
-    "email_settings", "confirmation_link", "unsubscribe_page", "one_click", "complaint", "objection"
-]
-CONFIRMATION = AccountMail(
-    subject=N_("Confirm: product updates and offers from %(site)s"),
-    body=N_(
-        "You asked to receive emails about new features, tips and offers from %(site)s."
-        " Open this link within 48 hours to confirm:\n\n%(link)s\n\nIf you did not ask for"
-        " this, ignore this message: you get no such emails unless the link is opened."
-    ),
-)
-ADULTS_ONLY = N_(
-    "Product updates and offers are for adults only, so accounts of people under 18 cannot"
-    " turn them on. Service notices about your account still reach you."
-)
-UNVERIFIED = N_("Confirm your email address first, with the link we sent when you signed up.")
-OBJECTED = N_(
-    "You objected to marketing on your Privacy & data page. Withdraw that objection there"
-    " first if you want these emails."
-)
-RESTRICTED = N_(
-    "Processing of your data is restricted, so we send you no marketing. Lift the restriction"
-    " on your Privacy & data page first."
-)
-LOCKED = N_("This account is scheduled for deletion, so it gets no marketing.")
 TOO_OFTEN = N_(
     "You asked for %(limit)s confirmation emails today. Open the last one, or try again tomorrow."
 )
@@ -91,42 +57,17 @@ OTHER_ADDRESS = N_(
 )
 
 
-@dataclass(frozen=True)
-class ConsentRecord:
-    """One row of proof: what happened, where, with which wording, to which address."""
-
-    action: Literal["requested", "confirmed", "withdrawn"]
-    source: Source
-    wording_version: str
-    email: str
-    campaign_id: str | None
-    ip: str
-    user_agent: str
-    recorded_at: float
-
-
-@dataclass(frozen=True)
-class MarketingStatus:
-    """`on` since `since`; `pending` while a confirmation link sent at `since` is live; or `off`."""
-
-    state: Literal["on", "pending", "off"]
-    since: float | None = None
-
-    @property
-    def pending_until(self) -> float | None:
-        return self.since + CONFIRM_SECONDS if self.state == "pending" and self.since else None
-
-
 async def request_marketing(
     runtime: Runtime, account: Account, *, language: str, ip: str, user_agent: str
 ) -> bool:
     """Record the request and queue the confirmation link to the account's address.
 
-    Returns False when marketing is on already (nothing written). Raises PermissionDenied
-    (`marketing_adults_only`, `email_unverified`, `account_locked`), ProcessingRestricted,
-    Conflict (`marketing_objected`) when the account may not opt in, and TooManyRequests
-    (`too_many_marketing_requests`) past `MAX_REQUESTS` a day. The conditions are checked
-    again inside the batch, so nothing is written when they no longer hold.
+    Returns False when marketing is on already (nothing written). Raises NotFound when the
+    account is gone; PermissionDenied (`marketing_adults_only`, `email_unverified`,
+    `account_locked`), ProcessingRestricted, Conflict (`marketing_objected`) when the account
+    may not opt in; and TooManyRequests (`too_many_marketing_requests`) past `MAX_REQUESTS` a
+    day. The conditions are checked again inside the batch, so nothing is written when they
+    no longer hold.
     """
     _refuse_ineligible(account)
     if account.marketing_opt_in_at is not None:
@@ -170,9 +111,7 @@ async def request_marketing(
     results = await db.batch([record, mail])
     if results[0].meta.changes == 1:
         return True
-    current = await find_account(db, account.id)
-    if current is None:
-        raise InvalidInput(INVALID_LINK, code="invalid_link")
+    current = await get_account(db, account.id)  # NotFound once the account is gone
     _refuse_ineligible(current)
     if current.marketing_opt_in_at is not None:
         return False
@@ -256,7 +195,8 @@ async def withdraw_marketing(
     on or pending (then a `withdrawn` row records it), False if it was off already.
 
     An unknown account is off. `campaign_id` names the campaign whose email was unsubscribed
-    from (ignored unless it exists); its `unsubscribed` count grows by one.
+    from (ignored unless it exists); its `unsubscribed` count grows by one, or its
+    `complained` count when the source is a spam complaint.
     """
     db = runtime.db
     _, statements = withdraw_statements(
@@ -310,49 +250,13 @@ def withdraw_statements(
         "UPDATE accounts SET marketing_opt_in_at = NULL"
         " WHERE id = (SELECT account_id FROM marketing_consents WHERE id = ?)"
     ).bind(withdrawal_id)
+    column = "complained" if source == "complaint" else "unsubscribed"
     count = db.prepare(
-        "INSERT INTO mail_topics (topic, unsubscribed) SELECT 'campaign:' || campaign_id, 1"
+        f"INSERT INTO mail_topics (topic, {column}) SELECT 'campaign:' || campaign_id, 1"  # noqa: S608 (constant SQL)
         " FROM marketing_consents WHERE id = ? AND campaign_id IS NOT NULL"
-        " ON CONFLICT (topic) DO UPDATE SET unsubscribed = unsubscribed + 1"
+        f" ON CONFLICT (topic) DO UPDATE SET {column} = {column} + 1"
     ).bind(withdrawal_id)
     return withdrawal_id, [record, switch_off, count]
-
-
-async def marketing_history(db: Database, account_id: str) -> list[ConsentRecord]:
-    """The account's consent records, newest first."""
-    rows = (
-        await db.prepare(
-            "SELECT action, source, wording_version, email, campaign_id, ip, user_agent,"
-            " recorded_at FROM marketing_consents WHERE account_id = ? ORDER BY rowid DESC"
-        )
-        .bind(account_id)
-        .all()
-    ).results
-    return [
-        ConsentRecord(
-            action=row["action"],  # type: ignore[arg-type]
-            source=row["source"],  # type: ignore[arg-type]
-            wording_version=str(row["wording_version"]),
-            email=str(row["email"]),
-            campaign_id=None if row["campaign_id"] is None else str(row["campaign_id"]),
-            ip=str(row["ip"]),
-            user_agent=str(row["user_agent"]),
-            recorded_at=float(row["recorded_at"] or 0),
-        )
-        for row in rows
-    ]
-
-
-def marketing_status(
-    account: Account, history: list[ConsentRecord], *, now: float
-) -> MarketingStatus:
-    """Where the account stands, from its row and its history (newest first)."""
-    if account.marketing_opt_in_at is not None:
-        return MarketingStatus("on", since=float(account.marketing_opt_in_at))
-    latest = history[0] if history else None
-    if latest and latest.action == "requested" and latest.recorded_at > now - CONFIRM_SECONDS:
-        return MarketingStatus("pending", since=latest.recorded_at)
-    return MarketingStatus("off")
 
 
 def confirm_token(secret: str, request_id: str) -> str:
@@ -370,21 +274,6 @@ def _request_of(secret: str, token: str) -> str:
 def _mac(secret: str, request_id: str) -> str:
     digest = hmac.new(secret.encode(), f"marketing-confirm:{request_id}".encode(), hashlib.sha256)
     return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
-
-
-def ineligibility(account: Account) -> AppError | None:
-    """Why the account may not turn marketing email on, or None when it may."""
-    if account.age_group != "adult":
-        return PermissionDenied(ADULTS_ONLY, code="marketing_adults_only")
-    if not account.is_verified:
-        return PermissionDenied(UNVERIFIED, code="email_unverified")
-    if account.objects_to_marketing:
-        return Conflict(OBJECTED, code="marketing_objected")
-    if account.is_restricted:
-        return ProcessingRestricted(RESTRICTED)
-    if account.is_erasure_scheduled:
-        return PermissionDenied(LOCKED, code="account_locked")
-    return None
 
 
 def _refuse_ineligible(account: Account) -> None:

@@ -28,8 +28,12 @@ MARKETING_ELIGIBLE_SQL = (
 )
 # The condition on `accounts` (aliased `a`) under which marketing email may be sent.
 MARKETING_ALLOWED_SQL = f"a.marketing_opt_in_at IS NOT NULL AND {MARKETING_ELIGIBLE_SQL}"
+# The kind of every marketing email: the sender checks consent again for it.
+MARKETING_KIND = "marketing"
 UNSUBSCRIBE_MARK = "@@unsubscribe@@"
 UNSUBSCRIBE_PATH = "/email/unsubscribe"
+# The page where an account sees its service notices and turns marketing on or off.
+EMAIL_SETTINGS_PATH = "/account/email"
 # `/email/unsubscribe/<account id>/<token>`: the token in the path is the request's authority.
 _UNSUBSCRIBE_ROUTE = re.compile(rf"{UNSUBSCRIBE_PATH}/[0-9a-f]{{32}}/[A-Za-z0-9_-]{{22}}")
 

@@ -30,6 +30,9 @@ BANNER_DOCUMENTS: tuple[Document, ...] = ("privacy", "terms")
 
 @dataclass(frozen=True)
 class PendingNotice:
+    """A document's newest significant version, as the banner asks about it and the email
+    tells it."""
+
     document: Document
     version: PolicyVersion
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import UTC, datetime
 
 from beatbun.accounts import reauth, secondfactor
 from beatbun.accounts.models import NO_CLIENT, Account, Client, Session
@@ -35,7 +34,7 @@ from beatbun.generation.service import cancel_waiting_generations
 from beatbun.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_
 from beatbun.mail import mailqueue
 from beatbun.mail.catalogue import ERASURE_SCHEDULED
-from beatbun.mail.compose import AccountMail
+from beatbun.mail.compose import AccountMail, email_date
 from beatbun.privacy import mail, removal
 from beatbun.privacy.models import PrivacyRequest, Requester
 from beatbun.privacy.notices import confirmation_statements
@@ -241,7 +240,7 @@ async def _schedule(
             mail_kind=ERASURE_SCHEDULED.kind,
             only_if=made,
             only_if_params=(request_id,),
-            date=datetime.fromtimestamp(due, UTC).strftime("%Y-%m-%d %H:%M"),
+            date=email_date(due, minute=True),
         ),
     ]
     try:

@@ -96,7 +96,8 @@ class Email(_Record):
     """An email we queued for the account: its kind, subject and fate, never its links.
 
     `kind` is a notice type ('sign_in', 'credits_low' ...), 'marketing', 'policy', 'support',
-    or 'account' for links and confirmations. `withheld`: news and offers queued, then not
+    a link's purpose ('verify', 'reset', 'change_email'), 'already_registered' for a sign-up
+    with an address that has an account, or 'account' for other confirmations. `withheld`: news and offers queued, then not
     sent because consent was withdrawn first; `bounced`: the recipient's server returned it.
     """
 

@@ -131,6 +131,7 @@ async def send_parent_link(
                 key=f"parent-link:{account.id}:{access_hash}",
                 message=message,
                 now=now,
+                kind="parent_link",
                 only_if="EXISTS (SELECT 1 FROM guardians WHERE account_id = ? AND access_hash = ?)",
                 only_if_params=(account.id, access_hash),
             ),

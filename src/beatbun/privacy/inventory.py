@@ -286,7 +286,10 @@ TABLES_WITHOUT_PERSONAL_DATA: frozenset[str] = frozenset(
         "stripe_events",
         # The mail provider's send rate: how many emails went out in the current second.
         "mail_rate",
-        # Counts per bulk send (queued, sent, failed, returned, withheld, unsubscribed).
+        # Counts per bulk send (queued, sent, failed, returned, withheld, unsubscribed,
+        # complained).
         "mail_topics",
+        # The last support ticket number given out.
+        "support_ticket_counter",
     }
 )

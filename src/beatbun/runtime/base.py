@@ -328,14 +328,16 @@ class MailError(RuntimeFailure):
 class MailRateLimited(MailError):
     """The mail service refused a message for the rate of sending (HTTP 429): wait and resend.
 
-    `retry_after` is how many seconds it asked to wait.
+    `retry_after` is how many seconds it asked to wait; `quota` is "daily" or "monthly" when
+    the account's sending quota is used up (waiting seconds does not help), else "".
     """
 
     default_code = "mail_rate_limited"
 
-    def __init__(self, message: str, *, retry_after: float) -> None:
+    def __init__(self, message: str, *, retry_after: float, quota: str = "") -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.quota = quota
 
 
 class Mailer(Protocol):

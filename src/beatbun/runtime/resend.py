@@ -4,8 +4,10 @@
 `{"from", "to": [...], "subject", "text", "html", "headers": {...}}`; success is 200 with
 `{"id": ...}`, failure a 4xx/5xx with `{"statusCode", "name", "message"}`. An `Idempotency-Key`
 header (up to 256 characters) makes Resend answer a repeat of the request within 24 hours with
-the first one's id instead of sending again. Past the account's rate (2 requests per second by
-default) Resend answers 429 with `retry-after` in seconds. Resend refuses requests without a
+the first one's id instead of sending again. Past the team's rate (documented as 5 requests per
+second by default; `MAIL_RATE_PER_SECOND` keeps us at 2) Resend answers 429
+`rate_limit_exceeded` with `retry-after` in seconds; past the daily or monthly email quota it
+answers 429 `daily_quota_exceeded` or `monthly_quota_exceeded` (resend.com/docs, "Usage Limits"). Resend refuses requests without a
 `User-Agent` (403, error 1010); the fetch port always sends ours.
 """
 
@@ -26,8 +28,10 @@ RESEND_URL = "https://api.resend.com/emails"
 TIMEOUT_SECONDS = 10.0
 # Resend's limit on an idempotency key's length.
 MAX_KEY_LENGTH = 256
-# When a 429 carries no usable `retry-after`: one window of the default rate.
+# When a 429 carries no usable `retry-after`.
 DEFAULT_RETRY_AFTER = 1.0
+# The error names of the 429s for a used-up sending quota.
+QUOTAS = {"daily_quota_exceeded": "daily", "monthly_quota_exceeded": "monthly"}
 
 
 class ResendMailer:
@@ -75,6 +79,7 @@ class ResendMailer:
             raise MailRateLimited(
                 f"Resend refused the message: {_reason(response)}.",
                 retry_after=_retry_after(response),
+                quota=QUOTAS.get(_error_name(response), ""),
             )
         if response.status != 200:
             raise MailError(f"Resend refused the message: {_reason(response)}.")
@@ -98,6 +103,15 @@ def _retry_after(response: FetchResponse) -> float:
     except ValueError:
         return DEFAULT_RETRY_AFTER
     return seconds if seconds > 0 else DEFAULT_RETRY_AFTER
+
+
+def _error_name(response: FetchResponse) -> str:
+    try:
+        body = json.loads(response.body)
+    except ValueError:
+        return ""
+    name = body.get("name", "") if isinstance(body, dict) else ""
+    return name if isinstance(name, str) else ""
 
 
 def _reason(response: FetchResponse) -> str:

@@ -1,34 +1,31 @@
-"""Support tickets: opened by an account from the dashboard, answered and closed by operators.
+"""Support tickets: opened by an account from the dashboard (replies and closing:
+`support.replies`).
 
 Each change is one D1 batch: the ticket or message row, the ticket's status and the email
-that tells the customer, so nothing is written half. A ticket's number is allocated inside its
-INSERT (the UNIQUE column backs it), and the confirmation email, composed before the batch,
-gets the number in the same batch. Limits are counted in SQL over the account's own recent
-rows: `MAX_TICKETS` tickets and `MAX_MESSAGES` messages an hour. Privacy requests are due
-`PRIVACY_DAYS` days after opening (GDPR Art. 12(3): within one month).
+that tells the customer, so nothing is written half. A ticket's number comes from a counter
+(`support_ticket_counter`), read in the ticket's INSERT and moved on in the same batch, so a
+number is never given twice, even after the ticket that had it was erased; the confirmation
+email, composed before the batch, gets the number in the same batch. Limits are counted in
+SQL over the account's own recent rows: `MAX_TICKETS` tickets and `MAX_MESSAGES` messages an
+hour. Privacy requests are due `PRIVACY_DAYS` days after opening (GDPR Art. 12(3): within
+one month).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
 
 from beatbun.accounts.models import Account
 from beatbun.accounts.store import get_account
 from beatbun.accounts.tokens import new_id
-from beatbun.errors import Conflict, InvalidFields, InvalidInput, TooManyRequests
+from beatbun.errors import InvalidFields, InvalidInput, TooManyRequests
 from beatbun.i18n import N_
 from beatbun.mail import mailqueue
-from beatbun.mail.compose import AccountMail
+from beatbun.mail.compose import AccountMail, email_date
 from beatbun.runtime.base import Runtime, SqlValue, Statement
-from beatbun.support.mail import (
-    OPERATOR_REPLIED,
-    PRIVACY_REQUEST_RECEIVED,
-    TICKET_CLOSED,
-    TICKET_RECEIVED,
-)
-from beatbun.support.models import CATEGORIES, DAY, Category, Message, Reference, Ticket
-from beatbun.support.store import find_reference, get_inbox_thread, ticket_not_found
+from beatbun.support.mail import PRIVACY_REQUEST_RECEIVED, TICKET_RECEIVED
+from beatbun.support.models import CATEGORIES, DAY, Category, Reference, Ticket
+from beatbun.support.store import find_reference
 
 HELP_PATH = "/help"
 MAX_SUBJECT_CHARS = 150
@@ -42,9 +39,8 @@ NUMBER_MARK = "@@ticket-number@@"
 MAIL_KIND = "support"
 TOO_MANY_TICKETS = N_("You can open at most %(limit)s tickets an hour. Try again later.")
 TOO_MANY_MESSAGES = N_("You can send at most %(limit)s messages an hour. Try again later.")
-ALREADY_CLOSED = N_("Ticket %(number)s is already closed.")
-# The account's customer messages within the window, for the guards below.
-_RECENT_MESSAGES = (
+# The account's customer messages within the window, for the guards of every new message.
+RECENT_MESSAGES_SQL = (
     "(SELECT COUNT(*) FROM support_messages m JOIN support_tickets s ON s.id = m.ticket_id"
     " WHERE s.account_id = ? AND m.author = 'customer' AND m.created_at > ?)"
 )
@@ -87,11 +83,11 @@ async def open_ticket(
     insert = db.prepare(
         "INSERT INTO support_tickets (id, number, account_id, category, subject, status,"  # noqa: S608 (constant SQL)
         " job_id, track_id, language, due_at, created_at, updated_at)"
-        " SELECT ?, (SELECT COALESCE(MAX(number), 1000) + 1 FROM support_tickets), ?, ?, ?,"
+        " SELECT ?, (SELECT last_number + 1 FROM support_ticket_counter), ?, ?, ?,"
         " 'open', ?, ?, ?, ?, ?, ?"
         " WHERE EXISTS (SELECT 1 FROM accounts WHERE id = ?)"
         " AND (SELECT COUNT(*) FROM support_tickets WHERE account_id = ? AND created_at > ?) < ?"
-        f" AND {_RECENT_MESSAGES} < ?"
+        f" AND {RECENT_MESSAGES_SQL} < ?"
         # The reference is the account's own, still (it was checked before the batch).
         " AND (? IS NULL OR EXISTS (SELECT 1 FROM jobs WHERE id = ? AND account_id = ?))"
         " AND (? IS NULL OR EXISTS (SELECT 1 FROM tracks WHERE id = ? AND account_id = ?"
@@ -121,12 +117,16 @@ async def open_ticket(
         ticket.track_id,
         account.id,
     )
+    counted = db.prepare(
+        "UPDATE support_ticket_counter SET last_number = last_number + 1"
+        " WHERE EXISTS (SELECT 1 FROM support_tickets WHERE id = ?)"
+    ).bind(ticket.id)
     first = db.prepare(
         "INSERT INTO support_messages (id, ticket_id, author, body, created_at)"
         " SELECT ?, ?, 'customer', ?, ? WHERE EXISTS (SELECT 1 FROM support_tickets WHERE id = ?)"
     ).bind(new_id(), ticket.id, message, now, ticket.id)
     mail = PRIVACY_REQUEST_RECEIVED if ticket.is_privacy_request else TICKET_RECEIVED
-    confirm = _mail_statements(
+    confirm = mail_statements(
         runtime,
         ticket,
         email=account.email,
@@ -135,9 +135,9 @@ async def open_ticket(
         only_if="EXISTS (SELECT 1 FROM support_tickets WHERE id = ?)",
         only_if_params=(ticket.id,),
         number=NUMBER_MARK,
-        params={"date": _date(ticket.due_at)} if ticket.due_at is not None else None,
+        params={"date": email_date(ticket.due_at)} if ticket.due_at is not None else None,
     )
-    results = await db.batch([insert, first, *confirm])
+    results = await db.batch([insert, counted, first, *confirm])
     if results[0].meta.changes == 0:
         raise await _refusal(runtime, account, ref)
     number = (
@@ -148,114 +148,7 @@ async def open_ticket(
     return replace(ticket, number=int(number or 0))
 
 
-async def reply_as_customer(runtime: Runtime, account: Account, *, number: int, body: str) -> None:
-    """Add the owner's message to ticket `number`; a closed or answered ticket opens again.
-
-    Raises InvalidInput (`message_required`, `message_too_long`), NotFound (not the
-    account's ticket) or TooManyRequests (`too_many_messages`); each writes nothing.
-    """
-    text = _check_body(body)
-    db, now = runtime.db, runtime.clock.now()
-    message_id = new_id()
-    insert = db.prepare(
-        "INSERT INTO support_messages (id, ticket_id, author, body, created_at)"  # noqa: S608 (constant SQL)
-        " SELECT ?, id, 'customer', ?, ? FROM support_tickets WHERE number = ? AND account_id = ?"
-        f" AND {_RECENT_MESSAGES} < ?"
-    ).bind(
-        message_id,
-        text,
-        now,
-        number,
-        account.id,
-        account.id,
-        now - LIMIT_WINDOW_SECONDS,
-        MAX_MESSAGES,
-    )
-    reopen = db.prepare(
-        "UPDATE support_tickets SET status = 'open', closed_at = NULL, updated_at = ?"
-        " WHERE id = (SELECT ticket_id FROM support_messages WHERE id = ?)"
-    ).bind(now, message_id)
-    results = await db.batch([insert, reopen])
-    if results[0].meta.changes == 0:
-        owned = await (
-            db.prepare("SELECT 1 AS n FROM support_tickets WHERE number = ? AND account_id = ?")
-            .bind(number, account.id)
-            .first("n")
-        )
-        if owned is None:
-            raise ticket_not_found(number)
-        raise TooManyRequests(
-            TOO_MANY_MESSAGES, code="too_many_messages", params={"limit": MAX_MESSAGES}
-        )
-
-
-async def reply_as_operator(
-    runtime: Runtime, operator: Account, *, number: int, body: str
-) -> Message:
-    """Answer ticket `number`: the message, the status `answered` and the email to the
-    customer (with the answer's text), in one batch.
-
-    Raises InvalidInput (`message_required`, `message_too_long`) or NotFound.
-    """
-    text = _check_body(body)
-    db, now = runtime.db, runtime.clock.now()
-    entry, _ = await get_inbox_thread(db, number)
-    message = Message(
-        id=new_id(),
-        ticket_id=entry.ticket.id,
-        author="operator",
-        body=text,
-        created_at=now,
-        operator_id=operator.id,
-    )
-    insert = db.prepare(
-        "INSERT INTO support_messages (id, ticket_id, author, operator_id, body, created_at)"
-        " SELECT ?, ?, 'operator', ?, ?, ? WHERE EXISTS (SELECT 1 FROM support_tickets WHERE id = ?)"
-    ).bind(message.id, entry.ticket.id, operator.id, text, now, entry.ticket.id)
-    answered = db.prepare(
-        "UPDATE support_tickets SET status = 'answered', closed_at = NULL, updated_at = ?"
-        " WHERE id = ? AND EXISTS (SELECT 1 FROM support_messages WHERE id = ?)"
-    ).bind(now, entry.ticket.id, message.id)
-    tell = _mail_statements(
-        runtime,
-        entry.ticket,
-        email=entry.email,
-        mail=OPERATOR_REPLIED,
-        key=f"support-reply:{message.id}",
-        only_if="EXISTS (SELECT 1 FROM support_messages WHERE id = ?)",
-        only_if_params=(message.id,),
-        params={"reply": text},
-    )
-    results = await db.batch([insert, answered, *tell])
-    if results[0].meta.changes == 0:  # the account and its tickets were erased meanwhile
-        raise ticket_not_found(number)
-    return message
-
-
-async def close_ticket(runtime: Runtime, *, number: int) -> None:
-    """Close ticket `number` and tell the customer. Raises NotFound or Conflict
-    (`ticket_closed`) when it is closed already."""
-    db, now = runtime.db, runtime.clock.now()
-    entry, _ = await get_inbox_thread(db, number)
-    close = db.prepare(
-        "UPDATE support_tickets SET status = 'closed', closed_at = ?, updated_at = ?"
-        " WHERE id = ? AND status != 'closed'"
-    ).bind(now, now, entry.ticket.id)
-    tell = _mail_statements(
-        runtime,
-        entry.ticket,
-        email=entry.email,
-        mail=TICKET_CLOSED,
-        key=f"support-closed:{entry.ticket.id}:{now}",
-        only_if="EXISTS (SELECT 1 FROM support_tickets WHERE id = ? AND closed_at = ?)",
-        only_if_params=(entry.ticket.id, now),
-    )
-    results = await db.batch([close, *tell])
-    if results[0].meta.changes == 0:
-        raise Conflict(ALREADY_CLOSED, code="ticket_closed", params={"number": number})
-
-
-def _mail_statements(
+def mail_statements(
     runtime: Runtime,
     ticket: Ticket,
     *,
@@ -352,7 +245,7 @@ async def _check_ticket(
         )
     message = ""
     try:
-        message = _check_body(body)
+        message = check_body(body)
     except InvalidInput as exc:
         problems.append(exc)
     ref = None
@@ -365,7 +258,7 @@ async def _check_ticket(
     return checked, text, message, ref
 
 
-def _check_body(body: str) -> str:
+def check_body(body: str) -> str:
     text = body.strip()
     if not text:
         raise InvalidInput(N_("Write your message."), code="message_required", field="message")
@@ -407,7 +300,3 @@ async def _refusal(runtime: Runtime, account: Account, ref: Reference | None) ->
     return TooManyRequests(
         TOO_MANY_MESSAGES, code="too_many_messages", params={"limit": MAX_MESSAGES}
     )
-
-
-def _date(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")

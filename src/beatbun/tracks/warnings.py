@@ -1,22 +1,24 @@
 """Telling owners which of their free-plan tracks will be deleted: 3 days ahead, then 1 day ahead.
 
-Each hourly run looks at two windows of expiry, (now + 1 day, now + 3 days] and (now, now +
-1 day], and queues one email per account and window listing the tracks that entered it since
-the account's last email of that window (title and day, soonest first), with a link to the
-plans that keep them. A track is listed once per window: the last email of a window covered
-every track expiring up to the time it was queued plus the window's reach, so later runs list
-only what expires after that. A run that crashed after queueing lists nothing new and its
-retry is stopped by the notice's cap; one that crashed before queueing is simply done again.
+Each run (every five minutes, with the mail) looks at two windows of expiry, (now + 1 day,
+now + 3 days] and (now, now + 1 day], and queues one email per account and window listing the
+tracks that entered it since the account's last email of that window (title and day, soonest
+first), with a link to the plans that keep them. A track is listed once per window: the last
+email of a window covered every track expiring up to the time it was queued plus the window's
+reach, so later runs list only what expires after that. A run that crashed after queueing lists
+nothing new and its retry is stopped by the notice's cap; one that crashed before queueing is
+simply done again. A run takes the accounts whose tracks go soonest first, so a backlog delays
+the furthest deletions, never the nearest.
 Accounts whose deletion is scheduled get nothing (their tracks go with them).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from beatbun.accounts.store import row_to_account
 from beatbun.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
+from beatbun.mail.compose import email_date
 from beatbun.mail.notices import DAY, Notice, notice_statement
 from beatbun.runtime.base import Row, Runtime, Statement
 from beatbun.tracks.mail import MORE_TRACKS, TRACK_EXPIRING_1D, TRACK_EXPIRING_3D, TRACK_LINE
@@ -51,7 +53,8 @@ WITH due AS (
 ), news AS (
     SELECT * FROM due WHERE expires_at > last_sent + ?4 AND last_sent <= ?5
 ), chosen AS (
-    SELECT DISTINCT account_id FROM news ORDER BY account_id LIMIT ?6
+    SELECT account_id FROM news GROUP BY account_id
+    ORDER BY min(expires_at), account_id LIMIT ?6
 )
 SELECT news.track_id, news.title, news.expires_at, p.language AS mail_language, a.*
 FROM news JOIN chosen USING (account_id) JOIN accounts a ON a.id = news.account_id
@@ -100,7 +103,7 @@ def _warning(runtime: Runtime, window: Window, tracks: list[Row]) -> Statement:
         translate(
             language,
             TRACK_LINE,
-            {"title": str(track["title"]), "date": _day(int(track["expires_at"]))},  # type: ignore[arg-type]
+            {"title": str(track["title"]), "date": email_date(int(track["expires_at"]))},  # type: ignore[arg-type]
         )
         for track in tracks[:LISTED]
     ]
@@ -116,7 +119,3 @@ def _warning(runtime: Runtime, window: Window, tracks: list[Row]) -> Statement:
         tracks="\n".join(lines),
         link=f"{runtime.settings.public_url}/pricing",
     )
-
-
-def _day(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, tz=UTC).date().isoformat()

@@ -11,9 +11,10 @@ from starlette.background import BackgroundTask
 from beatbun.accounts import profile, registration, service
 from beatbun.accounts.sessions import ABSOLUTE_TIMEOUT, MFA_STEP_TIMEOUT
 from beatbun.accounts.store import find_account
+from beatbun.accounts.throttle import TooManySignUps
 from beatbun.api.deps import CurrentVisitor, PendingLogin, PendingLoginAccount, RuntimeDep
 from beatbun.errors import AccountInactive, InvalidFields, InvalidInput, TooYoung
-from beatbun.mail import mailqueue
+from beatbun.mail import drain
 from beatbun.privacy import guardians
 from beatbun.runtime.base import Runtime
 from beatbun.web import agegate
@@ -81,7 +82,7 @@ async def signup(
         refused = _signup_refused(request)
         agegate.block_sign_ups(refused, runtime)
         return refused
-    except InvalidInput as exc:
+    except (InvalidInput, TooManySignUps) as exc:
         values = {
             "email": email,
             "display_name": display_name,
@@ -93,16 +94,19 @@ async def signup(
         # `autocomplete="new-password"`, so it is neither cached nor offered for other sites.
         if "password" not in _fields_of(exc):
             values["password"] = password
-        return render_form(
+        page = render_form(
             request,
             "account/signup.html",
             error=exc,
             values=values,
             context={"next": after},
         )
+        if isinstance(exc, TooManySignUps):
+            page.headers.update(exc.headers)
+        return page
     sent = see_other("/signup/sent")
-    # A minor's sign-up queued the mail to their parent.
-    sent.background = BackgroundTask(mailqueue.send_queued_mail, runtime)
+    # The verification link (or the "already registered" notice), and a minor's parent's link.
+    sent.background = BackgroundTask(drain.send_queued_mail, runtime)
     return sent
 
 
@@ -151,7 +155,7 @@ async def verify_email(
         return see_other(f"/login?verified=1&next={quote(after)}")
     redirect = see_other(after)
     set_session_cookie(redirect, session_token, max_age=ABSOLUTE_TIMEOUT)
-    redirect.background = BackgroundTask(mailqueue.send_queued_mail, runtime)
+    redirect.background = BackgroundTask(drain.send_queued_mail, runtime)
     return redirect
 
 
@@ -194,7 +198,7 @@ async def login(
             context={"next": after},
         )
         # A failure may have queued the owner's "login locked" mail; send it after answering.
-        refused.background = BackgroundTask(mailqueue.send_queued_mail, runtime)
+        refused.background = BackgroundTask(drain.send_queued_mail, runtime)
         return refused
     except AccountInactive as exc:
         return _waiting_for_parent(request, runtime, exc.account_id, link_sent=exc.link_sent)
@@ -204,7 +208,7 @@ async def login(
     set_session_cookie(redirect, outcome.token, max_age=max_age)
     if not outcome.needs_second_factor:
         # A sign-in from a new device queued a notice to the owner.
-        redirect.background = BackgroundTask(mailqueue.send_queued_mail, runtime)
+        redirect.background = BackgroundTask(drain.send_queued_mail, runtime)
     return redirect
 
 
@@ -241,7 +245,7 @@ def _waiting_for_parent(
     )
     page.status_code = 403
     if link_sent:
-        page.background = BackgroundTask(mailqueue.send_queued_mail, runtime)
+        page.background = BackgroundTask(drain.send_queued_mail, runtime)
     return page
 
 
@@ -272,11 +276,11 @@ async def login_code(
         refused = render_form(
             request, "account/login_code.html", error=exc, context={"next": return_page(next)}
         )
-        refused.background = BackgroundTask(mailqueue.send_queued_mail, runtime)
+        refused.background = BackgroundTask(drain.send_queued_mail, runtime)
         return refused
     redirect = see_other(return_page(next))
     set_session_cookie(redirect, token, max_age=ABSOLUTE_TIMEOUT)
-    redirect.background = BackgroundTask(mailqueue.send_queued_mail, runtime)
+    redirect.background = BackgroundTask(drain.send_queued_mail, runtime)
     return redirect
 
 
@@ -308,7 +312,7 @@ async def forgot_password(request: Request, runtime: RuntimeDep, email: Text = "
         )
     sent = render_form(request, "account/forgot_password.html", context={"sent": True})
     # Known address or not, the same flush after the answer (see mail/mailqueue.py).
-    sent.background = BackgroundTask(mailqueue.send_queued_mail, runtime)
+    sent.background = BackgroundTask(drain.send_queued_mail, runtime)
     return sent
 
 
@@ -344,10 +348,12 @@ async def reset_password(
         return render_token_page(request, "account/reset_password.html", token=token, error=exc)
     await end_live_progress(runtime, account_id)
     redirect = see_other("/login?reset=1")
-    redirect.background = BackgroundTask(mailqueue.send_queued_mail, runtime)
+    redirect.background = BackgroundTask(drain.send_queued_mail, runtime)
     return redirect
 
 
-def _fields_of(error: InvalidInput) -> set[str | None]:
+def _fields_of(error: InvalidInput | TooManySignUps) -> set[str | None]:
+    if isinstance(error, TooManySignUps):
+        return set()
     problems = error.problems if isinstance(error, InvalidFields) else [error]
     return {problem.field for problem in problems}

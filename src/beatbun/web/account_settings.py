@@ -23,7 +23,7 @@ from beatbun.accounts.security_log import EVENT_LABELS, list_events, record_even
 from beatbun.api.deps import CurrentAccount, CurrentSession, RuntimeDep
 from beatbun.errors import InvalidInput, NotFound, ReauthenticationRequired
 from beatbun.i18n import N_
-from beatbun.mail import mailqueue
+from beatbun.mail import drain
 from beatbun.runtime.base import Runtime
 from beatbun.web.choices import language_of
 from beatbun.web.forms import Text, client_of, render_form, render_token_page, see_other
@@ -95,7 +95,9 @@ async def change_email(
         )
     except InvalidInput as exc:
         return _overview_error(request, account, exc)
-    return see_other("/account?saved=email")
+    redirect = see_other("/account?saved=email")
+    redirect.background = BackgroundTask(drain.send_queued_mail, runtime)
+    return redirect
 
 
 @router.get("/email/confirm", response_class=HTMLResponse)
@@ -112,7 +114,7 @@ async def confirm_email(request: Request, runtime: RuntimeDep, token: Text = "")
     except InvalidInput as exc:
         return render_form(request, "account/confirm_email.html", error=exc)
     redirect = see_other("/account?saved=email_confirmed")
-    redirect.background = BackgroundTask(mailqueue.send_queued_mail, runtime)
+    redirect.background = BackgroundTask(drain.send_queued_mail, runtime)
     return redirect
 
 
@@ -142,7 +144,7 @@ async def change_password(
     await end_live_progress(runtime, account.id)
     redirect = see_other("/account?saved=password")
     set_session_cookie(redirect, token, max_age=sessions.ABSOLUTE_TIMEOUT)
-    redirect.background = BackgroundTask(mailqueue.send_queued_mail, runtime)
+    redirect.background = BackgroundTask(drain.send_queued_mail, runtime)
     return redirect
 
 
@@ -286,7 +288,7 @@ async def two_step_enable(
     context = {"codes": codes, "turned_on": True, **await _other_sessions(runtime, session)}
     page = render_form(request, "account/recovery_codes.html", context=context)
     set_session_cookie(page, token, max_age=sessions.ABSOLUTE_TIMEOUT)
-    page.background = BackgroundTask(mailqueue.send_queued_mail, runtime)
+    page.background = BackgroundTask(drain.send_queued_mail, runtime)
     return page
 
 
@@ -318,7 +320,7 @@ async def two_step_disable(
         )
     redirect = see_other("/account/two-step?turned=off")
     set_session_cookie(redirect, token, max_age=sessions.ABSOLUTE_TIMEOUT)
-    redirect.background = BackgroundTask(mailqueue.send_queued_mail, runtime)
+    redirect.background = BackgroundTask(drain.send_queued_mail, runtime)
     return redirect
 
 
@@ -333,7 +335,7 @@ async def regenerate_recovery_codes(
     except ReauthenticationRequired:
         return _confirm_password_first()
     page = render_form(request, "account/recovery_codes.html", context={"codes": codes})
-    page.background = BackgroundTask(mailqueue.send_queued_mail, runtime)
+    page.background = BackgroundTask(drain.send_queued_mail, runtime)
     return page
 
 

@@ -17,7 +17,7 @@ from beatbun.accounts.models import Account
 from beatbun.api.deps import RuntimeDep
 from beatbun.errors import AppError, InvalidInput
 from beatbun.i18n import LANGUAGES, N_
-from beatbun.mail import campaigns, campaignsend, mailqueue
+from beatbun.mail import campaigns, campaignsend, drain, topics
 from beatbun.mail.campaigns import Campaign
 from beatbun.runtime.base import Runtime
 from beatbun.web.forms import Text, form_values, render_form, see_other
@@ -38,8 +38,9 @@ async def admin_index(request: Request) -> HTMLResponse:
 @router.get("/campaigns", response_class=HTMLResponse)
 async def campaigns_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
     listed = await campaigns.list_campaigns(runtime.db)
+    sent = await campaigns.sent_counts(runtime.db)
     counts = {
-        campaign.id: await mailqueue.topic_counts(runtime.db, campaign.topic)
+        campaign.id: sent.get(campaign.id, topics.TopicCounts())
         for campaign in listed
         if not campaign.is_draft
     }
@@ -109,7 +110,7 @@ async def send_test(
     except AppError as exc:
         return await _refused(request, runtime, operator, campaign_id, exc)
     sent = see_other(f"/admin/campaigns/{campaign_id}?done=tested")
-    sent.background = BackgroundTask(mailqueue.send_queued_mail, runtime)
+    sent.background = BackgroundTask(drain.send_queued_mail, runtime)
     return sent
 
 
@@ -138,7 +139,7 @@ async def start_sending(
 
 async def _first_batch(runtime: Runtime) -> None:
     await campaignsend.queue_campaign_batches(runtime)
-    await mailqueue.send_queued_mail(runtime)
+    await drain.send_queued_mail(runtime)
 
 
 async def _refused(
@@ -170,7 +171,7 @@ async def _context(runtime: Runtime, campaign: Campaign, operator: Account) -> d
             for text in campaign.texts
         ],
         "counts": (
-            None if campaign.is_draft else await mailqueue.topic_counts(runtime.db, campaign.topic)
+            None if campaign.is_draft else await topics.topic_counts(runtime.db, campaign.topic)
         ),
         "recipients": await campaigns.count_recipients(runtime.db) if campaign.is_draft else 0,
     }

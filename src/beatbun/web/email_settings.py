@@ -20,19 +20,20 @@ from beatbun.accounts.models import Account
 from beatbun.api.deps import CurrentAccount, CurrentVisitor, RuntimeDep
 from beatbun.errors import AppError, InvalidInput, NotFound
 from beatbun.i18n import N_
-from beatbun.mail import mailqueue
+from beatbun.mail import drain
 from beatbun.mail.catalogue import NOTICES
 from beatbun.mail.marketing import (
     CONFIRM_PATH,
-    WORDING,
     confirm_marketing,
-    ineligibility,
-    marketing_history,
-    marketing_status,
     request_marketing,
     withdraw_marketing,
 )
-from beatbun.mail.marketingrules import UNSUBSCRIBE_PATH, is_unsubscribe_token
+from beatbun.mail.marketingrules import (
+    EMAIL_SETTINGS_PATH,
+    UNSUBSCRIBE_PATH,
+    is_unsubscribe_token,
+)
+from beatbun.mail.marketingstatus import WORDING, ineligibility, marketing_history, marketing_status
 from beatbun.runtime.base import Runtime
 from beatbun.web.choices import language_of
 from beatbun.web.forms import NO_REFERRER, Text, client_of, render_form, see_other
@@ -40,7 +41,7 @@ from beatbun.web.i18n import error_text
 
 router = APIRouter()
 
-PAGE = "/account/email"
+PAGE = EMAIL_SETTINGS_PATH
 TEMPLATE = "account/email.html"
 # What a 303 back to the page says.
 NOTICES_AFTER = {
@@ -90,7 +91,7 @@ async def change_marketing(
         error = InvalidInput(N_("Choose on or off."), code="invalid_choice", field="choice")
         return await _render(request, runtime, account, error=error)
     try:
-        await request_marketing(
+        sent = await request_marketing(
             runtime,
             account,
             language=language_of(request),
@@ -99,8 +100,10 @@ async def change_marketing(
         )
     except AppError as exc:
         return await _render(request, runtime, account, error=exc)
+    if not sent:  # on already: no link was needed
+        return see_other(f"{PAGE}?done=marketing_on")
     redirect = see_other(f"{PAGE}?done=confirm_sent")
-    redirect.background = BackgroundTask(mailqueue.send_queued_mail, runtime)
+    redirect.background = BackgroundTask(drain.send_queued_mail, runtime)
     return redirect
 
 

@@ -15,7 +15,7 @@ from starlette.background import BackgroundTask
 from beatbun.accounts.security_log import EVENT_LABELS
 from beatbun.api.deps import RuntimeDep
 from beatbun.errors import InvalidInput
-from beatbun.mail import mailqueue
+from beatbun.mail import drain
 from beatbun.privacy import erasure, guardians, unconsented
 from beatbun.runtime.base import Runtime
 from beatbun.web.choices import language_of
@@ -152,5 +152,5 @@ def _go_to(path: str, runtime: Runtime) -> Response:
     """After a change: `path`, with the mail the change queued sent after answering."""
     redirect = see_other(path)
     redirect.headers.update(NO_REFERRER)
-    redirect.background = BackgroundTask(mailqueue.send_queued_mail, runtime)
+    redirect.background = BackgroundTask(drain.send_queued_mail, runtime)
     return redirect

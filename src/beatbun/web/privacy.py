@@ -29,7 +29,7 @@ from beatbun.consent.models import CATEGORIES as COOKIE_CATEGORIES
 from beatbun.consent.registry import CATEGORY_TITLES
 from beatbun.errors import AppError, InvalidInput, ReauthenticationRequired
 from beatbun.i18n import N_, translate
-from beatbun.mail import mailqueue
+from beatbun.mail import drain
 from beatbun.privacy import erasure, export, objections, restriction
 from beatbun.privacy.inventory import CATEGORIES
 from beatbun.privacy.models import PrivacyRequest, RequestKind, RequestStatus
@@ -269,10 +269,10 @@ async def _carry_out(
         )
     redirect = see_other(f"{PRIVACY_PAGE}?done={done}#{section}")
     tasks = BackgroundTasks()
-    tasks.add_task(mailqueue.send_queued_mail, runtime)
+    tasks.add_task(drain.send_queued_mail, runtime)
     if then is not None:
         tasks.add_task(then, runtime)
-        tasks.add_task(mailqueue.send_queued_mail, runtime)
+        tasks.add_task(drain.send_queued_mail, runtime)
     redirect.background = tasks
     return redirect
 

@@ -103,7 +103,8 @@ async def guard_browser_request(request: Request) -> None:
     """Load the visitor, then refuse a cross-site or token-less unsafe browser request.
 
     API routes are skipped: cookies never authenticate them, so there is nothing to forge;
-    so are unsubscribe links, which carry their own authority. An account awaiting its erasure gets AccountLocked outside the pages still open to it.
+    so are unsubscribe links, which carry their own authority. An account awaiting its
+    erasure gets AccountLocked outside the pages still open to it.
     """
     if request.url.path.startswith(API_PREFIX):
         return
@@ -267,19 +268,21 @@ def _add_baseline(
     form_origins: Sequence[str],
 ) -> None:
     """`extra_origins` may receive beacons and serve images (an allowed marketing tag's host);
-    forms may also post to `form_origins` (`allow_payment_forms`)."""
+    forms may also post to `form_origins` (`allow_payment_forms`). A response that set its
+    own policy and framing rule keeps them (a stricter one: the local outbox's mail HTML)."""
     extra = "".join(f" {origin}" for origin in extra_origins)
     forms = "".join(f" {origin}" for origin in form_origins)
-    headers["content-security-policy"] = (
+    headers.setdefault(
+        "content-security-policy",
         f"default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic'; style-src 'self';"
         f" img-src 'self' data:{extra}; connect-src 'self'{extra}; object-src 'none';"
-        f" base-uri 'none'; frame-ancestors 'none'; form-action 'self' {STRIPE_FORM_ACTIONS}{forms}"
+        f" base-uri 'none'; frame-ancestors 'none'; form-action 'self' {STRIPE_FORM_ACTIONS}{forms}",
     )
     headers["strict-transport-security"] = "max-age=63072000; includeSubDomains"
     headers["x-content-type-options"] = "nosniff"
     headers["cross-origin-opener-policy"] = "same-origin"
     headers["permissions-policy"] = PERMISSIONS_POLICY
-    headers["x-frame-options"] = "DENY"
+    headers.setdefault("x-frame-options", "DENY")
     # Pages that carry tokens in their URL set `no-referrer` themselves.
     headers.setdefault("referrer-policy", "strict-origin-when-cross-origin")
     for leaky in ("server", "x-powered-by"):

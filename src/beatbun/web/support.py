@@ -20,9 +20,9 @@ from beatbun.accounts.models import Account
 from beatbun.api.deps import CurrentAccount, RuntimeDep
 from beatbun.errors import AppError
 from beatbun.i18n import LANGUAGES, N_
-from beatbun.mail import mailqueue
+from beatbun.mail import drain
 from beatbun.runtime.base import Runtime
-from beatbun.support import tickets
+from beatbun.support import replies, tickets
 from beatbun.support.models import CATEGORIES, STATUSES, Reference, Thread, Ticket
 from beatbun.support.store import (
     find_reference,
@@ -108,7 +108,7 @@ async def reply(
 ) -> Response:
     wanted = _number(number)
     try:
-        await tickets.reply_as_customer(runtime, account, number=wanted, body=message)
+        await replies.reply_as_customer(runtime, account, number=wanted, body=message)
     except AppError as exc:
         thread = await get_account_thread(runtime.db, account_id=account.id, number=wanted)
         return _thread_page(
@@ -155,7 +155,7 @@ async def answer(
 ) -> Response:
     wanted = _number(number)
     try:
-        await tickets.reply_as_operator(runtime, operator, number=wanted, body=message)
+        await replies.reply_as_operator(runtime, operator, number=wanted, body=message)
     except AppError as exc:
         return await _admin_ticket(request, runtime, wanted, error=exc, values={"message": message})
     return _sent(runtime, f"{ADMIN_PATH}/{wanted}?done=answered")
@@ -166,7 +166,7 @@ async def close(number: str, request: Request, runtime: RuntimeDep, operator: Op
     del operator  # the gate: only operators close tickets
     wanted = _number(number)
     try:
-        await tickets.close_ticket(runtime, number=wanted)
+        await replies.close_ticket(runtime, number=wanted)
     except AppError as exc:
         return await _admin_ticket(request, runtime, wanted, error=exc)
     return _sent(runtime, f"{ADMIN_PATH}/{wanted}?done=closed")
@@ -272,5 +272,5 @@ def _number(text: str) -> int:
 def _sent(runtime: Runtime, path: str) -> Response:
     """303 to `path`; the email the change queued goes out after the answer."""
     redirect = see_other(path)
-    redirect.background = BackgroundTask(mailqueue.send_queued_mail, runtime)
+    redirect.background = BackgroundTask(drain.send_queued_mail, runtime)
     return redirect
