@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -82,6 +83,18 @@ class LiveServer(ServerProcess):
             "BEATBUN_STATE_DIR": str(self.state_dir),
             "BEATBUN_DEV_VARS": str(self._dev_vars()),
         }
+
+    def run_mail_cron(self) -> None:
+        """Send the bulk mail queued so far, as the five-minute cron would, and wait for it."""
+        completed = subprocess.run(
+            [sys.executable, "-m", "beatbun_local.drain", "--state-dir", str(self.state_dir)],
+            env=self.environment(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert completed.returncode == 0, completed.stderr
 
     def _dev_vars(self) -> Path:
         """The server reads its configuration from a .dev.vars file, as `make dev` does."""

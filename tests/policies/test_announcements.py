@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from beatbun.mail.drain import send_queued_mail
+from beatbun.mail.drain import drain_mail
 from beatbun.mail.mailqueue import BULK
 from beatbun.mail.topics import topic_counts
 from beatbun.policies.announcements import BATCH_ACCOUNTS, announce_policy_changes
@@ -74,7 +74,7 @@ async def _notified(runtime: LocalRuntime) -> dict[str, list[str]]:
 
 async def _policy_mails(runtime: LocalRuntime, to: str) -> list[MailMessage]:
     """The policy notices sent to `to` (not its sign-up mail)."""
-    await send_queued_mail(runtime)
+    await drain_mail(runtime)
     return [m for m in runtime.mailer.messages() if m.to == to and "Read the whole" in m.text]
 
 
@@ -141,7 +141,7 @@ async def test_a_second_run_queues_nothing_more(runtime: LocalRuntime, clock: Ma
     await insert_accounts(runtime, count=5, created_at=BEFORE)
     clock.advance(AFTER - clock.now())
     await announce_policy_changes(runtime, history=HISTORY)
-    await send_queued_mail(runtime)  # sent rows stay in the queue, blanked
+    await drain_mail(runtime)  # sent rows stay in the queue, blanked
 
     assert await announce_policy_changes(runtime, history=HISTORY) == 0
     assert len(await _queued(runtime)) == 5

@@ -169,6 +169,7 @@ def test_campaign_from_draft_to_preview_test_send_and_counts(
 
     started = operator.post(f"{path}/send", {"confirm": "yes"}, csrf_from=path)
     assert started.status_code == 303
+    server.run_mail_cron()
     wait_for_mail(server.state_dir, reader_address, count=2)
     [campaign_mail] = [
         message
