@@ -117,7 +117,7 @@ async def test_turning_marketing_on_sends_a_link_and_shows_pending(
     owner = await _owner(runtime, client)
     turned = await owner.post(f"{PAGE}/marketing", {"choice": "on"})
     assert turned.status_code == 303
-    assert turned.headers["location"] == f"{PAGE}?done=confirm_sent"
+    assert turned.headers["location"] == f"{PAGE}?done=confirm_sent#marketing"
     page = await owner.page(turned.headers["location"])
     assert "Waiting for your confirmation" in page.text
     assert "We emailed you a link." in _text(page)
@@ -206,7 +206,7 @@ async def test_turning_marketing_on_when_it_is_on_sends_nothing_and_says_so(
     owner = await _opted_in(runtime, client)
     again = await owner.post(f"{PAGE}/marketing", {"choice": "on"})
     assert again.status_code == 303
-    assert again.headers["location"] == f"{PAGE}?done=marketing_on"
+    assert again.headers["location"] == f"{PAGE}?done=marketing_on#marketing"
     assert await _actions(runtime, owner.account.id) == [
         ("requested", "email_settings"),
         ("confirmed", "confirmation_link"),

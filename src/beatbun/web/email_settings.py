@@ -86,7 +86,7 @@ async def change_marketing(
             ip=client.ip,
             user_agent=client.user_agent,
         )
-        return see_other(f"{PAGE}?done=marketing_off")
+        return see_other(f"{PAGE}?done=marketing_off#marketing")
     if choice != "on":
         error = InvalidInput(N_("Choose on or off."), code="invalid_choice", field="choice")
         return await _render(request, runtime, account, error=error)
@@ -101,8 +101,8 @@ async def change_marketing(
     except AppError as exc:
         return await _render(request, runtime, account, error=exc)
     if not sent:  # on already: no link was needed
-        return see_other(f"{PAGE}?done=marketing_on")
-    redirect = see_other(f"{PAGE}?done=confirm_sent")
+        return see_other(f"{PAGE}?done=marketing_on#marketing")
+    redirect = see_other(f"{PAGE}?done=confirm_sent#marketing")
     redirect.background = BackgroundTask(drain.send_queued_mail, runtime)
     return redirect
 
@@ -125,7 +125,7 @@ async def confirm_marketing_link(
         return _confirm_page(request, token="", error=exc)
     owner = visitor.full_account
     if owner is not None and owner.id == account_id:
-        return see_other(f"{PAGE}?done=marketing_on")
+        return see_other(f"{PAGE}?done=marketing_on#marketing")
     return _confirm_page(request, token="", confirmed=True)
 
 
