@@ -36,10 +36,6 @@ def test_every_document_has_a_history() -> None:
     assert set(HISTORY) == set(DOCUMENTS)
 
 
-def test_current_is_the_first_entry() -> None:
-    assert current("privacy") is HISTORY["privacy"][0]
-
-
 def test_effective_at_is_midnight_utc() -> None:
     entry = PolicyVersion(version="9", effective="2026-12-01", summary="x", significant=True)
     assert entry.effective_at == 1_796_083_200.0

@@ -178,6 +178,12 @@ async def test_operator_answers_do_not_count_towards_the_customer_limit(
     for n in range(tickets.MAX_MESSAGES):
         await replies.reply_as_operator(runtime, operator, number=ticket.number, body=f"a{n}")
     await replies.reply_as_customer(runtime, account, number=ticket.number, body="thanks")
+    written = await (
+        runtime.db.prepare("SELECT COUNT(*) AS n FROM support_messages WHERE ticket_id = ?")
+        .bind(ticket.id)
+        .first("n")
+    )
+    assert written == tickets.MAX_MESSAGES + 2  # the first message, the answers, the thanks
 
 
 async def test_reference_to_own_job_and_track_is_kept(runtime: LocalRuntime) -> None:

@@ -6,7 +6,9 @@ single-use and throttled), so a fast unsalted hash is enough; passwords use `pas
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 
 TOKEN_BYTES = 32  # 256 bits
@@ -24,3 +26,10 @@ def new_id() -> str:
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def keyed_token(secret: str, purpose: str, value: str, *, size: int = 32) -> str:
+    """A URL-safe token only `secret` can make for `value`: HMAC-SHA256 over `purpose:value`,
+    its first `size` bytes in unpadded base64url. Nothing needs storing to check it later."""
+    digest = hmac.new(secret.encode(), f"{purpose}:{value}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:size]).rstrip(b"=").decode()

@@ -210,8 +210,9 @@ class UserQueue(Actor):
     async def _send_account_mail(self) -> None:
         """Send the account's service mail while the object is awake (a refund's notice, say);
         the cron sends whatever this does not get to."""
+        # One object per account: any job names it.
         rows = self.storage.sql(
-            "SELECT DISTINCT json_extract(job, '$.account_id') AS account_id FROM queue"
+            "SELECT json_extract(job, '$.account_id') AS account_id FROM queue LIMIT 1"
         )
         for row in rows:
             async with self.outside_turn():

@@ -17,11 +17,9 @@ account's unsubscribe link in the text, the HTML and the headers.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 
+from beatbun.accounts.tokens import keyed_token
 from beatbun.runtime.base import Database, MailMessage, SqlValue, Statement
 
 LINK_TOKEN_MARK = "@@link-token@@"  # noqa: S105 (a placeholder, not a secret)
@@ -36,8 +34,7 @@ BULK = 1
 
 def link_token(secret: str, message_id: str) -> str:
     """The single-use link token carried by queued message `message_id` (256 bits)."""
-    digest = hmac.new(secret.encode(), f"mail-link:{message_id}".encode(), hashlib.sha256)
-    return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
+    return keyed_token(secret, "mail-link", message_id)
 
 
 def enqueue_statement(

@@ -17,14 +17,12 @@ The wording, the confirmation email and where an account stands: `mail.marketing
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 from urllib.parse import urlencode
 
 from beatbun.accounts.models import Account
 from beatbun.accounts.store import find_account, get_account
-from beatbun.accounts.tokens import new_id
+from beatbun.accounts.tokens import keyed_token, new_id
 from beatbun.errors import InvalidInput, TooManyRequests
 from beatbun.i18n import N_
 from beatbun.mail import mailqueue
@@ -55,6 +53,9 @@ OTHER_ADDRESS = N_(
     "This link was sent to an address your account no longer uses. Ask for a new one from"
     " your email settings."
 )
+
+# The HMAC purpose of confirmation links (`accounts.tokens.keyed_token`).
+CONFIRM_PURPOSE = "marketing-confirm"
 
 
 async def request_marketing(
@@ -261,19 +262,16 @@ def withdraw_statements(
 
 def confirm_token(secret: str, request_id: str) -> str:
     """The token of the confirmation link for request `request_id`."""
-    return f"{request_id}.{_mac(secret, request_id)}"
+    return f"{request_id}.{keyed_token(secret, CONFIRM_PURPOSE, request_id)}"
 
 
 def _request_of(secret: str, token: str) -> str:
     request_id, _, mac = token.partition(".")
-    if not request_id or not hmac.compare_digest(_mac(secret, request_id).encode(), mac.encode()):
+    if not request_id or not hmac.compare_digest(
+        keyed_token(secret, CONFIRM_PURPOSE, request_id).encode(), mac.encode()
+    ):
         raise InvalidInput(INVALID_LINK, code="invalid_link")
     return request_id
-
-
-def _mac(secret: str, request_id: str) -> str:
-    digest = hmac.new(secret.encode(), f"marketing-confirm:{request_id}".encode(), hashlib.sha256)
-    return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
 
 
 def _refuse_ineligible(account: Account) -> None:

@@ -11,12 +11,11 @@ link, so one INSERT can queue a whole batch.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import re
 from urllib.parse import urlencode
 
+from beatbun.accounts.tokens import keyed_token
 from beatbun.settings import Settings
 
 # The condition on `accounts` (aliased `a`) under which an account may opt in to marketing
@@ -40,8 +39,7 @@ _UNSUBSCRIBE_ROUTE = re.compile(rf"{UNSUBSCRIBE_PATH}/[0-9a-f]{{32}}/[A-Za-z0-9_
 
 def unsubscribe_token(secret: str, account_id: str) -> str:
     """The account's unsubscribe token: an HMAC only APP_SECRET can make (128 bits shown)."""
-    digest = hmac.new(secret.encode(), f"unsubscribe:{account_id}".encode(), hashlib.sha256)
-    return base64.urlsafe_b64encode(digest.digest()[:16]).rstrip(b"=").decode()
+    return keyed_token(secret, "unsubscribe", account_id, size=16)
 
 
 def unsubscribe_url(settings: Settings, account_id: str, *, campaign_id: str | None = None) -> str:

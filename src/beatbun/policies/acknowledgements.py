@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import cast
 
 from beatbun.accounts.models import Account
 from beatbun.errors import UnknownPolicyVersion
@@ -105,8 +106,9 @@ async def acknowledge(
 
 def _significant(key: str, history: History) -> tuple[Document, str]:
     document, _, version = key.partition(":")
-    for known, entries in history.items():
-        if known == document and any(e.version == version and e.significant for e in entries):
+    if document in history:
+        known = cast(Document, document)
+        if any(e.version == version and e.significant for e in history[known]):
             return known, version
     raise UnknownPolicyVersion(
         N_("There is no policy change %(notice)s to acknowledge."), params={"notice": key}

@@ -66,14 +66,19 @@ async def get_account_thread(db: Database, *, account_id: str, number: int) -> T
     return await _thread(db, _ticket(row))
 
 
+# A ticket with whose it is, as operators see it.
+_INBOX_SELECT = (
+    f"SELECT {_TICKET_COLUMNS}, a.email, a.display_name FROM support_tickets t"
+    " JOIN accounts a ON a.id = t.account_id"
+)
+
+
 async def list_inbox(db: Database) -> list[InboxRow]:
     """Every ticket for operators: open first (privacy deadlines soonest first), then
     answered, then closed, each the most recently active first."""
     rows = (
         await db.prepare(
-            f"SELECT {_TICKET_COLUMNS}, a.email, a.display_name FROM support_tickets t"
-            " JOIN accounts a ON a.id = t.account_id"
-            " ORDER BY CASE t.status WHEN 'open' THEN 0 WHEN 'answered' THEN 1 ELSE 2 END,"
+            f"{_INBOX_SELECT} ORDER BY CASE t.status WHEN 'open' THEN 0 WHEN 'answered' THEN 1 ELSE 2 END,"
             " t.due_at IS NULL, t.due_at, t.updated_at DESC LIMIT ?"
         )
         .bind(INBOX_SIZE)
@@ -84,14 +89,7 @@ async def list_inbox(db: Database) -> list[InboxRow]:
 
 async def get_inbox_thread(db: Database, number: int) -> tuple[InboxRow, Thread]:
     """Ticket `number` for an operator, with whose it is and what it refers to."""
-    row = (
-        await db.prepare(
-            f"SELECT {_TICKET_COLUMNS}, a.email, a.display_name FROM support_tickets t"
-            " JOIN accounts a ON a.id = t.account_id WHERE t.number = ?"
-        )
-        .bind(number)
-        .first()
-    )
+    row = await db.prepare(f"{_INBOX_SELECT} WHERE t.number = ?").bind(number).first()
     if row is None:
         raise ticket_not_found(number)
     entry = _inbox_row(row)

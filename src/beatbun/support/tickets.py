@@ -137,15 +137,12 @@ async def open_ticket(
         number=NUMBER_MARK,
         params={"date": email_date(ticket.due_at)} if ticket.due_at is not None else None,
     )
-    results = await db.batch([insert, counted, first, *confirm])
+    # The batch ends by reading the number its INSERT allocated.
+    numbered = db.prepare("SELECT number FROM support_tickets WHERE id = ?").bind(ticket.id)
+    results = await db.batch([insert, counted, first, *confirm, numbered])
     if results[0].meta.changes == 0:
         raise await _refusal(runtime, account, ref)
-    number = (
-        await db.prepare("SELECT number FROM support_tickets WHERE id = ?")
-        .bind(ticket.id)
-        .first("number")
-    )
-    return replace(ticket, number=int(number or 0))
+    return replace(ticket, number=int(results[-1].results[0]["number"] or 0))
 
 
 def mail_statements(

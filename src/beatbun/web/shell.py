@@ -57,7 +57,8 @@ async def load_shell(request: Request) -> None:
     if account is not None:
         runtime = runtime_of(request)
         request.state.wallet = await _open(runtime, account)
-        # No query for accounts newer than every significant change: nearly all of them.
+        # One indexed read for accounts older than the newest significant change (at launch,
+        # all of them, on every page); none for accounts made after it.
         request.state.policy_notices = await pending_notices(runtime.db, account)
 
 
