@@ -123,3 +123,17 @@ async def leaver(
         tracks=made,
         share_token=shared,
     )
+
+
+async def teen_leaver(runtime: LocalRuntime) -> Leaver:
+    """A `leaver` aged 13 to 17 whose parent consented, so the parent may ask for deletion."""
+    who = await leaver(runtime, tracks=0)
+    await (
+        runtime.db.prepare(
+            "UPDATE accounts SET age_group = 'minor', parent_email = 'parent@example.com',"
+            " parent_named_at = created_at, parent_consented_at = created_at WHERE id = ?"
+        )
+        .bind(who.account.id)
+        .run()
+    )
+    return who

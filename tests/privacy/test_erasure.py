@@ -36,7 +36,7 @@ from beatbun.scheduled import run_scheduled
 from beatbun_local.runtime import LocalRuntime
 from tests.factories import CLIENT, PASSWORD, create_account, turn_on_two_step
 from tests.fakes import ManualClock
-from tests.privacy.erasure_setup import Leaver, leaver
+from tests.privacy.erasure_setup import Leaver, leaver, teen_leaver
 from tests.privacy.traces import Erased, in_ledger, queue_tables, traces
 from tests.tracks.conftest import stored_keys
 
@@ -334,15 +334,7 @@ async def test_with_two_step_on_the_current_code_is_needed_too(
 
 
 async def test_a_parent_can_ask_and_cancel_and_is_told_both_times(runtime: LocalRuntime) -> None:
-    who = await leaver(runtime, tracks=0)
-    await (
-        runtime.db.prepare(
-            "UPDATE accounts SET age_group = 'minor', parent_email = 'parent@example.com',"
-            " parent_named_at = created_at, parent_consented_at = created_at WHERE id = ?"
-        )
-        .bind(who.account.id)
-        .run()
-    )
+    who = await teen_leaver(runtime)
     request = await request_erasure_by_parent(runtime, who.account.id, language="en")
     assert (request.requested_by, request.status) == ("parent", "scheduled")
     await cancel_erasure(runtime, who.account.id, client=None, language="en", by="parent")

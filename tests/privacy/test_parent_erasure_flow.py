@@ -8,26 +8,13 @@ from beatbun.privacy.erasure import GRACE_SECONDS, cancel_erasure, request_erasu
 from beatbun.scheduled import MAIL_CRON, run_scheduled
 from beatbun_local.runtime import LocalRuntime
 from tests.fakes import ManualClock
-from tests.privacy.erasure_setup import Leaver, leaver
-
-
-async def _teen(runtime: LocalRuntime) -> Leaver:
-    who = await leaver(runtime, tracks=0)
-    await (
-        runtime.db.prepare(
-            "UPDATE accounts SET age_group = 'minor', parent_email = 'parent@example.com',"
-            " parent_named_at = created_at, parent_consented_at = created_at WHERE id = ?"
-        )
-        .bind(who.account.id)
-        .run()
-    )
-    return who
+from tests.privacy.erasure_setup import teen_leaver
 
 
 async def test_parent_and_teen_each_get_their_own_texts(
     runtime: LocalRuntime, clock: ManualClock
 ) -> None:
-    who = await _teen(runtime)
+    who = await teen_leaver(runtime)
     await request_erasure_by_parent(runtime, who.account.id, language="en")
     await cancel_erasure(runtime, who.account.id, client=None, language="en", by="parent")
     await request_erasure_by_parent(runtime, who.account.id, language="en")
@@ -56,7 +43,7 @@ async def test_parent_and_teen_each_get_their_own_texts(
 async def test_the_parent_is_told_it_is_done_in_the_language_they_asked_in(
     runtime: LocalRuntime, clock: ManualClock
 ) -> None:
-    who = await _teen(runtime)
+    who = await teen_leaver(runtime)
     await request_erasure_by_parent(runtime, who.account.id, language="de")
     clock.advance(GRACE_SECONDS + 1)
     await run_scheduled(runtime, cron="0 * * * *", scheduled_time=clock.now())
